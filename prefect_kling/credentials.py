@@ -1,0 +1,231 @@
+"""The `KlingCredentials` block: which provider, which keys, and clients built from them."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import httpx
+from prefect.blocks.core import Block
+from pydantic import Field, PrivateAttr, SecretStr, model_validator
+
+from prefect_kling._auth import BearerKeyAuth, KlingJWTAuth
+from prefect_kling.exceptions import KlingConfigurationError
+from prefect_kling.providers import PRESETS, Provider, Region
+
+if TYPE_CHECKING:
+    from prefect_kling.client import AsyncKlingClient, KlingClient
+
+PROJECT_URL = "https://github.com/prefect-kling/prefect-kling"
+DOCS_URL = "https://prefect-kling.github.io/prefect-kling/"
+
+ENVIRONMENT_VARIABLES = (
+    "KLING_PROVIDER",
+    "KLING_REGION",
+    "KLING_BASE_URL",
+    "KLING_API_KEY",
+    "KLING_ACCESS_KEY",
+    "KLING_SECRET_KEY",
+)
+
+
+class KlingCredentials(Block):
+    """Credentials for Kling, reached directly (access key + secret key) or through a gateway.
+
+    With `access_key` and `secret_key`, every request carries a short-lived HS256 JWT minted
+    from them (Kling's official API). With `api_key`, requests carry it as a bearer key (a
+    gateway such as CometAPI). `provider` sets the host and path prefix; `base_url` replaces
+    the host, for example to point at the embedded simulator.
+
+    Examples:
+        Load stored credentials:
+        ```python
+        from prefect_kling import KlingCredentials
+
+        kling_credentials = KlingCredentials.load("BLOCK_NAME")
+        ```
+
+        Official Kling keys, and CometAPI:
+        ```python
+        from prefect_kling import KlingCredentials
+
+        official = KlingCredentials(access_key="AK...", secret_key="SK...")
+        china = KlingCredentials(access_key="AK...", secret_key="SK...", region="china")
+        gateway = KlingCredentials(provider="cometapi", api_key="sk-...")
+        ```
+    """
+
+    _block_type_name = "Kling Credentials"
+    _logo_url = f"{PROJECT_URL}/raw/main/docs/assets/logo.png"  # type: ignore[assignment]
+    _documentation_url = f"{DOCS_URL}credentials/"  # type: ignore[assignment]
+    _description = (
+        "Credentials for Kling's video and image generation API, official keys or a gateway."
+    )
+
+    provider: Provider = Field(
+        default=Provider.KLING,
+        description="How Kling is reached: kling (official API, JWT) or cometapi (bearer key).",
+    )
+    region: Region = Field(
+        default=Region.GLOBAL,
+        description="Region of the official API: global (Singapore host) or china (Beijing host).",
+    )
+    base_url: str | None = Field(
+        default=None,
+        description="Host to use instead of the provider's, such as the simulator's address.",
+        examples=["http://127.0.0.1:8000"],
+    )
+    access_key: SecretStr | None = Field(
+        default=None, description="Kling access key, used with the secret key to mint tokens."
+    )
+    secret_key: SecretStr | None = Field(
+        default=None, description="Kling secret key, used to sign tokens; never sent."
+    )
+    api_key: SecretStr | None = Field(
+        default=None, description="A gateway's API key, sent as a bearer token."
+    )
+    timeout_seconds: float = Field(
+        default=60.0, gt=0, description="Time limit of one HTTP request, in seconds."
+    )
+    token_lifetime_seconds: int = Field(
+        default=1800, ge=60, le=86400, description="Lifetime of each minted token, in seconds."
+    )
+
+    _auth: httpx.Auth | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _one_complete_way_in(self) -> KlingCredentials:
+        if (self.access_key is None) != (self.secret_key is None):
+            missing = "secret_key" if self.secret_key is None else "access_key"
+            raise KlingConfigurationError(
+                f"{missing} is missing: access_key and secret_key are used together"
+            )
+        return self
+
+    @property
+    def uses_jwt(self) -> bool:
+        """Whether requests are signed with a JWT (access and secret keys were given)."""
+        return self.access_key is not None
+
+    @property
+    def api_base_url(self) -> str:
+        """Host and path prefix of the generation endpoints, e.g. `https://.../v1`."""
+        return self.host + PRESETS[self.provider].prefix
+
+    @property
+    def account_base_url(self) -> str:
+        """Host and path prefix of the account endpoints."""
+        return self.host + PRESETS[self.provider].account_prefix
+
+    @property
+    def host(self) -> str:
+        """The host requests go to."""
+        return (self.base_url or PRESETS[self.provider].base_url(self.region)).rstrip("/")
+
+    def auth(self) -> httpx.Auth:
+        """The `httpx.Auth` for these credentials, shared by every client built from them.
+
+        Raises:
+            KlingConfigurationError: No keys were given.
+        """
+        if self._auth is None:
+            if self.access_key is not None and self.secret_key is not None:
+                self._auth = KlingJWTAuth(
+                    self.access_key,
+                    self.secret_key,
+                    lifetime_seconds=self.token_lifetime_seconds,
+                )
+            elif self.api_key is not None:
+                self._auth = BearerKeyAuth(self.api_key)
+            else:
+                raise KlingConfigurationError(
+                    "no keys: give access_key and secret_key (official Kling) "
+                    "or api_key (a gateway such as CometAPI)"
+                )
+        return self._auth
+
+    def get_client(self, **options: Any) -> KlingClient:
+        """A synchronous client; use it as a context manager.
+
+        Args:
+            **options: Passed to `KlingClient` (e.g. `retry_policy`, `transport`).
+        """
+        from prefect_kling.client import KlingClient
+
+        return KlingClient(self, **options)
+
+    def get_async_client(self, **options: Any) -> AsyncKlingClient:
+        """An asynchronous client; use it as an async context manager.
+
+        Args:
+            **options: Passed to `AsyncKlingClient` (e.g. `retry_policy`, `transport`).
+        """
+        from prefect_kling.client import AsyncKlingClient
+
+        return AsyncKlingClient(self, **options)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> KlingCredentials:
+        """Credentials from `KLING_*` environment variables.
+
+        `KLING_PROVIDER` (kling or cometapi) defaults to kling when `KLING_ACCESS_KEY` is set
+        and to cometapi when only `KLING_API_KEY` is. `KLING_REGION` and `KLING_BASE_URL`
+        are optional.
+
+        Args:
+            environ: Variables to read instead of `os.environ`.
+
+        Raises:
+            KlingConfigurationError: A needed variable is missing or invalid; the message
+                names it.
+
+        Example:
+            >>> creds = KlingCredentials.from_env({"KLING_PROVIDER": "cometapi", "KLING_API_KEY": "k"})
+            >>> creds.api_base_url
+            'https://api.cometapi.com/kling/v1'
+        """
+        env = os.environ if environ is None else environ
+        values = {name: env.get(name, "").strip() for name in ENVIRONMENT_VARIABLES}
+        provider = _choice(Provider, "KLING_PROVIDER", values["KLING_PROVIDER"] or _guess(values))
+        region = _choice(Region, "KLING_REGION", values["KLING_REGION"] or Region.GLOBAL.value)
+        keys: dict[str, str] = {}
+        if values["KLING_ACCESS_KEY"] or values["KLING_SECRET_KEY"]:
+            for name in ("KLING_ACCESS_KEY", "KLING_SECRET_KEY"):
+                if not values[name]:
+                    raise KlingConfigurationError(
+                        f"{name} is not set; KLING_ACCESS_KEY and KLING_SECRET_KEY go together"
+                    )
+            keys = {
+                "access_key": values["KLING_ACCESS_KEY"],
+                "secret_key": values["KLING_SECRET_KEY"],
+            }
+        elif values["KLING_API_KEY"]:
+            keys = {"api_key": values["KLING_API_KEY"]}
+        elif PRESETS[provider].uses_jwt:
+            raise KlingConfigurationError(
+                f"KLING_ACCESS_KEY is not set (needed, with KLING_SECRET_KEY, for provider "
+                f"{provider.value}; or set KLING_API_KEY for a gateway)"
+            )
+        else:
+            raise KlingConfigurationError(
+                f"KLING_API_KEY is not set (needed for provider {provider.value})"
+            )
+        return cls(
+            provider=provider, region=region, base_url=values["KLING_BASE_URL"] or None, **keys
+        )
+
+
+def _guess(values: Mapping[str, str]) -> str:
+    only_api_key = values["KLING_API_KEY"] and not values["KLING_ACCESS_KEY"]
+    return Provider.COMETAPI.value if only_api_key else Provider.KLING.value
+
+
+def _choice(kind: type[Provider] | type[Region], variable: str, value: str) -> Any:
+    try:
+        return kind(value.lower())
+    except ValueError:
+        allowed = ", ".join(member.value for member in kind)
+        raise KlingConfigurationError(
+            f"{variable}={value!r} is not allowed; allowed: {allowed}"
+        ) from None

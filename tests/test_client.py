@@ -1,0 +1,259 @@
+import json
+
+import httpx
+import jwt
+import pytest
+
+from prefect_kling import KlingCredentials
+from prefect_kling._retry import RetryPolicy
+from prefect_kling.client import derive_external_task_id
+from prefect_kling.exceptions import (
+    KlingConcurrencyLimited,
+    KlingContentRejected,
+    KlingError,
+    KlingInsufficientBalance,
+    KlingNotFound,
+    KlingServerError,
+    KlingValidationError,
+)
+from tests.conftest import ACCESS_KEY, API_KEY, SECRET_KEY
+from tests.fakes import ScriptedKling, envelope, task_data
+
+KLING = {"access_key": ACCESS_KEY, "secret_key": SECRET_KEY, "base_url": "http://kling.test"}
+COMET = {"provider": "cometapi", "api_key": API_KEY, "base_url": "http://kling.test"}
+
+
+class TaskStore:
+    """A stateful fake Kling: creates really make tasks, faults are scripted per create."""
+
+    def __init__(self, prefix: str, *create_faults: str):
+        self.prefix = prefix
+        self.tasks: dict[str, dict] = {}
+        self.faults = list(create_faults)
+        self.creates = 0
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        path = request.url.path.removeprefix(self.prefix)
+        if request.method == "POST":
+            self.creates += 1
+            fault = self.faults.pop(0) if self.faults else None
+            if fault == "refuse-1303":
+                return envelope(code=1303, message="parallel task over resource pack limit", status=429)
+            body = json.loads(request.content)
+            external = body.get("external_task_id")
+            if any(t["task_info"].get("external_task_id") == external for t in self.tasks.values()):
+                return envelope(code=1201, message="external_task_id already exists", status=400)
+            task = task_data(str(1000 + len(self.tasks)), external=external)
+            task["endpoint"] = path
+            self.tasks[task["task_id"]] = task
+            if fault == "5000":
+                return envelope(code=5000, message="server error", status=500)
+            if fault == "html":
+                return httpx.Response(502, text="<html>Bad gateway</html>", headers={"content-type": "text/html"})
+            if fault == "drop":
+                raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
+            if fault == "timeout":
+                raise httpx.ReadTimeout("timed out")
+            return envelope(task)
+        if "pageNum" in request.url.params:
+            ordered = sorted(self.tasks.values(), key=lambda t: -int(t["task_id"]))
+            return envelope([t for t in ordered if t["endpoint"] == path])
+        key = path.rsplit("/", 1)[-1]
+        for task in self.tasks.values():
+            if key in (task["task_id"], task["task_info"].get("external_task_id")):
+                return envelope(task)
+        return envelope(code=1203, message="task not found", status=404)
+
+
+def make_client(transport_handler, provider=KLING, sleeps=None, asynchronous=False, **options):
+    creds = KlingCredentials(**provider)
+    recorded = [] if sleeps is None else sleeps
+    if asynchronous:
+        async def asleep(seconds):
+            recorded.append(seconds)
+
+        return creds.get_async_client(transport=httpx.MockTransport(transport_handler), sleep=asleep, **options)
+    return creds.get_client(transport=httpx.MockTransport(transport_handler), sleep=recorded.append, **options)
+
+
+def test_official_paths_and_jwt_header():
+    kling = ScriptedKling().on("POST", "/v1/videos/text2video", envelope(task_data("1")))
+    with make_client(kling) as client:
+        ref = client.create("text2video", {"prompt": "a fox"})
+    request = kling.requests[0]
+    token = request.headers["Authorization"].removeprefix("Bearer ")
+    assert jwt.decode(token, SECRET_KEY, algorithms=["HS256"])["iss"] == ACCESS_KEY
+    assert ref.task_id == "1" and ref.endpoint == "text2video" and ref.provider == "kling"
+    assert request.headers["content-type"] == "application/json"
+
+
+def test_cometapi_paths_and_bearer_header():
+    kling = ScriptedKling().on("POST", "/kling/v1/videos/text2video", envelope(task_data("2")))
+    with make_client(kling, COMET) as client:
+        client.create("text2video", {"prompt": "a fox"})
+    assert kling.requests[0].headers["Authorization"] == f"Bearer {API_KEY}"
+
+
+@pytest.mark.parametrize(
+    ("provider", "path", "scene_key"),
+    [(KLING, "/v1/images/multi-image2image", "scene_image"), (COMET, "/kling/v1/images/generations", "scence_image")],
+)
+def test_multi_image_to_image_route_and_spelling_per_provider(provider, path, scene_key):
+    kling = ScriptedKling().on("POST", path, envelope(task_data("3")))
+    subjects = [{"subject_image": f"https://img.test/{i}.png"} for i in range(2)]
+    with make_client(kling, provider) as client:
+        ref = client.create(
+            "multi-image2image", {"subject_image_list": subjects, "scene_image": "https://img.test/s.png", "prompt": "p"}
+        )
+    body = ScriptedKling.body(kling.requests[0])
+    assert body[scene_key] == "https://img.test/s.png"
+    assert ref.endpoint == "multi-image2image"
+
+
+def test_every_create_carries_a_content_derived_external_id():
+    kling = ScriptedKling(default=lambda r: envelope(task_data("4")))
+    with make_client(kling) as client:
+        first = client.create("text2video", {"prompt": "a fox"})
+        client.create("text2video", {"prompt": "a fox"}, idempotency_key="take-2")
+        client.create("text2video", {"prompt": "a fox", "external_task_id": "mine-1"})
+    ids = [ScriptedKling.body(r)["external_task_id"] for r in kling.requests]
+    assert ids[0] == derive_external_task_id("text2video", {"prompt": "a fox"})
+    assert ids[1] != ids[0] and ids[2] == "mine-1"
+    assert first.external_task_id == ids[0]
+
+
+@pytest.mark.parametrize("fault", ["5000", "drop", "timeout", "html"])
+@pytest.mark.parametrize("provider", [KLING, COMET])
+def test_ambiguous_create_is_reconciled_to_exactly_one_task(fault, provider):
+    prefix = "/v1" if provider is KLING else "/kling/v1"
+    store = TaskStore(prefix, fault)
+    with make_client(store, provider) as client:
+        ref = client.create("text2video", {"prompt": "a fox"})
+    assert len(store.tasks) == 1
+    assert ref.task_id == next(iter(store.tasks))
+    assert store.creates == 1
+
+
+async def test_ambiguous_create_is_reconciled_async():
+    store = TaskStore("/v1", "5000")
+    async with make_client(store, asynchronous=True) as client:
+        ref = await client.create("text2video", {"prompt": "a fox"})
+    assert list(store.tasks) == [ref.task_id] and store.creates == 1
+
+
+def test_image_endpoint_reconciles_through_list_queries():
+    store = TaskStore("/v1", "5000")
+    subjects = [{"subject_image": f"https://img.test/{i}.png"} for i in range(2)]
+    with make_client(store) as client:
+        ref = client.create("multi-image2image", {"subject_image_list": subjects, "prompt": "p"})
+    assert list(store.tasks) == [ref.task_id] and store.creates == 1
+    lookups = [r for r in store.requests if r.method == "GET"]
+    assert lookups and all("pageNum" in r.url.params for r in lookups)
+
+
+def test_create_is_sent_again_only_when_the_lookup_finds_nothing():
+    kling = ScriptedKling()
+    kling.on("POST", "/v1/videos/text2video", envelope(code=5000, message="server error", status=500))
+    kling.on("POST", "/v1/videos/text2video", envelope(task_data("9")))
+    sleeps = []
+    with make_client(kling, sleeps=sleeps) as client:
+        ref = client.create("text2video", {"prompt": "a fox"})
+    methods = [(r.method, r.url.path.rsplit("/", 1)[-1]) for r in kling.requests]
+    assert methods[0] == ("POST", "text2video") and methods[1][0] == "GET" and methods[2] == ("POST", "text2video")
+    assert ref.task_id == "9" and len(sleeps) == 1
+
+
+def test_duplicate_external_id_answer_adopts_the_existing_task():
+    store = TaskStore("/v1")
+    with make_client(store) as client:
+        first = client.create("text2video", {"prompt": "a fox"})
+        again = client.create("text2video", {"prompt": "a fox"})
+    assert again.task_id == first.task_id and len(store.tasks) == 1 and store.creates == 2
+
+
+def test_concurrency_limit_backs_off_and_then_creates():
+    store = TaskStore("/v1", "refuse-1303", "refuse-1303", "refuse-1303")
+    sleeps = []
+    policy = RetryPolicy(base_delay=0.5, jitter=0.0)
+    with make_client(store, sleeps=sleeps, retry_policy=policy) as client:
+        ref = client.create("text2video", {"prompt": "a fox"})
+    assert sleeps == [1.0, 1.0, 2.0]  # at least 1 s after a 1303, then exponential
+    assert list(store.tasks) == [ref.task_id] and store.creates == 4
+
+
+def test_concurrency_limit_gives_up_after_max_attempts():
+    store = TaskStore("/v1", *["refuse-1303"] * 10)
+    with make_client(store, retry_policy=RetryPolicy(max_attempts=3)) as client, pytest.raises(KlingConcurrencyLimited):
+        client.create("text2video", {"prompt": "a fox"})
+    assert store.creates == 3 and not store.tasks
+
+
+def test_insufficient_balance_fails_after_one_call():
+    kling = ScriptedKling().on("POST", "/v1/videos/text2video", envelope(code=1102, message="balance not enough", status=429))
+    sleeps = []
+    with make_client(kling, sleeps=sleeps) as client, pytest.raises(KlingInsufficientBalance) as raised:
+        client.create("text2video", {"prompt": "a fox"})
+    assert len(kling.requests) == 1 and sleeps == []
+    assert raised.value.endpoint == "text2video"
+
+
+def test_content_rejection_fails_at_once_with_kling_message():
+    kling = ScriptedKling().on("POST", "/v1/videos/text2video", envelope(code=1301, message="prompt refused by content safety", status=400))
+    with make_client(kling) as client, pytest.raises(KlingContentRejected, match="content safety"):
+        client.create("text2video", {"prompt": "a fox"})
+    assert len(kling.requests) == 1
+
+
+def test_invalid_request_is_refused_before_sending():
+    kling = ScriptedKling()
+    with make_client(kling) as client, pytest.raises(KlingValidationError) as raised:
+        client.create("text2video", {"prompt": "a fox", "mode": "turbo"})
+    assert "mode" in str(raised.value)
+    assert kling.requests == []
+
+
+def test_unknown_endpoint_is_refused_before_sending():
+    kling = ScriptedKling()
+    with make_client(kling) as client, pytest.raises(KlingValidationError, match="allowed: text2video"):
+        client.create("text2song", {"prompt": "a fox"})
+    assert kling.requests == []
+
+
+def test_reads_retry_transient_errors_then_give_up():
+    busy = envelope(code=5002, message="timeout", status=504)
+    kling = ScriptedKling().on("GET", "/v1/videos/text2video/5", *[busy] * 3)
+    sleeps = []
+    with make_client(kling, sleeps=sleeps, retry_policy=RetryPolicy(max_attempts=3, jitter=0)) as client:
+        with pytest.raises(KlingServerError) as raised:
+            client.get_task("text2video", "5")
+    assert len(kling.requests) == 3 and sleeps == [1.0, 2.0]
+    assert raised.value.task_id == "5"
+
+
+def test_get_task_by_external_id_and_not_found():
+    store = TaskStore("/v1")
+    with make_client(store) as client:
+        ref = client.create("text2video", {"prompt": "a fox"})
+        assert client.get_task("text2video", external_task_id=ref.external_task_id).task_id == ref.task_id
+        with pytest.raises(KlingNotFound):
+            client.get_task("text2video", external_task_id="nope")
+
+
+def test_list_tasks_sends_page_parameters():
+    kling = ScriptedKling(default=lambda r: envelope([task_data("1"), task_data("2")]))
+    with make_client(kling) as client:
+        tasks = client.list_tasks("image2video", page=2, page_size=500)
+    assert [t.task_id for t in tasks] == ["1", "2"]
+    assert dict(kling.requests[0].url.params) == {"pageNum": "2", "pageSize": "500"}
+
+
+def test_an_inconclusive_lookup_never_sends_the_create_again():
+    kling = ScriptedKling()
+    kling.on("POST", "/v1/videos/text2video", envelope(code=5000, message="server error", status=500))
+    kling.on("GET", "/v1/videos/text2video/" + derive_external_task_id("text2video", {"prompt": "a fox"}),
+             *[envelope(code=1002, message="invalid", status=401)])
+    with make_client(kling) as client, pytest.raises(KlingError):
+        client.create("text2video", {"prompt": "a fox"})
+    assert len(kling.calls("POST", "/v1/videos/text2video")) == 1

@@ -39,7 +39,8 @@ class KlingJWTAuth(httpx.Auth):
     Example:
         >>> import jwt
         >>> auth = KlingJWTAuth(SecretStr("ak"), SecretStr("sk"), clock=lambda: 1_000_000)
-        >>> claims = jwt.decode(auth.token(), "sk", algorithms=["HS256"], options={"verify_exp": False})
+        >>> options = {"verify_exp": False}
+        >>> claims = jwt.decode(auth.token(), "sk", algorithms=["HS256"], options=options)
         >>> claims == {"iss": "ak", "exp": 1_001_800, "nbf": 999_995}
         True
     """

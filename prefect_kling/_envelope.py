@@ -7,7 +7,8 @@ envelope's `data` or as one typed exception from `prefect_kling.exceptions`; nev
 
 Example:
     >>> import httpx
-    >>> answer = httpx.Response(429, json={"code": 1102, "message": "balance not enough", "request_id": "r1"})
+    >>> body = {"code": 1102, "message": "balance not enough", "request_id": "r1"}
+    >>> answer = httpx.Response(429, json=body)
     >>> try:
     ...     parse_envelope(answer, endpoint="text2video")
     ... except KlingInsufficientBalance as error:

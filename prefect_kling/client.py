@@ -36,8 +36,8 @@ import httpx
 from pydantic import BaseModel
 
 from prefect_kling._envelope import parse_envelope
-from prefect_kling._version import __version__
 from prefect_kling._retry import CreateAction, RetryPolicy
+from prefect_kling._version import __version__
 from prefect_kling.capabilities import validate_request
 from prefect_kling.credentials import KlingCredentials
 from prefect_kling.endpoints import Endpoint, get_endpoint
@@ -49,6 +49,7 @@ from prefect_kling.exceptions import (
     KlingUnexpectedResponse,
 )
 from prefect_kling.models.tasks import KlingTask, TaskReference
+from prefect_kling.providers import Provider
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +100,38 @@ class PreparedCreate:
     payload: dict[str, Any]
     external_task_id: str
     started_at: datetime
+    request: BaseModel
+
+
+def prepare_create(
+    endpoint: str | Endpoint,
+    request: Mapping[str, Any] | BaseModel,
+    provider: Provider,
+    *,
+    idempotency_key: str | None = None,
+    strict: bool = False,
+) -> PreparedCreate:
+    """Validate a request and fix its body and external id, before anything is sent.
+
+    Args:
+        endpoint: Endpoint name or row.
+        request: The request fields, or a request model.
+        provider: The provider the request goes to (limits and spellings differ).
+        idempotency_key: Ask for a fresh take of a request made before.
+        strict: Refuse unknown model names instead of warning.
+
+    Raises:
+        KlingValidationError: The request breaks a rule of the endpoint or provider.
+    """
+    row = get_endpoint(endpoint)
+    path = row.create_path(provider)
+    model = validate_request(row, provider, request, strict=strict)
+    payload = model.to_payload(provider)
+    external_task_id = payload.get("external_task_id") or derive_external_task_id(
+        row.name, payload, idempotency_key
+    )
+    payload["external_task_id"] = external_task_id
+    return PreparedCreate(row, path, payload, external_task_id, datetime.now(UTC), model)
 
 
 @dataclass(frozen=True)
@@ -124,7 +157,7 @@ class _BaseKlingClient:
         self.provider = credentials.provider
         self.retry_policy = retry_policy or RetryPolicy()
         self.strict_validation = strict_validation
-        self._rng = rng or random.Random()
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
 
     def _http_options(self) -> dict[str, Any]:
         timeout = self.credentials.timeout_seconds
@@ -143,20 +176,14 @@ class _BaseKlingClient:
         *,
         idempotency_key: str | None = None,
     ) -> PreparedCreate:
-        """Validate a request and fix its body and external id, before anything is sent.
-
-        Raises:
-            KlingValidationError: The request breaks a rule of the endpoint or provider.
-        """
-        row = get_endpoint(endpoint)
-        path = row.create_path(self.provider)
-        model = validate_request(row, self.provider, request, strict=self.strict_validation)
-        payload = model.to_payload(self.provider)
-        external_task_id = payload.get("external_task_id") or derive_external_task_id(
-            row.name, payload, idempotency_key
+        """Validate a request for this client's provider (see `prepare_create`)."""
+        return prepare_create(
+            endpoint,
+            request,
+            self.provider,
+            idempotency_key=idempotency_key,
+            strict=self.strict_validation,
         )
-        payload["external_task_id"] = external_task_id
-        return PreparedCreate(row, path, payload, external_task_id, datetime.now(UTC))
 
     def _reference(
         self, endpoint: Endpoint, task: KlingTask, *, fallback_external_id: str | None = None
@@ -200,7 +227,9 @@ class _BaseKlingClient:
         )
 
     @staticmethod
-    def _scan(tasks: list[KlingTask], external_task_id: str, since: datetime | None, page_size: int) -> ListScan:
+    def _scan(
+        tasks: list[KlingTask], external_task_id: str, since: datetime | None, page_size: int
+    ) -> ListScan:
         for task in tasks:
             if task.external_task_id == external_task_id:
                 return ListScan(task, exhausted=True)
@@ -224,7 +253,9 @@ def _is_duplicate_external_id(error: BaseException) -> bool:
 
 def _transport_error(error: httpx.HTTPError, request: str, endpoint: str | None) -> KlingError:
     if isinstance(error, httpx.TransportError):
-        never_sent = isinstance(error, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+        never_sent = isinstance(
+            error, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout
+        )
         detail = str(error) or type(error).__name__
         return KlingTransportError(
             f"{request}: {type(error).__name__}: {detail}", endpoint=endpoint, sent=not never_sent
@@ -298,6 +329,7 @@ class KlingClient(_BaseKlingClient):
         request: Mapping[str, Any] | BaseModel,
         *,
         idempotency_key: str | None = None,
+        reuse_existing: bool = False,
     ) -> TaskReference:
         """Create a task, or find the one this same request already made.
 
@@ -305,6 +337,8 @@ class KlingClient(_BaseKlingClient):
             endpoint: Endpoint name (e.g. `text2video`) or row.
             request: The request fields, or a request model.
             idempotency_key: Ask for a fresh take of a request made before.
+            reuse_existing: Look the external id up first and return the task found
+                (one query more, and certainty on providers that allow duplicate ids).
 
         Returns:
             A reference to the task.
@@ -315,6 +349,10 @@ class KlingClient(_BaseKlingClient):
                 that could not be found again).
         """
         prepared = self.prepare_create(endpoint, request, idempotency_key=idempotency_key)
+        if reuse_existing:
+            found = self.find_task(prepared.endpoint, prepared.external_task_id)
+            if found is not None:
+                return self._reference(prepared.endpoint, found)
         return self.send_create(prepared)
 
     def send_create(self, prepared: PreparedCreate) -> TaskReference:
@@ -331,7 +369,9 @@ class KlingClient(_BaseKlingClient):
                 if action is CreateAction.RAISE:
                     raise
                 if action is CreateAction.RECONCILE:
-                    found = self.find_task(row, prepared.external_task_id, since=prepared.started_at)
+                    found = self.find_task(
+                        row, prepared.external_task_id, since=prepared.started_at
+                    )
                     if found is not None:
                         logger.info("%s task %s found by its external id", row.name, found.task_id)
                         return self._reference(row, found)
@@ -364,7 +404,9 @@ class KlingClient(_BaseKlingClient):
                     f"no {row.name} task with external id {external_task_id}", endpoint=row.name
                 )
             return found
-        data = self._read(row.query_path(self.provider, task_id), endpoint=row.name, task_id=task_id)
+        data = self._read(
+            row.query_path(self.provider, task_id), endpoint=row.name, task_id=task_id
+        )
         return self._task(data, row)
 
     def list_tasks(
@@ -373,7 +415,9 @@ class KlingClient(_BaseKlingClient):
         """One page of the endpoint's tasks, newest first (page 1..1000, size 1..500)."""
         row = get_endpoint(endpoint)
         params = {"pageNum": page, "pageSize": page_size}
-        return self._tasks(self._read(row.create_path(self.provider), endpoint=row.name, params=params), row)
+        return self._tasks(
+            self._read(row.create_path(self.provider), endpoint=row.name, params=params), row
+        )
 
     def find_task(
         self, endpoint: str | Endpoint, external_task_id: str, *, since: datetime | None = None
@@ -396,7 +440,12 @@ class KlingClient(_BaseKlingClient):
             except KlingNotFound:
                 return None
         for page in range(1, _LOOKUP_MAX_PAGES + 1):
-            scan = self._scan(self.list_tasks(row, page=page, page_size=MAX_PAGE_SIZE), external_task_id, since, MAX_PAGE_SIZE)
+            scan = self._scan(
+                self.list_tasks(row, page=page, page_size=MAX_PAGE_SIZE),
+                external_task_id,
+                since,
+                MAX_PAGE_SIZE,
+            )
             if scan.exhausted:
                 return scan.match
         raise self._undecided(row, external_task_id)
@@ -449,7 +498,9 @@ class AsyncKlingClient(_BaseKlingClient):
             raise _transport_error(error, f"{method} {path}", endpoint) from None
         return parse_envelope(response, endpoint=endpoint, task_id=task_id)
 
-    async def _read(self, path: str, *, endpoint: str, task_id: str | None = None, **kwargs: Any) -> Any:
+    async def _read(
+        self, path: str, *, endpoint: str, task_id: str | None = None, **kwargs: Any
+    ) -> Any:
         attempt = 1
         while True:
             try:
@@ -468,9 +519,14 @@ class AsyncKlingClient(_BaseKlingClient):
         request: Mapping[str, Any] | BaseModel,
         *,
         idempotency_key: str | None = None,
+        reuse_existing: bool = False,
     ) -> TaskReference:
-        """Create a task, or find the one this same request already made (see `KlingClient.create`)."""
+        """Create a task, or find the one this same request already made (`KlingClient.create`)."""
         prepared = self.prepare_create(endpoint, request, idempotency_key=idempotency_key)
+        if reuse_existing:
+            found = await self.find_task(prepared.endpoint, prepared.external_task_id)
+            if found is not None:
+                return self._reference(prepared.endpoint, found)
         return await self.send_create(prepared)
 
     async def send_create(self, prepared: PreparedCreate) -> TaskReference:
@@ -478,7 +534,9 @@ class AsyncKlingClient(_BaseKlingClient):
         row, attempt = prepared.endpoint, 1
         while True:
             try:
-                data = await self._send("POST", prepared.path, endpoint=row.name, json=prepared.payload)
+                data = await self._send(
+                    "POST", prepared.path, endpoint=row.name, json=prepared.payload
+                )
                 return self._reference(
                     row, self._task(data, row), fallback_external_id=prepared.external_task_id
                 )
@@ -487,7 +545,9 @@ class AsyncKlingClient(_BaseKlingClient):
                 if action is CreateAction.RAISE:
                     raise
                 if action is CreateAction.RECONCILE:
-                    found = await self.find_task(row, prepared.external_task_id, since=prepared.started_at)
+                    found = await self.find_task(
+                        row, prepared.external_task_id, since=prepared.started_at
+                    )
                     if found is not None:
                         logger.info("%s task %s found by its external id", row.name, found.task_id)
                         return self._reference(row, found)
@@ -516,7 +576,9 @@ class AsyncKlingClient(_BaseKlingClient):
                     f"no {row.name} task with external id {external_task_id}", endpoint=row.name
                 )
             return found
-        data = await self._read(row.query_path(self.provider, task_id), endpoint=row.name, task_id=task_id)
+        data = await self._read(
+            row.query_path(self.provider, task_id), endpoint=row.name, task_id=task_id
+        )
         return self._task(data, row)
 
     async def list_tasks(
@@ -525,7 +587,9 @@ class AsyncKlingClient(_BaseKlingClient):
         """One page of the endpoint's tasks, newest first (page 1..1000, size 1..500)."""
         row = get_endpoint(endpoint)
         params = {"pageNum": page, "pageSize": page_size}
-        return self._tasks(await self._read(row.create_path(self.provider), endpoint=row.name, params=params), row)
+        return self._tasks(
+            await self._read(row.create_path(self.provider), endpoint=row.name, params=params), row
+        )
 
     async def find_task(
         self, endpoint: str | Endpoint, external_task_id: str, *, since: datetime | None = None

@@ -181,7 +181,8 @@ class KlingCredentials(Block):
                 names it.
 
         Example:
-            >>> creds = KlingCredentials.from_env({"KLING_PROVIDER": "cometapi", "KLING_API_KEY": "k"})
+            >>> env = {"KLING_PROVIDER": "cometapi", "KLING_API_KEY": "k"}
+            >>> creds = KlingCredentials.from_env(env)
             >>> creds.api_base_url
             'https://api.cometapi.com/kling/v1'
         """

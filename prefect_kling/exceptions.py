@@ -20,7 +20,7 @@ KlingError
 │   ├── KlingServerError          5000-5002 and unknown 5xx (transient)
 │   ├── KlingGatewayError         a gateway's own error shape (CometAPI's {"error": {...}})
 │   └── KlingUnexpectedResponse   not Kling's JSON envelope: an HTML page, a redirect, garbage
-├── KlingTransportError           the request did not complete: connection refused or dropped, timeout
+├── KlingTransportError           the request did not complete: refused, dropped, timed out
 ├── KlingTaskFailed               the task ended with status "failed"
 ├── KlingTaskTimedOut             the wait ran out of time; the task may still finish
 └── KlingBudgetExceeded           a create would go over the run's unit budget

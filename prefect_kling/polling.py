@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -30,6 +31,10 @@ DEFAULT_MAX_WAIT_SECONDS = 3600.0
 
 StatusCallback = Callable[[KlingTask, float], None]
 """Called with the task and the seconds waited so far, whenever its status changes."""
+
+status_listeners: list[StatusCallback] = []
+"""Process-wide listeners told of every status change seen by any wait (the command line's
+live progress line uses it)."""
 
 
 @dataclass(frozen=True)
@@ -102,8 +107,9 @@ class TaskWaiter:
                 task.status,
                 self.elapsed,
             )
-            if self._on_status is not None:
-                self._on_status(task, self.elapsed)
+            for listener in [*status_listeners, self._on_status]:
+                if listener is not None:
+                    listener(task, self.elapsed)
         if task.failed:
             raise KlingTaskFailed(task, self.reference)
         return task.succeeded
@@ -114,7 +120,9 @@ class TaskWaiter:
             raise error
         self.polls += 1
         self.query_errors += 1
-        logger.warning("Query of Kling task %s failed, will ask again: %s", self.reference.task_id, error)
+        logger.warning(
+            "Query of Kling task %s failed, will ask again: %s", self.reference.task_id, error
+        )
 
     def next_pause(self) -> float:
         """Seconds to sleep before the next query, never past the deadline.
@@ -146,7 +154,11 @@ def poll_task(
         KlingAPIError: A query failed in a way that waiting does not fix.
     """
     waiter = TaskWaiter(
-        reference, max_wait_seconds=max_wait_seconds, schedule=schedule, clock=clock, on_status=on_status
+        reference,
+        max_wait_seconds=max_wait_seconds,
+        schedule=schedule,
+        clock=clock,
+        on_status=on_status,
     )
     while True:
         try:
@@ -170,11 +182,13 @@ async def apoll_task(
     on_status: StatusCallback | None = None,
 ) -> KlingTask:
     """Query a task until it ends, asynchronously (see `poll_task`)."""
-    import asyncio
-
     pause = sleep or asyncio.sleep
     waiter = TaskWaiter(
-        reference, max_wait_seconds=max_wait_seconds, schedule=schedule, clock=clock, on_status=on_status
+        reference,
+        max_wait_seconds=max_wait_seconds,
+        schedule=schedule,
+        clock=clock,
+        on_status=on_status,
     )
     while True:
         try:

@@ -55,8 +55,14 @@ def wait_for_task(
             return wait_for_task(reference, credentials, max_wait_seconds=1800)
         ```
     """
-    schedule = PollSchedule(first_interval=first_interval_seconds, max_interval=max_interval_seconds)
+    schedule = PollSchedule(
+        first_interval=first_interval_seconds, max_interval=max_interval_seconds
+    )
     with credentials.get_client() as client:
         return poll_task(
-            client, reference, max_wait_seconds=max_wait_seconds, schedule=schedule, on_status=on_status
+            client,
+            reference,
+            max_wait_seconds=max_wait_seconds,
+            schedule=schedule,
+            on_status=on_status,
         )

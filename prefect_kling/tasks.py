@@ -58,12 +58,16 @@ def create_task(
         return client.create(endpoint, request, idempotency_key=idempotency_key)
 
 
-def _fields(request: Mapping[str, Any] | BaseModel | None, fields: Mapping[str, Any]) -> dict[str, Any]:
+def _fields(
+    request: Mapping[str, Any] | BaseModel | None, fields: Mapping[str, Any]
+) -> dict[str, Any]:
     if request is None:
         return {key: value for key, value in fields.items() if value is not None}
     if fields:
         raise TypeError("give either request or individual fields, not both")
-    return request.model_dump(exclude_none=True) if isinstance(request, BaseModel) else dict(request)
+    return (
+        request.model_dump(exclude_none=True) if isinstance(request, BaseModel) else dict(request)
+    )
 
 
 def _items(images: Sequence[ImageSource] | None, key: str) -> list[dict[str, Any]] | None:
@@ -167,7 +171,8 @@ def multi_image_to_image(
             n, aspect_ratio, ...).
     """
     data = _fields(
-        request, {"subject_image_list": _items(subjects, "subject_image"), "prompt": prompt, **fields}
+        request,
+        {"subject_image_list": _items(subjects, "subject_image"), "prompt": prompt, **fields},
     )
     return create_task(credentials, "multi-image2image", data, idempotency_key=idempotency_key)
 

@@ -85,7 +85,9 @@ def _assert_no_secret_in_artifacts() -> None:
 
     with get_client(sync_client=True) as client:
         artifacts = client.read_artifacts(limit=200)
-    _assert_no_secret_in([str(artifact.data) + str(artifact.description) for artifact in artifacts], "an artifact")
+    _assert_no_secret_in(
+        [str(artifact.data) + str(artifact.description) for artifact in artifacts], "an artifact"
+    )
 
 
 @pytest.fixture

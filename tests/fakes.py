@@ -12,14 +12,18 @@ import httpx
 Answer = httpx.Response | Exception | Callable[[httpx.Request], httpx.Response]
 
 
-def envelope(data: Any = None, *, code: int = 0, message: str = "SUCCEED", status: int = 200) -> httpx.Response:
+def envelope(
+    data: Any = None, *, code: int = 0, message: str = "SUCCEED", status: int = 200
+) -> httpx.Response:
     body = {"code": code, "message": message, "request_id": "req-1"}
     if data is not None:
         body["data"] = data
     return httpx.Response(status, json=body)
 
 
-def task_data(task_id: str = "100", status: str = "submitted", external: str | None = None, **extra: Any) -> dict[str, Any]:
+def task_data(
+    task_id: str = "100", status: str = "submitted", external: str | None = None, **extra: Any
+) -> dict[str, Any]:
     data = {
         "task_id": task_id,
         "task_status": status,
@@ -55,7 +59,9 @@ class ScriptedKling:
         elif self.default is not None:
             answer = self.default
         else:
-            return envelope(code=1203, message=f"no script for {request.method} {request.url.path}", status=404)
+            return envelope(
+                code=1203, message=f"no script for {request.method} {request.url.path}", status=404
+            )
         if isinstance(answer, Exception):
             raise answer
         if callable(answer) and not isinstance(answer, httpx.Response):

@@ -20,14 +20,20 @@ def jwt_auth(clock: FakeClock, **options) -> KlingJWTAuth:
 
 
 def claims_of(token: str) -> dict:
-    return jwt.decode(token, SECRET_KEY, algorithms=["HS256"], options={"verify_exp": False, "verify_nbf": False})
+    return jwt.decode(
+        token, SECRET_KEY, algorithms=["HS256"], options={"verify_exp": False, "verify_nbf": False}
+    )
 
 
 def test_token_has_kling_claims_and_hs256_header():
     clock = FakeClock()
     token = jwt_auth(clock).token()
     assert jwt.get_unverified_header(token) == {"alg": "HS256", "typ": "JWT"}
-    assert claims_of(token) == {"iss": ACCESS_KEY, "exp": int(clock.now) + 1800, "nbf": int(clock.now) - 5}
+    assert claims_of(token) == {
+        "iss": ACCESS_KEY,
+        "exp": int(clock.now) + 1800,
+        "nbf": int(clock.now) - 5,
+    }
 
 
 def test_token_is_cached_until_close_to_expiry_then_minted_anew():
@@ -75,7 +81,9 @@ def test_invalid_key_answer_is_not_repeated():
 
 def test_bearer_key_auth_sends_the_key():
     seen = []
-    transport = httpx.MockTransport(lambda request: seen.append(request.headers["Authorization"]) or httpx.Response(200))
+    transport = httpx.MockTransport(
+        lambda request: seen.append(request.headers["Authorization"]) or httpx.Response(200)
+    )
     with httpx.Client(auth=BearerKeyAuth(SecretStr(API_KEY)), transport=transport) as client:
         client.get("https://gateway.test/kling/v1/x")
     assert seen == [f"Bearer {API_KEY}"]

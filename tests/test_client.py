@@ -40,7 +40,9 @@ class TaskStore:
             self.creates += 1
             fault = self.faults.pop(0) if self.faults else None
             if fault == "refuse-1303":
-                return envelope(code=1303, message="parallel task over resource pack limit", status=429)
+                return envelope(
+                    code=1303, message="parallel task over resource pack limit", status=429
+                )
             body = json.loads(request.content)
             external = body.get("external_task_id")
             if any(t["task_info"].get("external_task_id") == external for t in self.tasks.values()):
@@ -51,7 +53,9 @@ class TaskStore:
             if fault == "5000":
                 return envelope(code=5000, message="server error", status=500)
             if fault == "html":
-                return httpx.Response(502, text="<html>Bad gateway</html>", headers={"content-type": "text/html"})
+                return httpx.Response(
+                    502, text="<html>Bad gateway</html>", headers={"content-type": "text/html"}
+                )
             if fault == "drop":
                 raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
             if fault == "timeout":
@@ -71,11 +75,16 @@ def make_client(transport_handler, provider=KLING, sleeps=None, asynchronous=Fal
     creds = KlingCredentials(**provider)
     recorded = [] if sleeps is None else sleeps
     if asynchronous:
+
         async def asleep(seconds):
             recorded.append(seconds)
 
-        return creds.get_async_client(transport=httpx.MockTransport(transport_handler), sleep=asleep, **options)
-    return creds.get_client(transport=httpx.MockTransport(transport_handler), sleep=recorded.append, **options)
+        return creds.get_async_client(
+            transport=httpx.MockTransport(transport_handler), sleep=asleep, **options
+        )
+    return creds.get_client(
+        transport=httpx.MockTransport(transport_handler), sleep=recorded.append, **options
+    )
 
 
 def test_official_paths_and_jwt_header():
@@ -98,14 +107,22 @@ def test_cometapi_paths_and_bearer_header():
 
 @pytest.mark.parametrize(
     ("provider", "path", "scene_key"),
-    [(KLING, "/v1/images/multi-image2image", "scene_image"), (COMET, "/kling/v1/images/generations", "scence_image")],
+    [
+        (KLING, "/v1/images/multi-image2image", "scene_image"),
+        (COMET, "/kling/v1/images/generations", "scence_image"),
+    ],
 )
 def test_multi_image_to_image_route_and_spelling_per_provider(provider, path, scene_key):
     kling = ScriptedKling().on("POST", path, envelope(task_data("3")))
     subjects = [{"subject_image": f"https://img.test/{i}.png"} for i in range(2)]
     with make_client(kling, provider) as client:
         ref = client.create(
-            "multi-image2image", {"subject_image_list": subjects, "scene_image": "https://img.test/s.png", "prompt": "p"}
+            "multi-image2image",
+            {
+                "subject_image_list": subjects,
+                "scene_image": "https://img.test/s.png",
+                "prompt": "p",
+            },
         )
     body = ScriptedKling.body(kling.requests[0])
     assert body[scene_key] == "https://img.test/s.png"
@@ -155,13 +172,19 @@ def test_image_endpoint_reconciles_through_list_queries():
 
 def test_create_is_sent_again_only_when_the_lookup_finds_nothing():
     kling = ScriptedKling()
-    kling.on("POST", "/v1/videos/text2video", envelope(code=5000, message="server error", status=500))
+    kling.on(
+        "POST", "/v1/videos/text2video", envelope(code=5000, message="server error", status=500)
+    )
     kling.on("POST", "/v1/videos/text2video", envelope(task_data("9")))
     sleeps = []
     with make_client(kling, sleeps=sleeps) as client:
         ref = client.create("text2video", {"prompt": "a fox"})
     methods = [(r.method, r.url.path.rsplit("/", 1)[-1]) for r in kling.requests]
-    assert methods[0] == ("POST", "text2video") and methods[1][0] == "GET" and methods[2] == ("POST", "text2video")
+    assert (
+        methods[0] == ("POST", "text2video")
+        and methods[1][0] == "GET"
+        and methods[2] == ("POST", "text2video")
+    )
     assert ref.task_id == "9" and len(sleeps) == 1
 
 
@@ -185,22 +208,36 @@ def test_concurrency_limit_backs_off_and_then_creates():
 
 def test_concurrency_limit_gives_up_after_max_attempts():
     store = TaskStore("/v1", *["refuse-1303"] * 10)
-    with make_client(store, retry_policy=RetryPolicy(max_attempts=3)) as client, pytest.raises(KlingConcurrencyLimited):
+    with (
+        make_client(store, retry_policy=RetryPolicy(max_attempts=3)) as client,
+        pytest.raises(KlingConcurrencyLimited),
+    ):
         client.create("text2video", {"prompt": "a fox"})
     assert store.creates == 3 and not store.tasks
 
 
 def test_insufficient_balance_fails_after_one_call():
-    kling = ScriptedKling().on("POST", "/v1/videos/text2video", envelope(code=1102, message="balance not enough", status=429))
+    kling = ScriptedKling().on(
+        "POST",
+        "/v1/videos/text2video",
+        envelope(code=1102, message="balance not enough", status=429),
+    )
     sleeps = []
-    with make_client(kling, sleeps=sleeps) as client, pytest.raises(KlingInsufficientBalance) as raised:
+    with (
+        make_client(kling, sleeps=sleeps) as client,
+        pytest.raises(KlingInsufficientBalance) as raised,
+    ):
         client.create("text2video", {"prompt": "a fox"})
     assert len(kling.requests) == 1 and sleeps == []
     assert raised.value.endpoint == "text2video"
 
 
 def test_content_rejection_fails_at_once_with_kling_message():
-    kling = ScriptedKling().on("POST", "/v1/videos/text2video", envelope(code=1301, message="prompt refused by content safety", status=400))
+    kling = ScriptedKling().on(
+        "POST",
+        "/v1/videos/text2video",
+        envelope(code=1301, message="prompt refused by content safety", status=400),
+    )
     with make_client(kling) as client, pytest.raises(KlingContentRejected, match="content safety"):
         client.create("text2video", {"prompt": "a fox"})
     assert len(kling.requests) == 1
@@ -216,7 +253,10 @@ def test_invalid_request_is_refused_before_sending():
 
 def test_unknown_endpoint_is_refused_before_sending():
     kling = ScriptedKling()
-    with make_client(kling) as client, pytest.raises(KlingValidationError, match="allowed: text2video"):
+    with (
+        make_client(kling) as client,
+        pytest.raises(KlingValidationError, match="allowed: text2video"),
+    ):
         client.create("text2song", {"prompt": "a fox"})
     assert kling.requests == []
 
@@ -225,9 +265,13 @@ def test_reads_retry_transient_errors_then_give_up():
     busy = envelope(code=5002, message="timeout", status=504)
     kling = ScriptedKling().on("GET", "/v1/videos/text2video/5", *[busy] * 3)
     sleeps = []
-    with make_client(kling, sleeps=sleeps, retry_policy=RetryPolicy(max_attempts=3, jitter=0)) as client:
-        with pytest.raises(KlingServerError) as raised:
-            client.get_task("text2video", "5")
+    with (
+        make_client(
+            kling, sleeps=sleeps, retry_policy=RetryPolicy(max_attempts=3, jitter=0)
+        ) as client,
+        pytest.raises(KlingServerError) as raised,
+    ):
+        client.get_task("text2video", "5")
     assert len(kling.requests) == 3 and sleeps == [1.0, 2.0]
     assert raised.value.task_id == "5"
 
@@ -236,7 +280,10 @@ def test_get_task_by_external_id_and_not_found():
     store = TaskStore("/v1")
     with make_client(store) as client:
         ref = client.create("text2video", {"prompt": "a fox"})
-        assert client.get_task("text2video", external_task_id=ref.external_task_id).task_id == ref.task_id
+        assert (
+            client.get_task("text2video", external_task_id=ref.external_task_id).task_id
+            == ref.task_id
+        )
         with pytest.raises(KlingNotFound):
             client.get_task("text2video", external_task_id="nope")
 
@@ -251,9 +298,14 @@ def test_list_tasks_sends_page_parameters():
 
 def test_an_inconclusive_lookup_never_sends_the_create_again():
     kling = ScriptedKling()
-    kling.on("POST", "/v1/videos/text2video", envelope(code=5000, message="server error", status=500))
-    kling.on("GET", "/v1/videos/text2video/" + derive_external_task_id("text2video", {"prompt": "a fox"}),
-             *[envelope(code=1002, message="invalid", status=401)])
+    kling.on(
+        "POST", "/v1/videos/text2video", envelope(code=5000, message="server error", status=500)
+    )
+    kling.on(
+        "GET",
+        "/v1/videos/text2video/" + derive_external_task_id("text2video", {"prompt": "a fox"}),
+        *[envelope(code=1002, message="invalid", status=401)],
+    )
     with make_client(kling) as client, pytest.raises(KlingError):
         client.create("text2video", {"prompt": "a fox"})
     assert len(kling.calls("POST", "/v1/videos/text2video")) == 1

@@ -79,7 +79,15 @@ def test_saved_block_keeps_secrets_hidden_and_loads_them_back():
     [
         ({"KLING_ACCESS_KEY": ACCESS_KEY, "KLING_SECRET_KEY": SECRET_KEY}, "kling", True),
         ({"KLING_API_KEY": API_KEY}, "cometapi", False),
-        ({"KLING_PROVIDER": "KLING", "KLING_API_KEY": API_KEY, "KLING_BASE_URL": "http://127.0.0.1:5"}, "kling", False),
+        (
+            {
+                "KLING_PROVIDER": "KLING",
+                "KLING_API_KEY": API_KEY,
+                "KLING_BASE_URL": "http://127.0.0.1:5",
+            },
+            "kling",
+            False,
+        ),
     ],
 )
 def test_from_env(env, provider, jwt):

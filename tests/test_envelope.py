@@ -32,7 +32,9 @@ CODES = [
 
 @pytest.mark.parametrize(("status", "code", "error_type", "transient"), CODES)
 def test_every_kling_code_maps_to_its_error(status, code, error_type, transient):
-    response = httpx.Response(status, json={"code": code, "message": f"message {code}", "request_id": "rid-7"})
+    response = httpx.Response(
+        status, json={"code": code, "message": f"message {code}", "request_id": "rid-7"}
+    )
     with pytest.raises(error_type) as raised:
         parse_envelope(response, endpoint="text2video", task_id="42")
     error = raised.value
@@ -45,7 +47,9 @@ def test_every_kling_code_maps_to_its_error(status, code, error_type, transient)
 
 def test_success_returns_data_for_both_success_messages():
     for message in ("SUCCEED", "success"):
-        response = httpx.Response(200, json={"code": 0, "message": message, "data": {"task_id": "1"}})
+        response = httpx.Response(
+            200, json={"code": 0, "message": message, "data": {"task_id": "1"}}
+        )
         assert parse_envelope(response) == {"task_id": "1"}
 
 
@@ -56,7 +60,14 @@ def test_code_as_text_is_understood():
 
 
 def test_cometapi_error_shape_becomes_gateway_error():
-    body = {"error": {"message": "invalid token", "type": "comet_api_error", "param": "", "code": "invalid_request"}}
+    body = {
+        "error": {
+            "message": "invalid token",
+            "type": "comet_api_error",
+            "param": "",
+            "code": "invalid_request",
+        }
+    }
     with pytest.raises(exc.KlingGatewayError) as raised:
         parse_envelope(httpx.Response(401, json=body), endpoint="text2video")
     assert raised.value.error_type == "comet_api_error"
@@ -74,8 +85,22 @@ def test_cometapi_error_as_plain_text_and_5xx_is_transient():
 @pytest.mark.parametrize(
     ("response", "transient"),
     [
-        (httpx.Response(502, text="<html><body><h1>502 Bad Gateway</h1></body></html>", headers={"content-type": "text/html"}), True),
-        (httpx.Response(404, text="<!doctype html><title>Not found</title>", headers={"content-type": "text/html"}), False),
+        (
+            httpx.Response(
+                502,
+                text="<html><body><h1>502 Bad Gateway</h1></body></html>",
+                headers={"content-type": "text/html"},
+            ),
+            True,
+        ),
+        (
+            httpx.Response(
+                404,
+                text="<!doctype html><title>Not found</title>",
+                headers={"content-type": "text/html"},
+            ),
+            False,
+        ),
         (httpx.Response(200, text="{not json"), False),
         (httpx.Response(200, json=["a", "list"]), False),
         (httpx.Response(200, text=""), False),
@@ -90,7 +115,7 @@ def test_non_json_answers_become_unexpected_response(response, transient):
 
 def test_redirect_names_the_location():
     response = httpx.Response(302, headers={"location": "https://www.cometapi.com/login"})
-    with pytest.raises(exc.KlingUnexpectedResponse, match="cometapi.com/login"):
+    with pytest.raises(exc.KlingUnexpectedResponse, match=r"cometapi\.com/login"):
         parse_envelope(response)
 
 
@@ -100,7 +125,9 @@ def test_envelope_without_code_on_success_is_unexpected():
 
 
 def test_retry_after_header_is_carried():
-    response = httpx.Response(429, json={"code": 1302, "message": "slow down"}, headers={"retry-after": "7"})
+    response = httpx.Response(
+        429, json={"code": 1302, "message": "slow down"}, headers={"retry-after": "7"}
+    )
     with pytest.raises(exc.KlingRateLimited) as raised:
         parse_envelope(response)
     assert raised.value.retry_after == 7.0
@@ -117,7 +144,15 @@ def test_unknown_code_falls_back_on_http_status():
 def test_api_errors_survive_pickling_with_their_context():
     import pickle
 
-    error = exc.KlingConcurrencyLimited("busy", code=1303, status_code=429, request_id="r", task_id="t", endpoint="e")
+    error = exc.KlingConcurrencyLimited(
+        "busy", code=1303, status_code=429, request_id="r", task_id="t", endpoint="e"
+    )
     copy = pickle.loads(pickle.dumps(error))
     assert type(copy) is exc.KlingConcurrencyLimited
-    assert (copy.code, copy.status_code, copy.request_id, copy.task_id, copy.endpoint) == (1303, 429, "r", "t", "e")
+    assert (copy.code, copy.status_code, copy.request_id, copy.task_id, copy.endpoint) == (
+        1303,
+        429,
+        "r",
+        "t",
+        "e",
+    )

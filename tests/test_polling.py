@@ -50,12 +50,25 @@ def test_schedule_backs_off_to_a_cap():
 
 def test_poll_returns_the_succeeded_task_with_adaptive_pauses():
     fake = FakeTime()
-    done = task_data("77", "succeed", task_result={"videos": [{"id": "v", "url": "http://x/v.mp4", "duration": "5.0"}]})
-    kling = ScriptedKling().on("GET", QUERY, *statuses("submitted", "submitted", "processing", "processing"), envelope(done))
+    done = task_data(
+        "77",
+        "succeed",
+        task_result={"videos": [{"id": "v", "url": "http://x/v.mp4", "duration": "5.0"}]},
+    )
+    kling = ScriptedKling().on(
+        "GET",
+        QUERY,
+        *statuses("submitted", "submitted", "processing", "processing"),
+        envelope(done),
+    )
     changes = []
     with client_for(kling, fake) as client:
         task = poll_task(
-            client, REF, schedule=PollSchedule(1, 4, 2), clock=fake.clock, sleep=fake.sleep,
+            client,
+            REF,
+            schedule=PollSchedule(1, 4, 2),
+            clock=fake.clock,
+            sleep=fake.sleep,
             on_status=lambda t, elapsed: changes.append((t.status, elapsed)),
         )
     assert task.videos[0].url == "http://x/v.mp4"
@@ -82,7 +95,14 @@ def test_poll_times_out_on_the_clock_not_on_a_sum_of_sleeps():
 
     kling = ScriptedKling(default=slow_query)
     with client_for(kling, fake) as client, pytest.raises(KlingTaskTimedOut) as raised:
-        poll_task(client, REF, max_wait_seconds=60, schedule=PollSchedule(5, 5, 1), clock=fake.clock, sleep=fake.sleep)
+        poll_task(
+            client,
+            REF,
+            max_wait_seconds=60,
+            schedule=PollSchedule(5, 5, 1),
+            clock=fake.clock,
+            sleep=fake.sleep,
+        )
     error = raised.value
     assert error.reference == REF and error.last_status == "processing"
     assert 60 <= error.waited_seconds < 72
@@ -94,7 +114,14 @@ def test_last_pause_never_sleeps_past_the_deadline():
     fake = FakeTime()
     kling = ScriptedKling(default=lambda r: envelope(task_data("77", "submitted")))
     with client_for(kling, fake) as client, pytest.raises(KlingTaskTimedOut):
-        poll_task(client, REF, max_wait_seconds=10, schedule=PollSchedule(4, 4, 1), clock=fake.clock, sleep=fake.sleep)
+        poll_task(
+            client,
+            REF,
+            max_wait_seconds=10,
+            schedule=PollSchedule(4, 4, 1),
+            clock=fake.clock,
+            sleep=fake.sleep,
+        )
     assert fake.sleeps == [4, 4, 2]
 
 
@@ -110,7 +137,9 @@ def test_transient_query_errors_are_ridden_out():
 
 def test_non_transient_query_error_stops_the_wait():
     fake = FakeTime()
-    kling = ScriptedKling().on("GET", QUERY, envelope(code=1002, message="invalid token", status=401))
+    kling = ScriptedKling().on(
+        "GET", QUERY, envelope(code=1002, message="invalid token", status=401)
+    )
     with client_for(kling, fake) as client, pytest.raises(KlingAuthError):
         poll_task(client, REF, clock=fake.clock, sleep=fake.sleep)
     assert len(kling.requests) == 1
@@ -129,8 +158,12 @@ def test_status_change_is_reported_once_per_change():
 
 async def test_async_poll_matches_sync():
     fake = FakeTime()
-    kling = ScriptedKling().on("GET", QUERY, *statuses("submitted", "processing"), envelope(task_data("77", "succeed")))
+    kling = ScriptedKling().on(
+        "GET", QUERY, *statuses("submitted", "processing"), envelope(task_data("77", "succeed"))
+    )
     async with client_for(kling, fake, asynchronous=True) as client:
-        task = await apoll_task(client, REF, schedule=PollSchedule(1, 4, 2), clock=fake.clock, sleep=fake.asleep)
+        task = await apoll_task(
+            client, REF, schedule=PollSchedule(1, 4, 2), clock=fake.clock, sleep=fake.asleep
+        )
     assert task.succeeded
     assert fake.sleeps == [1, 2]

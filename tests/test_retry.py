@@ -45,7 +45,12 @@ def test_create_actions(error, action):
 
 def test_retry_stops_after_max_attempts():
     error = api(exc.KlingRateLimited, 1302, 429)
-    assert [POLICY.should_retry(error, attempt) for attempt in (1, 2, 3, 4)] == [True, True, True, False]
+    assert [POLICY.should_retry(error, attempt) for attempt in (1, 2, 3, 4)] == [
+        True,
+        True,
+        True,
+        False,
+    ]
     assert POLICY.create_action(error, attempt=4) is CreateAction.RAISE
 
 
@@ -67,7 +72,9 @@ def test_jitter_shortens_within_its_fraction_and_is_seeded():
 def test_concurrency_limit_waits_at_least_a_second():
     policy = RetryPolicy(base_delay=0.1, jitter=0.0)
     assert policy.delay(api(exc.KlingConcurrencyLimited, 1303, 429), 1, random.Random()) == 1.0
-    assert policy.delay(api(exc.KlingRateLimited, 1302, 429), 1, random.Random()) == pytest.approx(0.1)
+    assert policy.delay(api(exc.KlingRateLimited, 1302, 429), 1, random.Random()) == pytest.approx(
+        0.1
+    )
 
 
 def test_retry_after_is_honoured_and_capped():
@@ -77,6 +84,8 @@ def test_retry_after_is_honoured_and_capped():
     assert POLICY.delay(error, 1, random.Random()) == POLICY.max_retry_after
 
 
-@pytest.mark.parametrize(("value", "expected"), [("3", 3.0), ("0.5", 0.5), ("-1", 0.0), (None, None), ("soon", None)])
+@pytest.mark.parametrize(
+    ("value", "expected"), [("3", 3.0), ("0.5", 0.5), ("-1", 0.0), (None, None), ("soon", None)]
+)
 def test_parse_retry_after(value, expected):
     assert parse_retry_after(value) == expected

@@ -8,7 +8,7 @@ typed views (`KlingTask.units`, `KlingTask.videos`, `KlingTask.finished`).
 Example:
     >>> task = KlingTask.model_validate({
     ...     "task_id": "8672", "task_status": "succeed", "final_unit_deduction": "2.5",
-    ...     "task_result": {"videos": [{"id": "v1", "url": "https://x/v.mp4", "duration": "5.042"}]},
+    ...     "task_result": {"videos": [{"id": "v1", "url": "https://x/v", "duration": "5.042"}]},
     ...     "created_at": 1773380633979, "updated_at": 1773380693979,
     ... })
     >>> task.succeeded, task.units, task.videos[0].duration_seconds

@@ -1,0 +1,198 @@
+"""What every request model shares: strictness, image fields, payloads and readable errors.
+
+Request models refuse unknown fields and are frozen. Image fields accept a URL, a path,
+bytes or Base64 text and hold, once validated, the URL or the raw Base64 content, so a
+validated request no longer depends on local files.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Annotated, Any, ClassVar, get_args
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo
+from pydantic_core import ErrorDetails, PydanticCustomError
+
+from prefect_kling.exceptions import KlingImageError
+from prefect_kling.media import load_image
+from prefect_kling.providers import Provider
+
+IMAGE_ERROR = "kling_image"
+"""Pydantic error type of an image that breaks Kling's rules."""
+RULE_ERROR = "kling_rule"
+"""Pydantic error type of a broken rule between fields; its context names the field."""
+
+
+def _image_value(value: Any, info: ValidationInfo) -> Any:
+    try:
+        return load_image(value, field=info.field_name or "image")
+    except KlingImageError as exc:
+        raise PydanticCustomError(IMAGE_ERROR, exc.problems[0].message) from None
+
+
+ImageInput = Annotated[str, BeforeValidator(_image_value)]
+"""An image field: give a URL, a path, bytes or Base64; holds the URL or raw Base64."""
+
+NegativePrompt = Annotated[str | None, Field(description="What the result should not show.")]
+ModelName = Annotated[
+    str | None,
+    Field(
+        description="Kling model, e.g. `kling-v2-master`; the endpoint's default model when "
+        "omitted. Names unknown for the provider are sent with a warning."
+    ),
+]
+CallbackUrl = Annotated[
+    str | None,
+    Field(description="URL that Kling calls with the task object on every status change."),
+]
+ExternalTaskId = Annotated[
+    str | None,
+    Field(
+        description="Your own id for the task, unique per account; the task can be looked up "
+        "by it, so a repeated create after an ambiguous failure can be avoided."
+    ),
+]
+
+
+def rule_error(field: str, reason: str) -> PydanticCustomError:
+    """The error for a rule between fields, raised from a model validator.
+
+    Args:
+        field: The field to blame, relative to the model, e.g. `image_tail`.
+        reason: What is wrong and what is allowed.
+    """
+    return PydanticCustomError(RULE_ERROR, "{field}: {reason}", {"field": field, "reason": reason})
+
+
+class StrictModel(BaseModel):
+    """Base of request models and their parts: unknown fields refused, instances frozen.
+
+    Example:
+        >>> from prefect_kling.models import WatermarkInfo
+        >>> try:
+        ...     WatermarkInfo(enabled=True, colour="red")
+        ... except ValueError as error:
+        ...     print(error.errors()[0]["loc"])
+        ('colour',)
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        for name, value in super().__repr_args__():
+            if isinstance(value, str) and len(value) > 80:
+                value = f"{value[:40]}... ({len(value)} characters)"
+            yield name, value
+
+
+class KlingRequest(StrictModel):
+    """Base of the create-request models: the JSON body for each provider.
+
+    Attributes:
+        provider_names: Fields a provider spells differently, as `{provider: {field: name}}`.
+
+    Example:
+        >>> from prefect_kling.models import MultiImageToImageRequest
+        >>> request = MultiImageToImageRequest(
+        ...     subject_image_list=[{"subject_image": "https://example.com/cat.png"}],
+        ...     scene_image="https://example.com/beach.png",
+        ... )
+        >>> sorted(request.to_payload(Provider.COMETAPI))
+        ['scence_image', 'subject_image_list']
+    """
+
+    provider_names: ClassVar[Mapping[Provider, Mapping[str, str]]] = {}
+
+    def to_payload(self, provider: Provider) -> dict[str, Any]:
+        """The JSON body of the create call for a provider.
+
+        Fields left out (None) are omitted, so that Kling applies its defaults.
+
+        Args:
+            provider: Where the request is sent.
+        """
+        names = self.provider_names.get(provider, {})
+        payload = self.model_dump(mode="json", exclude_none=True)
+        return {names.get(key, key): value for key, value in payload.items()}
+
+
+def explain_errors(model: type[BaseModel], errors: Iterable[ErrorDetails]) -> list[ErrorDetails]:
+    """Rewrite pydantic's errors so that each names the value and what is allowed.
+
+    Args:
+        model: The model that was validated.
+        errors: The output of `ValidationError.errors()`.
+
+    Returns:
+        The errors with `loc` pointing at the blamed field and `msg` in the form
+        `<value> is not allowed; allowed: <what is>`.
+    """
+    return [_explain(model, error) for error in errors]
+
+
+def _explain(model: type[BaseModel], error: ErrorDetails) -> ErrorDetails:
+    kind, loc, ctx = error["type"], error["loc"], error.get("ctx", {})
+    if kind == RULE_ERROR:
+        return {**error, "loc": (*loc, ctx["field"]), "msg": ctx["reason"]}
+    if kind == IMAGE_ERROR:
+        return error
+    if kind == "extra_forbidden":
+        return {**error, "msg": _unknown_field(model, loc)}
+    return {**error, "msg": _message(kind, _show(error.get("input")), ctx, error["msg"])}
+
+
+def _message(kind: str, shown: str, ctx: dict[str, Any], default: str) -> str:
+    """House-style message for one of pydantic's own error types."""
+    match kind:
+        case "missing":
+            return "missing; this field is required"
+        case "literal_error":
+            return f"{shown} is not allowed; allowed: {ctx['expected'].replace(' or ', ', ')}"
+        case "greater_than_equal":
+            return f"{shown} is not allowed; allowed: at least {_number(ctx['ge'])}"
+        case "less_than_equal":
+            return f"{shown} is not allowed; allowed: at most {_number(ctx['le'])}"
+        case "too_short":
+            return f"{_items(ctx['actual_length'])}; allowed: at least {ctx['min_length']}"
+        case "too_long":
+            return f"{_items(ctx['actual_length'])}; allowed: at most {ctx['max_length']}"
+        case "string_too_short":
+            least = ctx["min_length"]
+            return f"{shown} is too short; allowed: at least {least} character{_s(least)}"
+    return f"{shown} is not allowed; {default[:1].lower()}{default[1:]}"
+
+
+def _unknown_field(model: type[BaseModel], loc: tuple[int | str, ...]) -> str:
+    """Message for an unknown field: the fields allowed where it was, and a likely intended one."""
+    for part in loc[:-1]:
+        if isinstance(part, str):
+            model = _nested_model(model.model_fields[part].annotation) or model
+    allowed = list(model.model_fields)
+    close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return f"unknown field; {hint}allowed: {', '.join(allowed)}"
+
+
+def _nested_model(annotation: Any) -> type[BaseModel] | None:
+    """The model inside an annotation such as `list[Item] | None`."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return next(filter(None, map(_nested_model, get_args(annotation))), None)
+
+
+def _show(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
+def _items(count: int) -> str:
+    return f"{count} item{_s(count)}"
+
+
+def _s(count: int) -> str:
+    return "" if count == 1 else "s"
+
+
+def _number(value: float) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)

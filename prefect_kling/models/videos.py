@@ -1,0 +1,299 @@
+"""Request models of the video endpoints: text, image and multi-image to video.
+
+Limits that differ between providers or depend on the model (prompt lengths, image counts,
+known model names, camera control only on kling-v1) are checked in
+`prefect_kling.capabilities`; these models hold the rules that hold everywhere.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import BeforeValidator, Field, model_validator
+
+from prefect_kling.models.common import (
+    CallbackUrl,
+    ExternalTaskId,
+    ImageInput,
+    KlingRequest,
+    ModelName,
+    NegativePrompt,
+    StrictModel,
+    rule_error,
+)
+
+
+def _seconds_as_text(value: Any) -> Any:
+    """Accept `5` for `"5"`: Kling wants the duration as a string."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+Mode = Annotated[
+    Literal["std", "pro"] | None,
+    Field(description="`std` (faster, cheaper) or `pro` (higher quality)."),
+]
+Duration = Annotated[
+    Literal["5", "10"] | None,
+    BeforeValidator(_seconds_as_text),
+    Field(description='Length in seconds, `"5"` or `"10"` (`5` and `10` accepted).'),
+]
+CfgScale = Annotated[
+    float | None,
+    Field(
+        ge=0,
+        le=1,
+        description="How closely the video follows the prompt, 0 to 1; not for kling-v2.x.",
+    ),
+]
+Sound = Annotated[
+    Literal["on", "off"] | None,
+    Field(description="`on` to generate sound with the video (kling-v2-6 and newer)."),
+]
+CameraType = Literal["simple", "down_back", "forward_up", "right_turn_forward", "left_turn_forward"]
+CameraAxis = Annotated[
+    float | None, Field(ge=-10, le=10, description="Movement along this axis, -10 to 10.")
+]
+
+
+class CameraConfig(StrictModel):
+    """Manual camera movement of a `simple` camera control: exactly one axis non-zero.
+
+    Example:
+        >>> CameraConfig(zoom=5).zoom
+        5.0
+    """
+
+    horizontal: CameraAxis = None
+    vertical: CameraAxis = None
+    pan: CameraAxis = None
+    tilt: CameraAxis = None
+    roll: CameraAxis = None
+    zoom: CameraAxis = None
+
+
+class CameraControl(StrictModel):
+    """Camera movement: a preset, or `simple` with one manual axis in `config`.
+
+    Example:
+        >>> CameraControl(type="simple", config={"pan": -4}).config.pan
+        -4.0
+        >>> CameraControl(type="forward_up").config is None
+        True
+    """
+
+    type: CameraType = Field(
+        description="`simple` (manual, set `config`) or a preset: `down_back`, `forward_up`, "
+        "`right_turn_forward`, `left_turn_forward`."
+    )
+    config: CameraConfig | None = Field(
+        None, description="The manual movement; required with `simple`, absent with presets."
+    )
+
+    @model_validator(mode="after")
+    def _config_matches_type(self) -> Self:
+        axes = ", ".join(CameraConfig.model_fields)
+        if self.type != "simple":
+            if self.config is not None:
+                raise rule_error(
+                    "config",
+                    f"not allowed with type {self.type!r}; allowed: config only with type 'simple'",
+                )
+            return self
+        if self.config is None:
+            raise rule_error(
+                "config", f"missing; allowed with type 'simple': exactly one non-zero of {axes}"
+            )
+        moving = [f"{name}={value:g}" for name, value in self.config if value]
+        if len(moving) != 1:
+            found = ", ".join(moving) or "none"
+            raise rule_error(
+                "config",
+                f"{len(moving)} non-zero values ({found}); "
+                f"allowed with type 'simple': exactly one non-zero of {axes}",
+            )
+        return self
+
+
+class WatermarkInfo(StrictModel):
+    """Whether Kling also renders a watermarked copy of the result.
+
+    Example:
+        >>> WatermarkInfo(enabled=True).enabled
+        True
+    """
+
+    enabled: bool = Field(description="True to get a watermarked copy besides the clean result.")
+
+
+Watermark = Annotated[
+    WatermarkInfo | None, Field(description="Whether to also render a watermarked copy.")
+]
+
+
+class TrajectoryPoint(StrictModel):
+    """One point of a motion-brush trajectory, in pixels from the image's bottom-left corner.
+
+    Example:
+        >>> TrajectoryPoint(x=10, y=20).y
+        20
+    """
+
+    x: int = Field(description="Horizontal position in pixels, from the left edge.")
+    y: int = Field(description="Vertical position in pixels, from the bottom edge.")
+
+
+class DynamicMask(StrictModel):
+    """A motion-brush group: a painted area and the path it moves along.
+
+    Example:
+        >>> mask = DynamicMask(
+        ...     mask="https://example.com/mask.png",
+        ...     trajectories=[{"x": 10, "y": 10}, {"x": 200, "y": 40}],
+        ... )
+        >>> len(mask.trajectories)
+        2
+    """
+
+    mask: ImageInput = Field(
+        description="Mask of the area to move (URL, path, bytes or Base64), same aspect ratio "
+        "and resolution as the other masks and the input image's aspect ratio."
+    )
+    trajectories: list[TrajectoryPoint] = Field(
+        min_length=2, max_length=77, description="The path of the area, 2 to 77 points."
+    )
+
+
+class ImageListItem(StrictModel):
+    """One reference image of a multi-image-to-video request.
+
+    Example:
+        >>> ImageListItem(image="https://example.com/a.png").image
+        'https://example.com/a.png'
+    """
+
+    image: ImageInput = Field(description="The image: URL, path, bytes or Base64.")
+
+
+class TextToVideoRequest(KlingRequest):
+    """Create a video from a text prompt (`text2video`).
+
+    Example:
+        >>> from prefect_kling.providers import Provider
+        >>> request = TextToVideoRequest(prompt="A red fox runs through fresh snow.", duration=5)
+        >>> request.to_payload(Provider.KLING)
+        {'prompt': 'A red fox runs through fresh snow.', 'duration': '5'}
+    """
+
+    prompt: str = Field(min_length=1, description="What the video should show.")
+    negative_prompt: NegativePrompt = None
+    model_name: ModelName = None
+    cfg_scale: CfgScale = None
+    mode: Mode = None
+    aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4", "3:2", "2:3"] | None = Field(
+        None,
+        description="Width:height of the video; Kling offers `16:9`, `9:16`, `1:1`, CometAPI "
+        "also `4:3`, `3:4`, `3:2`, `2:3`.",
+    )
+    duration: Duration = None
+    camera_control: CameraControl | None = Field(
+        None, description="Camera movement; in text to video only with kling-v1, std, 5 s."
+    )
+    callback_url: CallbackUrl = None
+    external_task_id: ExternalTaskId = None
+    sound: Sound = None
+    watermark_info: Watermark = None
+
+
+EXCLUSIVE_GROUPS = (("image_tail",), ("static_mask", "dynamic_masks"), ("camera_control",))
+"""Image-to-video fields of which at most one group may be used."""
+
+
+class ImageToVideoRequest(KlingRequest):
+    """Animate a start frame, an end frame or both (`image2video`).
+
+    At most one of: an end frame, motion-brush masks, camera control. End frames and masks
+    make 5-second videos only.
+
+    Example:
+        >>> from prefect_kling.media import make_png
+        >>> from prefect_kling.providers import Provider
+        >>> request = ImageToVideoRequest(image=make_png(640, 480), prompt="The tiles ripple.")
+        >>> sorted(request.to_payload(Provider.COMETAPI))
+        ['image', 'prompt']
+    """
+
+    image: ImageInput | None = Field(
+        None, description="Start frame: URL, path, bytes or Base64; this or image_tail."
+    )
+    image_tail: ImageInput | None = Field(
+        None, description="End frame: URL, path, bytes or Base64; this or image."
+    )
+    prompt: str | None = Field(None, description="How the image should move.")
+    negative_prompt: NegativePrompt = None
+    model_name: ModelName = None
+    cfg_scale: CfgScale = None
+    mode: Mode = None
+    duration: Duration = None
+    static_mask: ImageInput | None = Field(
+        None,
+        description="Motion-brush mask of the area to keep still (URL, path, bytes or Base64), "
+        "with the input image's aspect ratio.",
+    )
+    dynamic_masks: list[DynamicMask] | None = Field(
+        None, min_length=1, max_length=6, description="Motion-brush groups, at most 6."
+    )
+    camera_control: CameraControl | None = Field(None, description="Camera movement.")
+    callback_url: CallbackUrl = None
+    external_task_id: ExternalTaskId = None
+    sound: Sound = None
+    watermark_info: Watermark = None
+
+    @model_validator(mode="after")
+    def _check_combinations(self) -> Self:
+        if self.image is None and self.image_tail is None:
+            raise rule_error(
+                "image", "missing, and so is image_tail; allowed: image, image_tail or both"
+            )
+        used = [
+            next(name for name in group if getattr(self, name) is not None)
+            for group in EXCLUSIVE_GROUPS
+            if any(getattr(self, name) is not None for name in group)
+        ]
+        if len(used) > 1:
+            groups = ", ".join("{" + ", ".join(group) + "}" for group in EXCLUSIVE_GROUPS)
+            raise rule_error(
+                used[0], f"cannot be combined with {used[1]}; allowed: one of {groups}"
+            )
+        if used and used[0] != "camera_control" and self.duration not in (None, "5"):
+            raise rule_error(
+                "duration", f"{self.duration!r} is not allowed with {used[0]}; allowed: '5'"
+            )
+        return self
+
+
+class MultiImageToVideoRequest(KlingRequest):
+    """Make a video from several reference images (`multi-image2video`).
+
+    Example:
+        >>> from prefect_kling.providers import Provider
+        >>> request = MultiImageToVideoRequest(
+        ...     image_list=[{"image": "https://example.com/a.png"}, {"image": "https://example.com/b.png"}],
+        ...     prompt="The two cats meet.",
+        ... )
+        >>> request.to_payload(Provider.KLING)["image_list"][1]
+        {'image': 'https://example.com/b.png'}
+    """
+
+    image_list: list[ImageListItem] = Field(
+        min_length=1, description="The reference images (how many depends on the provider)."
+    )
+    prompt: str = Field(min_length=1, description="What the video should show.")
+    negative_prompt: NegativePrompt = None
+    model_name: ModelName = None
+    mode: Mode = None
+    duration: Duration = None
+    aspect_ratio: Literal["16:9", "9:16", "1:1"] | None = Field(
+        None, description="Width:height of the video."
+    )
+    callback_url: CallbackUrl = None
+    external_task_id: ExternalTaskId = None

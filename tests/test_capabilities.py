@@ -1,0 +1,316 @@
+import logging
+import warnings
+
+import pytest
+
+from prefect_kling.capabilities import (
+    COMETAPI_LIMITS,
+    KLING_LIMITS,
+    LIMITS,
+    UnknownModelWarning,
+    limits_for,
+    validate_request,
+)
+from prefect_kling.endpoints import ENDPOINTS, get_endpoint
+from prefect_kling.exceptions import KlingValidationError
+from prefect_kling.models import MultiImageToVideoRequest, TextToVideoRequest
+from prefect_kling.providers import Provider
+
+KLING, COMET = Provider.KLING, Provider.COMETAPI
+URL = "https://example.com/ref.png"
+
+
+def images(count: int) -> list[dict[str, str]]:
+    return [{"image": URL} for _ in range(count)]
+
+
+def subjects(count: int) -> list[dict[str, str]]:
+    return [{"subject_image": URL} for _ in range(count)]
+
+
+T2V_CAMERA = {"type": "simple", "config": {"zoom": 2}}
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "provider", "data", "field", "expected"),
+    [
+        (
+            "text2video",
+            KLING,
+            {"prompt": "x" * 2501},
+            "prompt",
+            "2501 characters; allowed: at most 2500 characters with provider kling",
+        ),
+        (
+            "text2video",
+            KLING,
+            {"prompt": "x", "negative_prompt": "x" * 2501},
+            "negative_prompt",
+            "at most 2500 characters with provider kling",
+        ),
+        (
+            "text2video",
+            COMET,
+            {"prompt": "x" * 612},
+            "prompt",
+            "612 characters; allowed: at most 500 characters with provider cometapi",
+        ),
+        (
+            "text2video",
+            COMET,
+            {"prompt": "x", "negative_prompt": "x" * 201},
+            "negative_prompt",
+            "201 characters; allowed: at most 200 characters with provider cometapi",
+        ),
+        (
+            "image2video",
+            COMET,
+            {"image": URL, "prompt": "x" * 501},
+            "prompt",
+            "at most 500 characters with provider cometapi",
+        ),
+        (
+            "image2video",
+            COMET,
+            {"image": URL, "negative_prompt": "x" * 201},
+            "negative_prompt",
+            "at most 200 characters with provider cometapi",
+        ),
+        (
+            "multi-image2video",
+            COMET,
+            {"image_list": images(2), "prompt": "x" * 501},
+            "prompt",
+            "at most 500 characters with provider cometapi",
+        ),
+        (
+            "multi-image2video",
+            KLING,
+            {"image_list": images(2), "prompt": "x" * 2501},
+            "prompt",
+            "at most 2500 characters with provider kling",
+        ),
+        (
+            "multi-image2image",
+            COMET,
+            {"subject_image_list": subjects(2), "prompt": "x" * 2501},
+            "prompt",
+            "at most 2500 characters with provider cometapi",
+        ),
+        (
+            "multi-image2image",
+            KLING,
+            {"subject_image_list": subjects(2), "prompt": "x" * 2501},
+            "prompt",
+            "at most 2500 characters with provider kling",
+        ),
+        (
+            "multi-image2video",
+            KLING,
+            {"image_list": images(5), "prompt": "x"},
+            "image_list",
+            "5 items; allowed: 1 to 4 items with provider kling",
+        ),
+        (
+            "multi-image2video",
+            COMET,
+            {"image_list": images(1), "prompt": "x"},
+            "image_list",
+            "1 item; allowed: 2 to 4 items with provider cometapi",
+        ),
+        (
+            "multi-image2image",
+            KLING,
+            {"subject_image_list": subjects(5)},
+            "subject_image_list",
+            "5 items; allowed: 1 to 4 items with provider kling",
+        ),
+        (
+            "multi-image2image",
+            COMET,
+            {"subject_image_list": subjects(1)},
+            "subject_image_list",
+            "1 item; allowed: 2 to 4 items with provider cometapi",
+        ),
+        (
+            "text2video",
+            KLING,
+            {"prompt": "x", "aspect_ratio": "4:3"},
+            "aspect_ratio",
+            "'4:3' is not allowed; allowed: '16:9', '9:16', '1:1' with provider kling",
+        ),
+        (
+            "text2video",
+            KLING,
+            {"prompt": "x", "camera_control": T2V_CAMERA, "model_name": "kling-v1-6"},
+            "camera_control",
+            "not supported with model_name 'kling-v1-6'; "
+            "allowed: only with model_name 'kling-v1', mode 'std', duration '5'",
+        ),
+        (
+            "text2video",
+            COMET,
+            {"prompt": "x", "camera_control": T2V_CAMERA, "mode": "pro"},
+            "camera_control",
+            "not supported with mode 'pro'; allowed: only with model_name 'kling-v1'",
+        ),
+        (
+            "text2video",
+            KLING,
+            {"prompt": "x", "camera_control": {"type": "forward_up"}, "duration": 10},
+            "camera_control",
+            "not supported with duration '10'",
+        ),
+        (
+            "text2video",
+            KLING,
+            {"prompt": "x", "cfg_scale": 0.5, "model_name": "kling-v2-master"},
+            "cfg_scale",
+            "not supported with model_name 'kling-v2-master'; "
+            "allowed: only with model_name other than 'kling-v2*'",
+        ),
+        (
+            "image2video",
+            COMET,
+            {"image": URL, "cfg_scale": 0.5, "model_name": "kling-v2-1"},
+            "cfg_scale",
+            "not supported with model_name 'kling-v2-1'",
+        ),
+    ],
+)
+def test_provider_limits_and_feature_rules(endpoint, provider, data, field, expected):
+    with pytest.raises(KlingValidationError) as caught:
+        validate_request(endpoint, provider, data)
+
+    assert caught.value.endpoint == endpoint
+    assert caught.value.fields == [field]
+    assert expected in caught.value.problems[0].message
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "provider", "data"),
+    [
+        ("text2video", KLING, {"prompt": "x" * 2500, "negative_prompt": "x" * 2500}),
+        ("text2video", COMET, {"prompt": "x" * 500, "negative_prompt": "x" * 200}),
+        ("text2video", COMET, {"prompt": "x", "aspect_ratio": "4:3"}),
+        ("text2video", KLING, {"prompt": "x", "camera_control": T2V_CAMERA}),
+        (
+            "text2video",
+            KLING,
+            {
+                "prompt": "x",
+                "camera_control": T2V_CAMERA,
+                "model_name": "kling-v1",
+                "mode": "std",
+                "duration": 5,
+            },
+        ),
+        ("text2video", KLING, {"prompt": "x", "cfg_scale": 0.2, "model_name": "kling-v1-6"}),
+        (
+            "image2video",
+            KLING,
+            {
+                "image": URL,
+                "camera_control": T2V_CAMERA,
+                "model_name": "kling-v2-master",
+                "mode": "pro",
+            },
+        ),
+        ("multi-image2video", KLING, {"image_list": images(1), "prompt": "x"}),
+        ("multi-image2video", COMET, {"image_list": images(4), "prompt": "x"}),
+        ("multi-image2image", KLING, {"subject_image_list": subjects(1), "prompt": "x" * 2500}),
+        ("multi-image2image", COMET, {"subject_image_list": subjects(4), "prompt": "x" * 2500}),
+    ],
+)
+def test_requests_within_the_limits_pass(endpoint, provider, data):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        request = validate_request(endpoint, provider, data)
+    assert isinstance(request, get_endpoint(endpoint).request_model)
+
+
+def test_every_problem_is_reported_at_once():
+    data = {"prompt": "x" * 501, "negative_prompt": "x" * 201, "aspect_ratio": "1:1"}
+    data["camera_control"] = {"type": "down_back"}
+    data["mode"] = "pro"
+    with pytest.raises(KlingValidationError) as caught:
+        validate_request("text2video", COMET, data)
+    assert caught.value.fields == ["prompt", "negative_prompt", "camera_control"]
+    assert "(3 problems)" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "provider", "data", "known"),
+    [
+        ("text2video", KLING, {"prompt": "x", "model_name": "kling-v9"}, "kling-v1, kling-v1-6"),
+        (
+            "multi-image2video",
+            KLING,
+            {"image_list": images(2), "prompt": "x", "model_name": "kling-v2-master"},
+            "kling-v1-6",
+        ),
+        (
+            "multi-image2image",
+            COMET,
+            {"subject_image_list": subjects(2), "model_name": "kling-v2-1"},
+            "kling-v2",
+        ),
+    ],
+)
+def test_unknown_model_warns_and_passes_unless_strict(endpoint, provider, data, known, caplog):
+    with (
+        caplog.at_level(logging.WARNING, logger="prefect_kling.capabilities"),
+        pytest.warns(UnknownModelWarning, match=f"provider {provider}"),
+    ):
+        request = validate_request(endpoint, provider, data)
+    assert request.model_name == data["model_name"]
+    assert any(data["model_name"] in record.getMessage() for record in caplog.records)
+
+    with pytest.raises(KlingValidationError) as caught:
+        validate_request(endpoint, provider, data, strict=True)
+    assert caught.value.fields == ["model_name"]
+    assert f"with provider {provider}; allowed: {known}" in str(caught.value)
+
+
+def test_known_model_and_left_out_model_do_not_warn():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        validate_request("image2video", KLING, {"image": URL, "model_name": "kling-v2-1"})
+        validate_request("text2video", COMET, {"prompt": "x"}, strict=True)
+
+
+def test_model_instance_is_checked_again_for_the_provider():
+    request = TextToVideoRequest(prompt="x" * 600)
+    assert validate_request("text2video", KLING, request) == request
+    with pytest.raises(KlingValidationError, match="at most 500 characters with provider cometapi"):
+        validate_request("text2video", COMET, request)
+
+
+def test_model_of_another_endpoint_is_refused():
+    request = MultiImageToVideoRequest(image_list=images(2), prompt="x")
+    with pytest.raises(KlingValidationError) as caught:
+        validate_request("image2video", KLING, request)
+    assert "image_list" in caught.value.fields
+
+
+def test_endpoint_row_and_provider_name_are_accepted():
+    request = validate_request(get_endpoint("text2video"), "cometapi", {"prompt": "x"})
+    assert request == TextToVideoRequest(prompt="x")
+
+
+def test_unknown_endpoint_is_refused():
+    with pytest.raises(KlingValidationError) as caught:
+        validate_request("text2music", KLING, {"prompt": "x"})
+    assert caught.value.fields == ["endpoint"]
+
+
+def test_every_provider_has_limits_for_every_endpoint():
+    assert set(LIMITS) == set(Provider)
+    for table in (KLING_LIMITS, COMETAPI_LIMITS):
+        assert set(table) == set(ENDPOINTS)
+
+
+def test_cometapi_table_states_only_what_differs():
+    assert limits_for(COMET, "text2video").features == limits_for(KLING, "text2video").features
+    assert limits_for(COMET, "multi-image2image").models == ("kling-v2",)
+    assert limits_for(KLING, "multi-image2video").models == ("kling-v1-6",)

@@ -1,0 +1,545 @@
+import base64
+import doctest
+import io
+from typing import Any
+
+import pytest
+from PIL import Image
+from pydantic import BaseModel, ValidationError
+
+import prefect_kling.models as models
+from prefect_kling import capabilities, media
+from prefect_kling.capabilities import validate_request
+from prefect_kling.exceptions import KlingImageError, KlingValidationError
+from prefect_kling.media import make_png
+from prefect_kling.models import (
+    CameraControl,
+    ImageToVideoRequest,
+    MultiImageToImageRequest,
+    MultiImageToVideoRequest,
+    TextToVideoRequest,
+    common,
+    images,
+    videos,
+)
+from prefect_kling.providers import Provider
+
+PNG = make_png(640, 480)
+PNG_B64 = base64.b64encode(PNG).decode()
+URL = "https://example.com/frame.png"
+
+
+def encoded(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def gif() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (400, 400)).save(buffer, format="GIF")
+    return buffer.getvalue()
+
+
+def points(count: int) -> list[dict[str, int]]:
+    return [{"x": index, "y": index * 2} for index in range(count)]
+
+
+CAMERA = {"type": "simple", "config": {"zoom": 5}}
+MASK = {"mask": PNG, "trajectories": points(2)}
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "data", "field", "expected"),
+    [
+        ("text2video", {}, "prompt", "missing; this field is required"),
+        ("text2video", {"prompt": ""}, "prompt", "allowed: at least 1 character"),
+        (
+            "text2video",
+            {"prompt": "a", "cfg_scale": 1.5},
+            "cfg_scale",
+            "1.5 is not allowed; allowed: at most 1",
+        ),
+        ("text2video", {"prompt": "a", "cfg_scale": -0.1}, "cfg_scale", "allowed: at least 0"),
+        (
+            "text2video",
+            {"prompt": "a", "mode": "fast"},
+            "mode",
+            "'fast' is not allowed; allowed: 'std', 'pro'",
+        ),
+        (
+            "text2video",
+            {"prompt": "a", "aspect_ratio": "5:4"},
+            "aspect_ratio",
+            "'5:4' is not allowed; allowed: '16:9', '9:16', '1:1', '4:3', '3:4', '3:2', '2:3'",
+        ),
+        (
+            "text2video",
+            {"prompt": "a", "duration": "7"},
+            "duration",
+            "'7' is not allowed; allowed: '5', '10'",
+        ),
+        (
+            "text2video",
+            {"prompt": "a", "duration": 7},
+            "duration",
+            "'7' is not allowed; allowed: '5', '10'",
+        ),
+        (
+            "text2video",
+            {"prompt": "a", "duration": True},
+            "duration",
+            "True is not allowed; allowed: '5', '10'",
+        ),
+        ("text2video", {"prompt": "a", "sound": "loud"}, "sound", "allowed: 'on', 'off'"),
+        ("text2video", {"prompt": "a", "watermark_info": {}}, "watermark_info.enabled", "required"),
+        (
+            "text2video",
+            {"prompt": "a", "modle_name": "kling-v1"},
+            "modle_name",
+            "unknown field; did you mean 'model_name'? "
+            "allowed: prompt, negative_prompt, model_name",
+        ),
+        (
+            "text2video",
+            {"prompt": "a", "camera_control": {"type": "orbit"}},
+            "camera_control.type",
+            "'orbit' is not allowed; allowed: 'simple', 'down_back', 'forward_up', "
+            "'right_turn_forward', 'left_turn_forward'",
+        ),
+        (
+            "text2video",
+            {"prompt": "a", "camera_control": {"type": "simple"}},
+            "camera_control.config",
+            "missing; allowed with type 'simple': "
+            "exactly one non-zero of horizontal, vertical, pan, tilt, roll, zoom",
+        ),
+        (
+            "text2video",
+            {"prompt": "a", "camera_control": {"type": "simple", "config": {"pan": 2, "zoom": 1}}},
+            "camera_control.config",
+            "2 non-zero values (pan=2, zoom=1); allowed with type 'simple': exactly one non-zero",
+        ),
+        (
+            "text2video",
+            {"prompt": "a", "camera_control": {"type": "simple", "config": {"pan": 0}}},
+            "camera_control.config",
+            "0 non-zero values (none); allowed with type 'simple': exactly one non-zero",
+        ),
+        (
+            "text2video",
+            {"prompt": "a", "camera_control": {"type": "down_back", "config": {"pan": 1}}},
+            "camera_control.config",
+            "not allowed with type 'down_back'; allowed: config only with type 'simple'",
+        ),
+        (
+            "text2video",
+            {"prompt": "a", "camera_control": {"type": "simple", "config": {"zoom": 11}}},
+            "camera_control.config.zoom",
+            "11 is not allowed; allowed: at most 10",
+        ),
+        (
+            "text2video",
+            {"prompt": "a", "camera_control": {"type": "simple", "config": {"zom": 1}}},
+            "camera_control.config.zom",
+            "did you mean 'zoom'? allowed: horizontal, vertical, pan, tilt, roll, zoom",
+        ),
+        (
+            "image2video",
+            {"prompt": "a"},
+            "image",
+            "missing, and so is image_tail; allowed: image, image_tail or both",
+        ),
+        (
+            "image2video",
+            {"image": URL, "image_tail": URL, "camera_control": CAMERA},
+            "image_tail",
+            "cannot be combined with camera_control; "
+            "allowed: one of {image_tail}, {static_mask, dynamic_masks}, {camera_control}",
+        ),
+        (
+            "image2video",
+            {"image": URL, "image_tail": URL, "dynamic_masks": [MASK]},
+            "image_tail",
+            "cannot be combined with dynamic_masks; allowed: one of",
+        ),
+        (
+            "image2video",
+            {"image": URL, "static_mask": PNG, "camera_control": CAMERA},
+            "static_mask",
+            "cannot be combined with camera_control",
+        ),
+        (
+            "image2video",
+            {"image": URL, "image_tail": URL, "duration": "10"},
+            "duration",
+            "'10' is not allowed with image_tail; allowed: '5'",
+        ),
+        (
+            "image2video",
+            {"image": URL, "dynamic_masks": [MASK], "duration": 10},
+            "duration",
+            "'10' is not allowed with dynamic_masks; allowed: '5'",
+        ),
+        (
+            "image2video",
+            {"image": URL, "dynamic_masks": [MASK] * 7},
+            "dynamic_masks",
+            "7 items; allowed: at most 6",
+        ),
+        (
+            "image2video",
+            {"image": URL, "dynamic_masks": []},
+            "dynamic_masks",
+            "0 items; allowed: at least 1",
+        ),
+        (
+            "image2video",
+            {"image": URL, "dynamic_masks": [{"mask": PNG, "trajectories": points(1)}]},
+            "dynamic_masks.0.trajectories",
+            "1 item; allowed: at least 2",
+        ),
+        (
+            "image2video",
+            {"image": URL, "dynamic_masks": [{"mask": PNG, "trajectories": points(78)}]},
+            "dynamic_masks.0.trajectories",
+            "78 items; allowed: at most 77",
+        ),
+        (
+            "image2video",
+            {
+                "image": URL,
+                "dynamic_masks": [
+                    {"mask": PNG, "trajectories": [{"x": 1.5, "y": 0}, {"x": 1, "y": 1}]}
+                ],
+            },
+            "dynamic_masks.0.trajectories.0.x",
+            "1.5 is not allowed; input should be a valid integer",
+        ),
+        (
+            "multi-image2video",
+            {"prompt": "a", "image_list": []},
+            "image_list",
+            "0 items; allowed: at least 1",
+        ),
+        (
+            "multi-image2video",
+            {"image_list": [{"image": URL}, {"image": URL}]},
+            "prompt",
+            "required",
+        ),
+        (
+            "multi-image2video",
+            {"prompt": "a", "image_list": [{"image": URL}] * 2, "aspect_ratio": "4:3"},
+            "aspect_ratio",
+            "allowed: '16:9', '9:16', '1:1'",
+        ),
+        (
+            "multi-image2video",
+            {"prompt": "a", "image_list": [{"image": URL}] * 2, "cfg_scale": 0.5},
+            "cfg_scale",
+            "unknown field",
+        ),
+        ("multi-image2image", {}, "subject_image_list", "required"),
+        (
+            "multi-image2image",
+            {"subject_image_list": [{"subject_image": URL}] * 2, "n": 0},
+            "n",
+            "0 is not allowed; allowed: at least 1",
+        ),
+        (
+            "multi-image2image",
+            {"subject_image_list": [{"subject_image": URL}] * 2, "n": 10},
+            "n",
+            "10 is not allowed; allowed: at most 9",
+        ),
+        (
+            "multi-image2image",
+            {"subject_image_list": [{"subject_image": URL}] * 2, "aspect_ratio": "5:4"},
+            "aspect_ratio",
+            "allowed: '16:9', '9:16', '1:1', '4:3', '3:4', '3:2', '2:3', '21:9'",
+        ),
+        (
+            "multi-image2image",
+            {"subject_image_list": [{"subject_image": URL}] * 2, "scence_image": URL},
+            "scence_image",
+            "did you mean 'scene_image'?",
+        ),
+    ],
+)
+def test_each_model_rule_names_field_value_and_what_is_allowed(endpoint, data, field, expected):
+    with pytest.raises(KlingValidationError) as caught:
+        validate_request(endpoint, Provider.KLING, data)
+
+    error = caught.value
+    assert type(error) is KlingValidationError
+    assert error.endpoint == endpoint
+    assert error.fields == [field]
+    assert expected in error.problems[0].message
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "data", "field", "expected"),
+    [
+        ("image2video", {"image": gif()}, "image", "bytes is a GIF image; allowed: JPEG or PNG"),
+        (
+            "image2video",
+            {"image": URL, "image_tail": make_png(200, 900)},
+            "image_tail",
+            "bytes is 200x900 px; allowed: both sides at least 300 px",
+        ),
+        (
+            "image2video",
+            {"image": URL, "static_mask": "mask.png"},
+            "static_mask",
+            "'mask.png' is not a URL, an existing file or Base64 image data",
+        ),
+        (
+            "image2video",
+            {"image": URL, "dynamic_masks": [{"mask": gif(), "trajectories": points(2)}]},
+            "dynamic_masks.0.mask",
+            "GIF image",
+        ),
+        (
+            "multi-image2video",
+            {"prompt": "a", "image_list": [{"image": URL}, {"image": make_png(1000, 300)}]},
+            "image_list.1.image",
+            "aspect ratio",
+        ),
+        (
+            "multi-image2image",
+            {"subject_image_list": [{"subject_image": gif()}] * 2},
+            "subject_image_list.0.subject_image",
+            "GIF",
+        ),
+        (
+            "multi-image2image",
+            {"subject_image_list": [{"subject_image": URL}] * 2, "scene_image": gif()},
+            "scene_image",
+            "GIF",
+        ),
+        (
+            "multi-image2image",
+            {"subject_image_list": [{"subject_image": URL}] * 2, "style_image": gif()},
+            "style_image",
+            "GIF",
+        ),
+    ],
+)
+def test_every_image_field_is_checked(endpoint, data, field, expected):
+    with pytest.raises(KlingImageError) as caught:
+        validate_request(endpoint, Provider.KLING, data)
+
+    assert caught.value.fields[0] == field
+    assert expected in caught.value.problems[0].message
+
+
+def test_an_image_problem_among_others_is_a_plain_validation_error():
+    with pytest.raises(KlingValidationError) as caught:
+        validate_request("image2video", Provider.KLING, {"image": gif(), "mode": "fast"})
+    assert type(caught.value) is KlingValidationError
+    assert sorted(caught.value.fields) == ["image", "mode"]
+
+
+def test_direct_construction_raises_pydantic_errors_naming_the_field():
+    with pytest.raises(ValidationError) as caught:
+        ImageToVideoRequest(image=URL, image_tail=URL, camera_control=CAMERA)
+    assert "image_tail: cannot be combined with camera_control" in str(caught.value)
+    assert isinstance(caught.value, ValueError)
+
+
+def test_models_are_frozen():
+    request = TextToVideoRequest(prompt="a")
+    with pytest.raises(ValidationError):
+        request.prompt = "b"
+
+
+def test_duration_given_as_int_is_sent_as_string():
+    assert TextToVideoRequest(prompt="a", duration=10).duration == "10"
+    assert TextToVideoRequest(prompt="a", duration=5).to_payload(Provider.KLING)["duration"] == "5"
+
+
+def test_validated_model_holds_the_image_content_not_the_path(tmp_path):
+    path = tmp_path / "start.png"
+    path.write_bytes(PNG)
+    request = ImageToVideoRequest(image=path, image_tail=str(path))
+    path.unlink()
+
+    assert request.image == request.image_tail == PNG_B64
+    assert request.to_payload(Provider.KLING) == {"image": PNG_B64, "image_tail": PNG_B64}
+
+
+def test_repr_abridges_base64_images():
+    text = repr(ImageToVideoRequest(image=PNG))
+    assert f"({len(PNG_B64)} characters)" in text
+    assert PNG_B64 not in text
+
+
+def test_camera_presets_take_no_config():
+    assert CameraControl(type="left_turn_forward").config is None
+
+
+FULL_TEXT2VIDEO = {
+    "prompt": "A red fox runs through fresh snow.",
+    "negative_prompt": "blur",
+    "model_name": "kling-v1",
+    "cfg_scale": 0.5,
+    "mode": "std",
+    "aspect_ratio": "1:1",
+    "duration": 5,
+    "camera_control": {"type": "simple", "config": {"pan": -4}},
+    "callback_url": "https://hooks.example.com/kling",
+    "external_task_id": "run-1-text",
+    "sound": "off",
+    "watermark_info": {"enabled": True},
+}
+TEXT2VIDEO_PAYLOAD = {
+    **FULL_TEXT2VIDEO,
+    "cfg_scale": 0.5,
+    "duration": "5",
+    "camera_control": {"type": "simple", "config": {"pan": -4.0}},
+}
+FULL_IMAGE2VIDEO = {
+    "image": PNG,
+    "prompt": "The tiles ripple.",
+    "negative_prompt": "text",
+    "model_name": "kling-v1-6",
+    "cfg_scale": 0.7,
+    "mode": "pro",
+    "duration": "5",
+    "static_mask": URL,
+    "dynamic_masks": [{"mask": PNG, "trajectories": points(3)}],
+    "callback_url": "https://hooks.example.com/kling",
+    "external_task_id": "run-1-image",
+    "sound": "on",
+    "watermark_info": {"enabled": False},
+}
+IMAGE2VIDEO_PAYLOAD = {
+    **FULL_IMAGE2VIDEO,
+    "image": PNG_B64,
+    "dynamic_masks": [{"mask": PNG_B64, "trajectories": points(3)}],
+}
+FULL_MULTI_IMAGE2VIDEO = {
+    "image_list": [{"image": URL}, {"image": PNG}],
+    "prompt": "The two cats meet.",
+    "negative_prompt": "dogs",
+    "model_name": "kling-v1-6",
+    "mode": "std",
+    "duration": "10",
+    "aspect_ratio": "9:16",
+    "callback_url": "https://hooks.example.com/kling",
+    "external_task_id": "run-1-multi",
+}
+MULTI_IMAGE2VIDEO_PAYLOAD = {
+    **FULL_MULTI_IMAGE2VIDEO,
+    "image_list": [{"image": URL}, {"image": PNG_B64}],
+}
+FULL_MULTI_IMAGE2IMAGE = {
+    "subject_image_list": [{"subject_image": PNG}, {"subject_image": URL}],
+    "prompt": "Both cats on the beach.",
+    "scene_image": URL,
+    "style_image": PNG,
+    "model_name": "kling-v2",
+    "n": 2,
+    "aspect_ratio": "21:9",
+    "callback_url": "https://hooks.example.com/kling",
+    "external_task_id": "run-1-compose",
+}
+MULTI_IMAGE2IMAGE_PAYLOAD = {
+    **FULL_MULTI_IMAGE2IMAGE,
+    "subject_image_list": [{"subject_image": PNG_B64}, {"subject_image": URL}],
+    "style_image": PNG_B64,
+}
+
+
+def renamed(payload: dict[str, Any], old: str, new: str) -> dict[str, Any]:
+    return {new if key == old else key: value for key, value in payload.items()}
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "data", "kling", "cometapi"),
+    [
+        ("text2video", {"prompt": "Waves."}, {"prompt": "Waves."}, {"prompt": "Waves."}),
+        ("text2video", FULL_TEXT2VIDEO, TEXT2VIDEO_PAYLOAD, TEXT2VIDEO_PAYLOAD),
+        ("image2video", {"image_tail": URL}, {"image_tail": URL}, {"image_tail": URL}),
+        ("image2video", FULL_IMAGE2VIDEO, IMAGE2VIDEO_PAYLOAD, IMAGE2VIDEO_PAYLOAD),
+        (
+            "multi-image2video",
+            FULL_MULTI_IMAGE2VIDEO,
+            MULTI_IMAGE2VIDEO_PAYLOAD,
+            MULTI_IMAGE2VIDEO_PAYLOAD,
+        ),
+        (
+            "multi-image2image",
+            FULL_MULTI_IMAGE2IMAGE,
+            MULTI_IMAGE2IMAGE_PAYLOAD,
+            renamed(MULTI_IMAGE2IMAGE_PAYLOAD, "scene_image", "scence_image"),
+        ),
+    ],
+)
+def test_valid_requests_give_exactly_the_expected_payload(endpoint, data, kling, cometapi):
+    for provider, expected in ((Provider.KLING, kling), (Provider.COMETAPI, cometapi)):
+        request = validate_request(endpoint, provider, data)
+        assert request.to_payload(provider) == expected
+
+
+def test_payload_spelling_follows_the_provider_not_the_model():
+    request = MultiImageToImageRequest(
+        subject_image_list=[{"subject_image": URL}], scene_image=URL, style_image=URL
+    )
+    assert request.to_payload(Provider.KLING)["scene_image"] == URL
+    assert "scence_image" not in request.to_payload(Provider.KLING)
+    assert request.to_payload(Provider.COMETAPI)["scence_image"] == URL
+    assert "scene_image" not in request.to_payload(Provider.COMETAPI)
+
+
+def test_camera_control_dumps_only_the_given_axis():
+    request = TextToVideoRequest(
+        prompt="a", camera_control={"type": "simple", "config": {"roll": 3}}
+    )
+    assert request.to_payload(Provider.KLING)["camera_control"] == {
+        "type": "simple",
+        "config": {"roll": 3.0},
+    }
+
+
+def _models(model: type[BaseModel]) -> set[type[BaseModel]]:
+    found = {model}
+    for info in model.model_fields.values():
+        nested = common._nested_model(info.annotation)
+        if nested is not None:
+            found |= _models(nested)
+    return found
+
+
+ALL_MODELS = set().union(
+    *map(
+        _models,
+        (
+            TextToVideoRequest,
+            ImageToVideoRequest,
+            MultiImageToVideoRequest,
+            MultiImageToImageRequest,
+        ),
+    )
+)
+
+
+@pytest.mark.parametrize("model", sorted(ALL_MODELS, key=lambda model: model.__name__))
+def test_every_field_has_a_description_ending_with_a_period(model):
+    for name, info in model.model_fields.items():
+        assert info.description, f"{model.__name__}.{name}"
+        assert info.description.endswith("."), f"{model.__name__}.{name}"
+    assert model.model_config["extra"] == "forbid"
+    assert model.model_config["frozen"] is True
+
+
+def test_models_package_exports_what_it_lists():
+    assert sorted(models.__all__) == models.__all__
+    for name in models.__all__:
+        assert getattr(models, name) is not None
+
+
+@pytest.mark.parametrize("module", [media, common, videos, images, capabilities])
+def test_docstring_examples_run(module):
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0
+    assert result.failed == 0

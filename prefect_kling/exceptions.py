@@ -21,6 +21,8 @@ KlingError
 │   ├── KlingGatewayError         a gateway's own error shape (CometAPI's {"error": {...}})
 │   └── KlingUnexpectedResponse   not Kling's JSON envelope: an HTML page, a redirect, garbage
 ├── KlingTransportError           the request did not complete: refused, dropped, timed out
+│   └── KlingDownloadError        a result download broke or came short (retried)
+├── KlingResultExpired            a result link answered 403/404/410: expired or never there
 ├── KlingTaskFailed               the task ended with status "failed"
 ├── KlingTaskTimedOut             the wait ran out of time; the task may still finish
 └── KlingBudgetExceeded           a create would go over the run's unit budget
@@ -280,6 +282,29 @@ class KlingTransportError(KlingError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild_transport_error, (type(self), str(self), self.endpoint, self.sent))
+
+
+class KlingDownloadError(KlingTransportError):
+    """A result file's transfer broke, came short, or met a 5xx; retried from scratch."""
+
+
+class KlingResultExpired(KlingError):
+    """A result link answered 403, 404 or 410: expired (after 30 days at Kling) or wrong.
+
+    Attributes:
+        url: The link, without its query string (signed links carry a signature there).
+    """
+
+    def __init__(self, message: str, *, url: str):
+        self.url = url
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_expired, (str(self), self.url))
+
+
+def _rebuild_expired(message: str, url: str) -> KlingResultExpired:
+    return KlingResultExpired(message, url=url)
 
 
 def _rebuild_transport_error(

@@ -1,0 +1,28 @@
+"""An embedded Kling-compatible API server for demos, tests and benchmarks.
+
+`KlingSimulator` runs it on loopback in a background thread; `serve` runs it in the
+foreground. It speaks Kling's official API (`/v1`, JWT) and a gateway's (`/kling/v1`,
+bearer key), and tells what happened on the server side through `stats()`.
+
+Example:
+    >>> from prefect_kling.simulator import KlingSimulator, SimulatorConfig
+    >>> with KlingSimulator(SimulatorConfig(seed=7)) as sim:
+    ...     sim.base_url.startswith("http://127.0.0.1:")
+    True
+"""
+
+from prefect_kling.simulator.callbacks import CallbackFormat, KlingCallbackFormat
+from prefect_kling.simulator.config import SimulatorConfig
+from prefect_kling.simulator.faults import FaultKind
+from prefect_kling.simulator.server import KlingSimulator, serve
+from prefect_kling.simulator.stats import SimulatorStats
+
+__all__ = [
+    "CallbackFormat",
+    "FaultKind",
+    "KlingCallbackFormat",
+    "KlingSimulator",
+    "SimulatorConfig",
+    "SimulatorStats",
+    "serve",
+]

@@ -1,0 +1,201 @@
+"""Kling's API as the simulator serves it: `/v1` (JWT) and a gateway's `/kling/v1` (bearer).
+
+A request goes through: route match (unknown: 404 envelope 1202 on `/v1`, an HTML page on
+the gateway), authentication, the faults drawn before work, the rate limit, then the
+create, query or list itself. Every answer is counted by HTTP status and business code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from prefect_kling.simulator.auth import check_bearer, check_jwt
+from prefect_kling.simulator.connection import CutResponse
+from prefect_kling.simulator.faults import AFTER_CREATE, BEFORE_CREATE, BEFORE_READ, FaultKind
+from prefect_kling.simulator.routes import Match, resolve
+from prefect_kling.simulator.state import CONCURRENCY_MESSAGE, Refusal, SimulatorState
+from prefect_kling.simulator.validation import Invalid
+
+METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+RATE_MESSAGE = "The API request is too fast, please slow down the request frequency"
+SERVER_ERRORS = [
+    (500, 5000, "Server internal error"),
+    (504, 5002, "Server timeout, please try again later"),
+]
+_HTML_PAGE = (
+    "<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n"
+    "<center><h1>{status} {reason}</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    "</body>\r\n</html>\r\n"
+)
+
+
+class KlingApi:
+    """Request handlers for both prefixes.
+
+    Args:
+        state: The simulated account.
+        flush: Brings tasks up to date and sends pending callbacks.
+    """
+
+    def __init__(self, state: SimulatorState, flush: Callable[[], None]) -> None:
+        self.state = state
+        self.flush = flush
+
+    def routes(self) -> list[Route]:
+        """The API routes, and a catch-all answering 404/1202."""
+        return [
+            Route("/v1/{rest:path}", self.official, methods=METHODS),
+            Route("/kling", self.gateway, methods=METHODS),
+            Route("/kling/{rest:path}", self.gateway, methods=METHODS),
+            Route("/{rest:path}", self.unknown, methods=METHODS),
+        ]
+
+    # -- answers --------------------------------------------------------------------------
+
+    def envelope(
+        self, status: int, code: int, message: str, data: Any = None, *, count: bool = True
+    ) -> JSONResponse:
+        """Kling's envelope; `data` only on success (as Kling's errors carry none)."""
+        body: dict[str, Any] = {
+            "code": code,
+            "message": message,
+            "request_id": self.state.new_request_id(),
+        }
+        if code == 0:
+            body["data"] = data
+        if count:
+            self.state.count_answer(status, code=code)
+        return JSONResponse(body, status)
+
+    def gateway_error(self, status: int, message: str, code: str) -> JSONResponse:
+        """CometAPI's own error shape."""
+        self.state.count_answer(status, gateway_error=code)
+        error = {"message": message, "type": "comet_api_error", "param": "", "code": code}
+        return JSONResponse({"error": error}, status)
+
+    def html(self, status: int, reason: str) -> HTMLResponse:
+        """An HTML error page, as proxies and gateways send."""
+        self.state.count_answer(status)
+        return HTMLResponse(_HTML_PAGE.format(status=status, reason=reason), status)
+
+    # -- handlers -------------------------------------------------------------------------
+
+    async def official(self, request: Request) -> Response:
+        """`/v1/...`."""
+        return await self.handle(request, "kling", request.path_params["rest"])
+
+    async def gateway(self, request: Request) -> Response:
+        """`/kling/...`; only `/kling/v1/...` exists."""
+        rest = request.path_params.get("rest", "")
+        if not rest.startswith("v1/"):
+            self.state.count_request()
+            return self.html(404, "Not Found")
+        return await self.handle(request, "cometapi", rest.removeprefix("v1/"))
+
+    async def unknown(self, request: Request) -> Response:
+        """Any other path."""
+        return self.envelope(404, 1202, f"{request.method} {request.url.path} is not supported")
+
+    def authenticate(self, provider: str, request: Request) -> Response | None:
+        """The refusal to answer when the credentials are wrong, else `None`."""
+        header = request.headers.get("authorization")
+        config = self.state.config
+        if provider == "kling":
+            failure = check_jwt(
+                header,
+                access_key=config.access_key,
+                secret_key=config.secret_key,
+                leeway=config.jwt_leeway_seconds,
+            )
+            return None if failure is None else self.envelope(401, failure.code, failure.message)
+        if check_bearer(header, api_key=config.api_key):
+            return None
+        message = "Invalid token" if header else "No token provided"
+        return self.gateway_error(401, message, "invalid_api_key")
+
+    async def handle(self, request: Request, provider: str, path: str) -> Response:
+        """Serve one API request; `path` is relative to the provider's prefix."""
+        state = self.state
+        state.count_request()
+        self.flush()
+        match = resolve(provider, request.method, path)
+        if match is None:
+            if provider == "cometapi":
+                return self.html(404, "Not Found")
+            return await self.unknown(request)
+        refused = self.authenticate(provider, request)
+        if refused is not None:
+            return refused
+        state.count_call(match.kind)
+        fault = state.draw_fault(
+            BEFORE_CREATE if match.kind == "create" else BEFORE_READ, match.kind
+        )
+        if fault is FaultKind.SLOW:
+            await asyncio.sleep(state.config.slow_seconds)
+        elif fault is FaultKind.DROP:
+            return CutResponse()
+        elif fault is FaultKind.HTML:
+            return self.html(502, "Bad Gateway")
+        elif fault is FaultKind.RATE_BURST:
+            return self.envelope(429, 1302, RATE_MESSAGE)
+        elif fault is FaultKind.CONCURRENCY_BURST:
+            return self.envelope(429, 1303, CONCURRENCY_MESSAGE)
+        if not state.take_token():
+            return self.envelope(429, 1302, RATE_MESSAGE)
+        if match.kind == "create":
+            return await self.create(request, provider, match)
+        if match.kind == "query":
+            return self.query(match)
+        return self.list(request, match)
+
+    async def create(self, request: Request, provider: str, match: Match) -> Response:
+        """POST to a create path."""
+        try:
+            body = json.loads(await request.body())
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            return self.envelope(400, 1200, "the request body must be a JSON object")
+        endpoint = match.pick(body)
+        try:
+            order = endpoint.validate(body, endpoint.context(provider))
+        except Invalid as exc:
+            return self.envelope(exc.http_status, exc.code, exc.message)
+        created = self.state.create_task(endpoint, provider, order, body)
+        if isinstance(created, Refusal):
+            return self.envelope(created.http_status, created.code, created.message)
+        self.flush()  # sends the `submitted` callback
+        fault = self.state.draw_fault(AFTER_CREATE, "create")
+        if fault is FaultKind.CREATE_ERROR_AFTER:
+            return self.envelope(*self.state.choose(SERVER_ERRORS))
+        answer = self.envelope(200, 0, "SUCCEED", created, count=fault is None)
+        return CutResponse(answer) if fault is FaultKind.DROP_AFTER_CREATE else answer
+
+    def query(self, match: Match) -> Response:
+        """GET one task by task id (or external task id where allowed)."""
+        view = self.state.query(match.endpoints, match.ident)
+        if view is None:
+            return self.envelope(404, 1203, f"task {match.ident} does not exist")
+        return self.envelope(200, 0, "SUCCEED", view)
+
+    def list(self, request: Request, match: Match) -> Response:
+        """GET a page of tasks, newest first."""
+        pages = {}
+        for name, high, default in (("pageNum", 1000, 1), ("pageSize", 500, 30)):
+            raw = request.query_params.get(name)
+            try:
+                value = default if raw in (None, "") else int(raw)
+            except ValueError:
+                value = -1
+            if not 1 <= value <= high:
+                return self.envelope(400, 1201, f"{name} must be an integer between 1 and {high}")
+            pages[name] = value
+        data = self.state.list_tasks(match.endpoints, pages["pageNum"], pages["pageSize"])
+        return self.envelope(200, 0, "SUCCEED", data)

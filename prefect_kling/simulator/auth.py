@@ -1,0 +1,94 @@
+"""Checking credentials: Kling's JWT on `/v1`, a gateway's bearer key on `/kling/v1`.
+
+JWTs are checked against the real wall clock (not the simulator's advanced clock), because
+clients mint them from their own clock.
+
+Example:
+    >>> import time, jwt
+    >>> now = int(time.time())
+    >>> token = jwt.encode({"iss": "ak", "exp": now + 60, "nbf": now - 5}, "s" * 32)
+    >>> check_jwt(f"Bearer {token}", access_key="ak", secret_key="s" * 32) is None
+    True
+    >>> check_jwt(None, access_key="ak", secret_key="s" * 32).code
+    1001
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+
+import jwt
+
+
+@dataclass(frozen=True)
+class AuthFailure:
+    """Why a request was not authenticated.
+
+    Attributes:
+        code: Kling's business code (1001 header empty, 1002 invalid, 1003 not yet
+            valid, 1004 expired).
+        message: What was wrong.
+    """
+
+    code: int
+    message: str
+
+
+def _bearer_token(authorization: str | None) -> str | None:
+    """The token of a `Bearer` header, `""` for another scheme, `None` if empty."""
+    if authorization is None or not authorization.strip():
+        return None
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return ""
+    return token.strip()
+
+
+def check_jwt(
+    authorization: str | None,
+    *,
+    access_key: str,
+    secret_key: str,
+    leeway: float = 5.0,
+) -> AuthFailure | None:
+    """Check an official-API `Authorization` header.
+
+    Args:
+        authorization: The header's value, if any.
+        access_key: The expected issuer (`iss`).
+        secret_key: The HS256 signing key.
+        leeway: Seconds of clock skew allowed on `exp` and `nbf`.
+
+    Returns:
+        `None` when the token is valid, else the failure to answer with.
+    """
+    token = _bearer_token(authorization)
+    if token is None:
+        return AuthFailure(1001, "Authorization header is empty")
+    if not token:
+        return AuthFailure(1002, "Authorization header is invalid: expected 'Bearer <token>'")
+    try:
+        jwt.decode(
+            token,
+            secret_key,
+            algorithms=["HS256"],
+            issuer=access_key,
+            leeway=leeway,
+            options={"require": ["iss", "exp"]},
+        )
+    except jwt.ImmatureSignatureError:
+        return AuthFailure(1003, "Authorization token is not yet valid (nbf is in the future)")
+    except jwt.ExpiredSignatureError:
+        return AuthFailure(1004, "Authorization token has expired")
+    except jwt.InvalidIssuerError:
+        return AuthFailure(1002, "Authorization token is invalid: unknown access key (iss)")
+    except jwt.InvalidTokenError as exc:
+        return AuthFailure(1002, f"Authorization token is invalid: {exc}")
+    return None
+
+
+def check_bearer(authorization: str | None, *, api_key: str) -> bool:
+    """Whether a gateway `Authorization` header carries the expected API key."""
+    token = _bearer_token(authorization)
+    return bool(token) and hmac.compare_digest(token.encode(), api_key.encode())

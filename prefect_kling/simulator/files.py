@@ -1,0 +1,94 @@
+"""Serving result files: `GET`/`HEAD /_simulator/files/<task_id>/<name>`, no auth.
+
+Videos are streamed in chunks (padded MP4s can be hundreds of megabytes), with an exact
+Content-Length, single `bytes=` ranges (206) and the `download_break` fault, which stops
+halfway through and closes the connection. Unknown files answer 404, expired links 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from prefect_kling.simulator.assets import iter_video, make_png
+from prefect_kling.simulator.connection import sever
+from prefect_kling.simulator.faults import DOWNLOAD
+from prefect_kling.simulator.state import SimulatorState
+
+
+def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """`(start, end)` of a single `bytes=` range, `(0, size)` without one, `None` if bad.
+
+    Example:
+        >>> parse_range("bytes=10-19", 100), parse_range("bytes=-5", 100)
+        ((10, 20), (95, 100))
+    """
+    if not header:
+        return 0, size
+    unit, _, spec = header.partition("=")
+    if unit.strip() != "bytes" or "," in spec:
+        return None
+    first, _, last = spec.strip().partition("-")
+    try:
+        if not first:
+            start, end = max(0, size - int(last)), size
+        else:
+            start = int(first)
+            end = min(size, int(last) + 1) if last else size
+    except ValueError:
+        return None
+    return (start, end) if 0 <= start < end else None
+
+
+def file_routes(state: SimulatorState) -> list[Route]:
+    """The route serving the state's result files."""
+
+    async def files(request: Request) -> Response:
+        ref = state.file(request.path_params["task_id"], request.path_params["name"])
+        if ref is None:
+            return PlainTextResponse("Not Found", 404)
+        if ref == "expired":
+            return PlainTextResponse("Forbidden: the link has expired", 403)
+        chunks: Callable[[int, int], Iterator[bytes]]
+        if ref.kind == "video":
+            media_type, size = "video/mp4", ref.video_bytes
+
+            def chunks(start: int, end: int) -> Iterator[bytes]:
+                return iter_video(size, start, end)
+
+        else:
+            png = await run_in_threadpool(make_png, *ref.size, ref.index, ref.watermark)
+            media_type, size = "image/png", len(png)
+
+            def chunks(start: int, end: int) -> Iterator[bytes]:
+                return iter([png[start:end]])
+
+        span = parse_range(request.headers.get("range"), size)
+        if span is None:
+            headers = {"content-range": f"bytes */{size}"}
+            return PlainTextResponse("Range Not Satisfiable", 416, headers=headers)
+        start, end = span
+        headers = {"content-length": str(end - start), "accept-ranges": "bytes"}
+        status = 200
+        if request.headers.get("range"):
+            status, headers["content-range"] = 206, f"bytes {start}-{end - 1}/{size}"
+        if request.method == "HEAD":
+            return Response(b"", status, headers=headers, media_type=media_type)
+        broken = state.draw_fault(DOWNLOAD, "download") is not None
+        stop = start + (end - start) // 2 if broken else end
+        state.count_download(started=True)
+
+        async def body() -> AsyncIterator[bytes]:
+            for chunk in chunks(start, stop):
+                yield chunk
+                state.count_download(sent=len(chunk))
+            if broken:
+                await sever(request.scope, graceful=True)
+
+        return StreamingResponse(body(), status, headers=headers, media_type=media_type)
+
+    return [Route("/_simulator/files/{task_id}/{name}", files, methods=["GET", "HEAD"])]

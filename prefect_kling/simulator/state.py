@@ -1,0 +1,391 @@
+"""The simulated account: task store, timeline ticks, concurrency, faults and counters.
+
+Everything here is guarded by one lock, because the server's event loop (requests, the
+ticker) and the caller's thread (`advance`, `reset`, `stats`, `configure`) both use it.
+Methods are short and never wait on I/O while holding the lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import threading
+import uuid
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, NamedTuple, TypeVar
+
+from prefect_kling.simulator.assets import image_size, video_size
+from prefect_kling.simulator.callbacks import CallbackEvent
+from prefect_kling.simulator.clock import SimClock, TokenBucket
+from prefect_kling.simulator.config import FAMILIES, SimulatorConfig
+from prefect_kling.simulator.faults import NEW_TASK, FaultInjector, FaultKind, Scope, seeded_random
+from prefect_kling.simulator.routes import Endpoint
+from prefect_kling.simulator.stats import Counters, SimulatorStats
+from prefect_kling.simulator.tasks import (
+    INTERNAL_FAILURE_MESSAGE,
+    RISK_CONTROL_MESSAGE,
+    SUBMITTED,
+    SUCCEED,
+    Task,
+    shorten,
+)
+from prefect_kling.simulator.validation import Order
+
+T = TypeVar("T")
+CONCURRENCY_MESSAGE = "parallel task over resource pack limit"
+PACK_USED_UP_MESSAGE = "resource pack exhausted or expired"
+CONTENT_REFUSAL_MESSAGE = "The content you submitted failed the content security check"
+
+
+class Refusal(NamedTuple):
+    """A create refused by the account: HTTP status, business code and message."""
+
+    http_status: int
+    code: int
+    message: str
+
+
+@dataclass(frozen=True)
+class FileRef:
+    """A result file that may be served.
+
+    Attributes:
+        kind: `video` or `image`.
+        index: Position in the task's result.
+        watermark: Whether this is the watermarked variant.
+        size: Width and height (images) of the file.
+        video_bytes: Size of the file (videos).
+    """
+
+    kind: Literal["video", "image"]
+    index: int
+    watermark: bool
+    size: tuple[int, int]
+    video_bytes: int
+
+
+def _contains(text: str, word: str | None) -> bool:
+    return bool(word) and word.lower() in text.lower()
+
+
+class SimulatorState:
+    """The simulated account and its bookkeeping.
+
+    Args:
+        config: The initial configuration.
+    """
+
+    def __init__(self, config: SimulatorConfig) -> None:
+        self._lock = threading.RLock()
+        self.config = config
+        self.clock = SimClock()
+        self.base_url = ""
+        # Set by the running app: wakes the server loop to send pending callbacks now.
+        self.waker: Callable[[], None] | None = None
+        self._reset_locked()
+
+    def _reset_locked(self) -> None:
+        seed = self.config.seed
+        self._ids = seeded_random("ids", seed)
+        self._request_ids = seeded_random("requests", seed)
+        self._faults = FaultInjector(seed)
+        self._bucket: TokenBucket | None = None
+        self._tasks: dict[str, Task] = {}
+        self._by_external: dict[str, Task] = {}
+        self._active: dict[str, Task] = {}
+        self._outbox: list[CallbackEvent] = []
+        self._received: list[dict[str, Any]] = []
+        self.counters = Counters()
+
+    # -- configuration and time ---------------------------------------------------------
+
+    def configure(self, **changes: Any) -> SimulatorConfig:
+        """Replace settings; raises `TypeError`/`ValueError` for unknown or bad values."""
+        with self._lock:
+            self.config = dataclasses.replace(self.config, **changes)
+            if {"requests_per_second", "burst"} & changes.keys():
+                self._bucket = None
+            return self.config
+
+    def reset(self) -> None:
+        """Forget tasks, counters, queued faults and received callbacks; re-seed."""
+        with self._lock:
+            self._reset_locked()
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock forward and bring every task up to date."""
+        with self._lock:
+            self.clock.advance(seconds)
+            self._tick_locked()
+        self.wake()
+
+    def wake(self) -> None:
+        """Ask the server loop to send pending callbacks now (no-op when not running)."""
+        waker = self.waker
+        if waker is not None:
+            with contextlib.suppress(RuntimeError):  # the loop is closing
+                waker()
+
+    def tick(self) -> None:
+        """Move every running task to the status its timeline gives now."""
+        with self._lock:
+            self._tick_locked()
+
+    def _tick_locked(self) -> None:
+        now = self.clock.now()
+        for task in list(self._active.values()):
+            target = task.status_at(now)
+            if target == task.status:
+                continue
+            steps = task.steps()
+            for status in steps[steps.index(task.status) + 1 : steps.index(target) + 1]:
+                self._move(task, status)
+
+    def _move(self, task: Task, status: str) -> None:
+        counters = self.counters
+        counters.tasks_by_status[task.status] -= 1
+        counters.tasks_by_status[status] += 1
+        task.status = status
+        task.updated_ms = task.began_ms(status)
+        if task.terminal:
+            del self._active[task.task_id]
+            counters.in_flight[task.family] -= task.slots
+            counters.units_charged += float(task.units())
+        self._queue_callback(task)
+
+    def _queue_callback(self, task: Task) -> None:
+        if task.order.callback_url:
+            view = task.kling_view(self.base_url)
+            self._outbox.append(CallbackEvent(task.task_id, task.order.callback_url, view))
+
+    def take_outbox(self) -> list[CallbackEvent]:
+        """Remove and return the callback deliveries waiting to be sent."""
+        with self._lock:
+            events, self._outbox = self._outbox, []
+            return events
+
+    # -- request bookkeeping --------------------------------------------------------------
+
+    def new_request_id(self) -> str:
+        """A request id for an answer (a UUID, as Kling sends)."""
+        with self._lock:
+            return str(uuid.UUID(int=self._request_ids.getrandbits(128), version=4))
+
+    def count_request(self) -> None:
+        """Count one HTTP request to an API prefix."""
+        with self._lock:
+            self.counters.requests += 1
+
+    def count_call(self, kind: str) -> None:
+        """Count an authenticated `create`, `query` or `list` call."""
+        with self._lock:
+            self.counters.calls[kind] += 1
+
+    def count_answer(
+        self, http_status: int, code: int | None = None, gateway_error: str | None = None
+    ) -> None:
+        """Count an answer by HTTP status, and by business or gateway error code."""
+        with self._lock:
+            self.counters.answers_by_http_status[http_status] += 1
+            if code is not None:
+                self.counters.answers_by_code[code] += 1
+            if gateway_error is not None:
+                self.counters.gateway_errors[gateway_error] += 1
+
+    def count_download(self, started: bool = False, sent: int = 0) -> None:
+        """Count a result download starting, or bytes of one sent."""
+        with self._lock:
+            self.counters.downloads += int(started)
+            self.counters.download_bytes += sent
+
+    def record_callback_result(self, ok: bool) -> None:
+        """Count one callback delivery."""
+        with self._lock:
+            if ok:
+                self.counters.callbacks_sent += 1
+            else:
+                self.counters.callbacks_failed += 1
+
+    def record_received_callback(self, entry: dict[str, Any]) -> None:
+        """Keep a request received by the built-in callback sink."""
+        with self._lock:
+            self._received.append(entry)
+            self.counters.callbacks_received += 1
+
+    def received_callbacks(self) -> list[dict[str, Any]]:
+        """Requests received by the built-in callback sink, oldest first."""
+        with self._lock:
+            return list(self._received)
+
+    def take_token(self) -> bool:
+        """Whether the rate limit lets this request through."""
+        with self._lock:
+            rate = self.config.requests_per_second
+            if rate is None:
+                return True
+            now = self.clock.now()
+            if self._bucket is None:
+                self._bucket = TokenBucket(rate, self.config.burst, now)
+            return self._bucket.take(now)
+
+    # -- faults ---------------------------------------------------------------------------
+
+    def inject(self, kind: FaultKind | str, times: int = 1, on: Scope | None = None) -> None:
+        """Queue a fault for the next eligible requests (see `FaultInjector.inject`)."""
+        with self._lock:
+            self._faults.inject(kind, times, on)
+
+    def pending_faults(self) -> list[dict[str, object]]:
+        """Forced faults still queued."""
+        with self._lock:
+            return self._faults.pending()
+
+    def draw_fault(self, eligible: Collection[FaultKind], scope: Scope) -> FaultKind | None:
+        """Pick (and count) the fault to apply at one point of a request, if any."""
+        with self._lock:
+            return self._draw_locked(eligible, scope)
+
+    def _draw_locked(self, eligible: Collection[FaultKind], scope: Scope) -> FaultKind | None:
+        kind = self._faults.draw(
+            eligible, scope=scope, rate=self.config.fault_rate, enabled=self.config.fault_kinds
+        )
+        if kind is not None:
+            self.counters.faults_injected[kind.value] += 1
+        return kind
+
+    def choose(self, options: Sequence[T]) -> T:
+        """Pick one variant of a fault with the seeded fault generator."""
+        with self._lock:
+            return self._faults.rng.choice(options)
+
+    # -- tasks ----------------------------------------------------------------------------
+
+    def _new_id(self) -> str:
+        while True:
+            candidate = str(self._ids.randrange(10**17, 10**18))
+            if candidate not in self._tasks:
+                return candidate
+
+    def create_task(
+        self, endpoint: Endpoint, provider: str, order: Order, body: dict[str, Any]
+    ) -> dict[str, Any] | Refusal:
+        """Create a task, or refuse as the account would.
+
+        Checks, in order: the refusal word (1301), a duplicate external id (1201), the
+        resource pack's units (1102), the family's concurrency limit (1303).
+
+        Returns:
+            The `data` of the create answer, or the refusal.
+        """
+        with self._lock:
+            self._tick_locked()
+            config = self.config
+            if _contains(order.prompt, config.refusal_word):
+                return Refusal(400, 1301, CONTENT_REFUSAL_MESSAGE)
+            external = order.external_task_id
+            if external and external in self._by_external:
+                self.counters.duplicate_external_ids += 1
+                return Refusal(400, 1201, f"external_task_id {external!r} already exists")
+            if config.resource_pack_units is not None:
+                committed = self.counters.units_charged + sum(
+                    task.endpoint.units(task.order) for task in self._active.values()
+                )
+                if committed + endpoint.units(order) > config.resource_pack_units:
+                    return Refusal(429, 1102, PACK_USED_UP_MESSAGE)
+            family, slots = endpoint.family, endpoint.slots(order)
+            if self.counters.in_flight[family] + slots > config.concurrency[family]:
+                return Refusal(429, 1303, CONCURRENCY_MESSAGE)
+
+            failure = None
+            if _contains(order.prompt, config.failure_word):
+                failure = RISK_CONTROL_MESSAGE
+            elif order.image_problem:
+                failure = order.image_problem
+            elif self._draw_locked(NEW_TASK, "create"):
+                failure = INTERNAL_FAILURE_MESSAGE
+            task = Task(
+                task_id=self._new_id(),
+                endpoint=endpoint,
+                provider=provider,
+                order=order,
+                request=shorten(body),
+                created_mono=self.clock.now(),
+                created_ms=self.clock.wall_ms(),
+                queue_seconds=config.queue_seconds,
+                processing_seconds=config.processing_seconds,
+                image_size=image_size(order.aspect_ratio, config.image_long_side),
+                failure=failure,
+            )
+            if endpoint.result == "video":
+                task.output_ids = [str(self._ids.randrange(10**17, 10**18))]
+            self._tasks[task.task_id] = task
+            self._active[task.task_id] = task
+            if external:
+                self._by_external[external] = task
+            counters = self.counters
+            counters.tasks_by_endpoint[endpoint.name] += 1
+            counters.tasks_by_status[SUBMITTED] += 1
+            counters.in_flight[family] += slots
+            counters.peak_in_flight[family] = max(
+                counters.peak_in_flight[family], counters.in_flight[family]
+            )
+            self._queue_callback(task)
+            return task.create_view()
+
+    def query(self, endpoints: Sequence[Endpoint], ident: str) -> dict[str, Any] | None:
+        """The task object for a task id (or external id, where allowed) at a path."""
+        names = {row.name for row in endpoints}
+        with self._lock:
+            self._tick_locked()
+            task = self._tasks.get(ident)
+            if task is None or task.endpoint.name not in names:
+                task = self._by_external.get(ident)
+                if task is None or not task.endpoint.external_id_lookup:
+                    return None
+                if task.endpoint.name not in names:
+                    return None
+            return task.kling_view(self.base_url)
+
+    def list_tasks(
+        self, endpoints: Sequence[Endpoint], page_num: int, page_size: int
+    ) -> list[dict[str, Any]]:
+        """One page of the tasks made at a path, newest first."""
+        names = {row.name for row in endpoints}
+        with self._lock:
+            self._tick_locked()
+            tasks = [t for t in reversed(self._tasks.values()) if t.endpoint.name in names]
+            page = tasks[(page_num - 1) * page_size : page_num * page_size]
+            return [task.kling_view(self.base_url) for task in page]
+
+    def inspect_tasks(self) -> list[dict[str, Any]]:
+        """Everything known about every task, oldest first."""
+        with self._lock:
+            self._tick_locked()
+            return [task.inspect_view(self.base_url) for task in self._tasks.values()]
+
+    def file(self, task_id: str, name: str) -> FileRef | Literal["expired"] | None:
+        """The result file `name` of a task, `"expired"`, or `None` when there is none."""
+        with self._lock:
+            self._tick_locked()
+            task = self._tasks.get(task_id)
+            if task is None or task.status != SUCCEED or name not in task.file_names():
+                return None
+            ttl = self.config.link_ttl_seconds
+            if ttl is not None and self.clock.now() > task.ends_at + ttl:
+                return "expired"
+            stem = name.rsplit(".", 1)[0]
+            index, _, variant = stem.partition("-")
+            return FileRef(
+                kind="video" if task.endpoint.result == "video" else "image",
+                index=int(index),
+                watermark=variant == "watermark",
+                size=task.image_size,
+                video_bytes=video_size(self.config.video_bytes),
+            )
+
+    def stats(self) -> SimulatorStats:
+        """A snapshot of the counters, with tasks brought up to date first."""
+        with self._lock:
+            self._tick_locked()
+            return self.counters.snapshot(list(FAMILIES))

@@ -1,0 +1,117 @@
+"""What happened on the server side, counted.
+
+`Counters` is the live, mutable tally kept by the simulator state; `SimulatorStats` is an
+immutable snapshot of it, returned by `KlingSimulator.stats()` and, as JSON, by
+`GET /_simulator/stats`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class SimulatorStats:
+    """A snapshot of the simulator's counters.
+
+    Attributes:
+        requests: HTTP requests to the API prefixes (`/v1`, `/kling`), answered or not.
+        create_calls: Authenticated create calls (refused ones included).
+        query_calls: Authenticated single-task queries.
+        list_calls: Authenticated list queries.
+        tasks_created: Tasks created.
+        tasks_by_endpoint: Tasks created per endpoint name.
+        tasks_by_status: Current number of tasks in each status.
+        in_flight: Slots held now, per family.
+        peak_in_flight: Most slots held at once, per family.
+        answers_by_code: Envelope answers per business code (0 for success).
+        answers_by_http_status: Answers per HTTP status (envelopes, gateway errors and
+            HTML pages; not downloads).
+        gateway_errors: Gateway-shaped (CometAPI) errors per error code.
+        callbacks_sent: Callback deliveries answered with a 2xx status.
+        callbacks_failed: Callback deliveries that failed (error, timeout or non-2xx).
+        callbacks_received: Bodies received by the built-in callback sink.
+        downloads: Result-file responses started (HEAD requests not included).
+        download_bytes: Result-file bytes sent.
+        faults_injected: Faults applied, per kind.
+        duplicate_external_ids: Creates refused because their external_task_id existed.
+        units_charged: Sum of `final_unit_deduction` over finished tasks.
+    """
+
+    requests: int = 0
+    create_calls: int = 0
+    query_calls: int = 0
+    list_calls: int = 0
+    tasks_created: int = 0
+    tasks_by_endpoint: dict[str, int] = field(default_factory=dict)
+    tasks_by_status: dict[str, int] = field(default_factory=dict)
+    in_flight: dict[str, int] = field(default_factory=dict)
+    peak_in_flight: dict[str, int] = field(default_factory=dict)
+    answers_by_code: dict[int, int] = field(default_factory=dict)
+    answers_by_http_status: dict[int, int] = field(default_factory=dict)
+    gateway_errors: dict[str, int] = field(default_factory=dict)
+    callbacks_sent: int = 0
+    callbacks_failed: int = 0
+    callbacks_received: int = 0
+    downloads: int = 0
+    download_bytes: int = 0
+    faults_injected: dict[str, int] = field(default_factory=dict)
+    duplicate_external_ids: int = 0
+    units_charged: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The snapshot as JSON-ready data (integer keys become strings)."""
+        data = asdict(self)
+        for name in ("answers_by_code", "answers_by_http_status"):
+            data[name] = {str(key): value for key, value in sorted(data[name].items())}
+        return data
+
+
+@dataclass
+class Counters:
+    """The live tally behind `SimulatorStats` (guarded by the state's lock)."""
+
+    requests: int = 0
+    calls: Counter[str] = field(default_factory=Counter)
+    tasks_by_endpoint: Counter[str] = field(default_factory=Counter)
+    tasks_by_status: Counter[str] = field(default_factory=Counter)
+    in_flight: Counter[str] = field(default_factory=Counter)
+    peak_in_flight: Counter[str] = field(default_factory=Counter)
+    answers_by_code: Counter[int] = field(default_factory=Counter)
+    answers_by_http_status: Counter[int] = field(default_factory=Counter)
+    gateway_errors: Counter[str] = field(default_factory=Counter)
+    callbacks_sent: int = 0
+    callbacks_failed: int = 0
+    callbacks_received: int = 0
+    downloads: int = 0
+    download_bytes: int = 0
+    faults_injected: Counter[str] = field(default_factory=Counter)
+    duplicate_external_ids: int = 0
+    units_charged: float = 0.0
+
+    def snapshot(self, families: list[str]) -> SimulatorStats:
+        """An immutable copy; every family appears in the per-family maps."""
+        return SimulatorStats(
+            requests=self.requests,
+            create_calls=self.calls["create"],
+            query_calls=self.calls["query"],
+            list_calls=self.calls["list"],
+            tasks_created=sum(self.tasks_by_endpoint.values()),
+            tasks_by_endpoint=dict(self.tasks_by_endpoint),
+            tasks_by_status={k: v for k, v in self.tasks_by_status.items() if v},
+            in_flight={family: self.in_flight[family] for family in families},
+            peak_in_flight={family: self.peak_in_flight[family] for family in families},
+            answers_by_code=dict(self.answers_by_code),
+            answers_by_http_status=dict(self.answers_by_http_status),
+            gateway_errors=dict(self.gateway_errors),
+            callbacks_sent=self.callbacks_sent,
+            callbacks_failed=self.callbacks_failed,
+            callbacks_received=self.callbacks_received,
+            downloads=self.downloads,
+            download_bytes=self.download_bytes,
+            faults_injected=dict(self.faults_injected),
+            duplicate_external_ids=self.duplicate_external_ids,
+            units_charged=self.units_charged,
+        )

@@ -13,11 +13,19 @@ from prefect_kling.exceptions import (
 from prefect_kling.models.tasks import KlingTask, TaskReference, TaskStatus
 from prefect_kling.sensors import wait_for_task
 from prefect_kling.tasks import (
+    apply_video_effect,
+    expand_image,
+    extend_video,
+    generate_image,
+    get_account_costs,
     get_task,
     image_to_video,
+    lip_sync,
+    list_tasks,
     multi_image_to_image,
     multi_image_to_video,
     text_to_video,
+    virtual_try_on,
 )
 
 __all__ = [
@@ -33,10 +41,18 @@ __all__ = [
     "TaskReference",
     "TaskStatus",
     "__version__",
+    "apply_video_effect",
+    "expand_image",
+    "extend_video",
+    "generate_image",
+    "get_account_costs",
     "get_task",
     "image_to_video",
+    "lip_sync",
+    "list_tasks",
     "multi_image_to_image",
     "multi_image_to_video",
     "text_to_video",
+    "virtual_try_on",
     "wait_for_task",
 ]

@@ -1,10 +1,30 @@
-"""What each provider accepts, as data, and the check run before every create call.
+"""The capability map: what each provider accepts, as data, and the check before every create.
 
-The request models hold the rules that hold everywhere. This module adds what differs
-between providers (prompt lengths, image counts, aspect ratios, known models) in one table
-per provider, and the rules that depend on the model, mode or duration (`FeatureRule`).
-`validate_request` applies both and raises a `KlingValidationError` naming every refused
-field, its value and what is allowed, so that nothing is sent (or paid for) in vain.
+The request models hold the rules that hold everywhere (field types and ranges, fields
+that exclude each other, the shape of a camera control, at most 6 motion-brush groups of 2
+to 77 points, a negative prompt only without a reference image, exactly two images in a
+two-person effect, an expanded canvas of at most 3 times the original). This module holds,
+in one table per provider (`KLING_LIMITS`, `COMETAPI_LIMITS`), everything that depends on
+the provider, the endpoint, the model, the mode or the duration: for each endpoint its
+known models, Kling's defaults, text limits, item counts, allowed choices and the
+`FeatureRule`s that say which settings a feature needs. So the table answers
+"endpoint x model x mode x duration -> allowed features and limits" (`feature_support`),
+and `validate_request` applies it: every refused field is reported at once in a
+`KlingValidationError` naming the field, the value and what is allowed, and nothing is
+sent (or paid for) in vain.
+
+Extending the map:
+
+- A new model is one line: add its name to the endpoint's model tuple below
+  (`_TEXT2VIDEO_MODELS`, ...). Until then its name is sent with an `UnknownModelWarning`
+  (or refused with `strict=True`); a name outside the endpoint's model family
+  (`model_pattern`, e.g. a `kling-*` name sent to virtual try-on) is always refused.
+- A feature that only some models support is one `FeatureRule` in the row's `features`,
+  with shell-style patterns (`kling-v2*`), e.g.
+  `FeatureRule("sound", only_with={"model_name": ("kling-v2-6*", "kling-v3*")})`; a
+  newer model that also supports it is one more pattern.
+- A provider that differs on an endpoint is a `dataclasses.replace` of the official row
+  in its table, stating only what differs. A provider without the route has no row.
 
 Example:
     >>> from prefect_kling.capabilities import validate_request
@@ -21,7 +41,7 @@ from __future__ import annotations
 import fnmatch
 import logging
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -34,7 +54,7 @@ from prefect_kling.exceptions import (
     KlingValidationError,
     problems_from_pydantic,
 )
-from prefect_kling.models.common import IMAGE_ERROR, KlingRequest, explain_errors
+from prefect_kling.models.common import IMAGE_ERROR, KlingRequest, explain_errors, show
 from prefect_kling.providers import Provider
 
 logger = logging.getLogger(__name__)
@@ -48,12 +68,16 @@ class UnknownModelWarning(UserWarning):
     """
 
 
+Settings = Callable[[str], Any]
+"""Reads a setting by (dotted) field name: the request's value, or Kling's default."""
+
+
 @dataclass(frozen=True)
 class FeatureRule:
     """A field that only some settings support.
 
     Patterns are shell-style (`kling-v2*`); a setting left out counts as the endpoint's
-    default (see `EndpointLimits.defaults`).
+    default (see `EndpointLimits.defaults`). Field names may be dotted (`input.mode`).
 
     Attributes:
         feature: The field the rule is about, e.g. `camera_control`.
@@ -64,41 +88,50 @@ class FeatureRule:
         >>> from prefect_kling.models import TextToVideoRequest
         >>> rule = FeatureRule("cfg_scale", not_with={"model_name": ("kling-v2*",)})
         >>> request = TextToVideoRequest(prompt="a", cfg_scale=0.5, model_name="kling-v2-6")
-        >>> [problem.field for problem in rule.problems(request, defaults={})]
-        ['cfg_scale']
+        >>> for problem in rule.problems(request, defaults={}):
+        ...     print(problem.field, "|", problem.message)  # doctest: +NORMALIZE_WHITESPACE
+        cfg_scale | 0.5 is not supported with model_name 'kling-v2-6';
+        allowed: only with model_name other than 'kling-v2*'
     """
 
     feature: str
     only_with: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     not_with: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
-    def problems(
-        self, request: KlingRequest, defaults: Mapping[str, str]
-    ) -> Iterator[FieldProblem]:
-        """The problem, if the request uses the feature with a setting that does not support it."""
-        if getattr(request, self.feature, None) is None:
-            return
+    def reason(self, setting: Settings) -> str | None:
+        """Why the feature cannot be used with these settings, or None if it can.
+
+        Args:
+            setting: Reads a setting by name (the request's value or Kling's default).
+        """
         for name, patterns in self.only_with.items():
-            value = _setting(request, name, defaults)
+            value = setting(name)
             if not _matches(value, patterns):
                 needs = ", ".join(
                     f"{other} {' or '.join(map(repr, allowed))}"
                     for other, allowed in self.only_with.items()
                 )
-                yield FieldProblem(
-                    self.feature,
-                    f"not supported with {name} {value!r}; allowed: only with {needs}",
-                )
-                return
+                return f"not supported with {name} {value!r}; allowed: only with {needs}"
         for name, patterns in self.not_with.items():
-            value = _setting(request, name, defaults)
+            value = setting(name)
             if _matches(value, patterns):
                 refused = " or ".join(map(repr, patterns))
-                yield FieldProblem(
-                    self.feature,
+                return (
                     f"not supported with {name} {value!r}; allowed: only with {name} "
-                    f"other than {refused}",
+                    f"other than {refused}"
                 )
+        return None
+
+    def problems(
+        self, request: KlingRequest, defaults: Mapping[str, str]
+    ) -> Iterator[FieldProblem]:
+        """The problem, if the request uses the feature with a setting that does not support it."""
+        value = _get(request, self.feature)
+        if value is None:
+            return
+        reason = self.reason(lambda name: _setting(request, name, defaults))
+        if reason is not None:
+            yield FieldProblem(self.feature, _value_prefix(value) + reason)
 
 
 @dataclass(frozen=True)
@@ -107,10 +140,14 @@ class EndpointLimits:
 
     Attributes:
         models: Known model names; another name is sent with a warning, or refused with
-            `strict=True`.
+            `strict=True`. Empty for endpoints without a model choice.
+        model_field: Where the request names its model (dotted for nested fields).
+        model_pattern: The endpoint's model family, shell-style: a name outside it is
+            always refused, as it certainly belongs to another kind of endpoint.
         max_chars: Longest text per field, in characters.
         item_counts: Fewest and most items per list field, as `(least, most)`.
-        choices: Allowed values per field where the provider narrows the request model.
+        choices: Allowed values per field as this provider documents them (at most what
+            the request model allows; fewer where the provider narrows it).
         defaults: The value Kling uses for a setting left out, to evaluate `features`.
         features: Fields that only some models, modes or durations support.
 
@@ -120,6 +157,8 @@ class EndpointLimits:
     """
 
     models: tuple[str, ...] = ()
+    model_field: str = "model_name"
+    model_pattern: str = "kling-*"
     max_chars: Mapping[str, int] = field(default_factory=dict)
     item_counts: Mapping[str, tuple[int, int]] = field(default_factory=dict)
     choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
@@ -127,8 +166,8 @@ class EndpointLimits:
     features: tuple[FeatureRule, ...] = ()
 
 
-_RATIOS = ("16:9", "9:16", "1:1")
-_MORE_RATIOS = (*_RATIOS, "4:3", "3:4", "3:2", "2:3")
+# --- Models: adding one is one line in its tuple. -------------------------------------
+
 _TEXT2VIDEO_MODELS = (
     "kling-v1",
     "kling-v1-6",
@@ -149,14 +188,40 @@ _IMAGE2VIDEO_MODELS = (
     "kling-v2-6",
     "kling-v3",
 )
+_MULTI_IMAGE2VIDEO_MODELS = ("kling-v1-6",)
+_MULTI_IMAGE2IMAGE_MODELS = ("kling-v2", "kling-v2-1")
+_IMAGE_GENERATION_MODELS = ("kling-v1", "kling-v1-5", "kling-v2", "kling-v2-new", "kling-v2-1")
+_EFFECT_MODELS = ("kling-v1", "kling-v1-5", "kling-v1-6")
+_TRY_ON_MODELS = ("kolors-virtual-try-on-v1", "kolors-virtual-try-on-v1-5")
+
+# --- Choices and defaults. -------------------------------------------------------------
+
+_RATIOS = ("16:9", "9:16", "1:1")
+_MORE_RATIOS = (*_RATIOS, "4:3", "3:4", "3:2", "2:3")
+_IMAGE_RATIOS = (*_MORE_RATIOS, "21:9")
 _VIDEO_DEFAULTS = {"model_name": "kling-v1", "mode": "std", "duration": "5"}
+_OFFICIAL_TEXT = {"prompt": 2500, "negative_prompt": 2500}
+_COMETAPI_TEXT = {"prompt": 500, "negative_prompt": 200}
+
+# --- Rules that depend on the model, mode or duration. ----------------------------------
+
 _NO_CFG_SCALE_ON_V2 = FeatureRule("cfg_scale", not_with={"model_name": ("kling-v2*",)})
+# A live answer to anything else: "1201 camera_control is only supported in std mode with
+# 5s duration and kling-v1".
 _CAMERA_ON_V1_STD_5S = FeatureRule(
     "camera_control",
     only_with={"model_name": ("kling-v1",), "mode": ("std",), "duration": ("5",)},
 )
-_OFFICIAL_TEXT = {"prompt": 2500, "negative_prompt": 2500}
-_COMETAPI_TEXT = {"prompt": 500, "negative_prompt": 200}
+_SOUND_ON_V2_6_AND_NEWER = FeatureRule(
+    "sound", only_with={"model_name": ("kling-v2-6*", "kling-v3*")}
+)
+_FIVE_SECONDS_WITH_END_FRAME_OR_MASKS = tuple(
+    FeatureRule(feature, only_with={"duration": ("5",)})
+    for feature in ("image_tail", "static_mask", "dynamic_masks")
+)
+_IMAGE_REFERENCE_ON_V1_5 = FeatureRule("image_reference", only_with={"model_name": ("kling-v1-5",)})
+
+# --- The tables. -------------------------------------------------------------------------
 
 KLING_LIMITS: dict[str, EndpointLimits] = {
     "text2video": EndpointLimits(
@@ -164,27 +229,55 @@ KLING_LIMITS: dict[str, EndpointLimits] = {
         max_chars=_OFFICIAL_TEXT,
         choices={"aspect_ratio": _RATIOS},
         defaults=_VIDEO_DEFAULTS,
-        features=(_NO_CFG_SCALE_ON_V2, _CAMERA_ON_V1_STD_5S),
+        features=(_NO_CFG_SCALE_ON_V2, _CAMERA_ON_V1_STD_5S, _SOUND_ON_V2_6_AND_NEWER),
     ),
     "image2video": EndpointLimits(
         models=_IMAGE2VIDEO_MODELS,
         max_chars=_OFFICIAL_TEXT,
         defaults=_VIDEO_DEFAULTS,
-        features=(_NO_CFG_SCALE_ON_V2,),
+        features=(
+            _NO_CFG_SCALE_ON_V2,
+            _SOUND_ON_V2_6_AND_NEWER,
+            *_FIVE_SECONDS_WITH_END_FRAME_OR_MASKS,
+        ),
     ),
     "multi-image2video": EndpointLimits(
-        models=("kling-v1-6",),
+        models=_MULTI_IMAGE2VIDEO_MODELS,
         max_chars=_OFFICIAL_TEXT,
         item_counts={"image_list": (1, 4)},
         choices={"aspect_ratio": _RATIOS},
     ),
     "multi-image2image": EndpointLimits(
-        models=("kling-v2", "kling-v2-1"),
+        models=_MULTI_IMAGE2IMAGE_MODELS,
         max_chars={"prompt": 2500},
         item_counts={"subject_image_list": (1, 4)},
+        choices={"aspect_ratio": _IMAGE_RATIOS},
+    ),
+    "image-generation": EndpointLimits(
+        models=_IMAGE_GENERATION_MODELS,
+        max_chars=_OFFICIAL_TEXT,
+        choices={"aspect_ratio": _IMAGE_RATIOS, "resolution": ("1k", "2k")},
+        defaults={"model_name": "kling-v1"},
+        features=(_IMAGE_REFERENCE_ON_V1_5,),
+    ),
+    # The extension runs on the parent video's model, which the request does not name, so
+    # no model rule (cfg_scale on kling-v2.x) can be checked before sending.
+    "video-extend": EndpointLimits(max_chars=_OFFICIAL_TEXT),
+    "lip-sync": EndpointLimits(),
+    "advanced-lip-sync": EndpointLimits(),
+    "effects": EndpointLimits(
+        models=_EFFECT_MODELS,
+        model_field="input.model_name",
+        defaults={"input.model_name": "kling-v1", "input.mode": "std"},
+    ),
+    "image-expand": EndpointLimits(max_chars={"prompt": 2500}),
+    "virtual-try-on": EndpointLimits(
+        models=_TRY_ON_MODELS,
+        model_pattern="kolors-virtual-try-on-*",
+        defaults={"model_name": "kolors-virtual-try-on-v1"},
     ),
 }
-"""Kling's official API."""
+"""Kling's official API: every endpoint."""
 
 COMETAPI_LIMITS: dict[str, EndpointLimits] = {
     "text2video": replace(
@@ -201,8 +294,15 @@ COMETAPI_LIMITS: dict[str, EndpointLimits] = {
         models=("kling-v2",),
         item_counts={"subject_image_list": (2, 4)},
     ),
+    # CometAPI's page for images/generations (multi-image) allows 2500-character prompts;
+    # it states nothing narrower for text to image, so Kling's own limits apply.
+    "image-generation": KLING_LIMITS["image-generation"],
+    "lip-sync": KLING_LIMITS["lip-sync"],
+    "effects": KLING_LIMITS["effects"],
+    "virtual-try-on": KLING_LIMITS["virtual-try-on"],
 }
-"""The CometAPI gateway: what differs from the official API."""
+"""The CometAPI gateway: what differs from the official API. It has no route for
+video-extend, advanced-lip-sync and image-expand (see `prefect_kling.endpoints`)."""
 
 LIMITS: dict[Provider, dict[str, EndpointLimits]] = {
     Provider.KLING: KLING_LIMITS,
@@ -214,6 +314,41 @@ LIMITS: dict[Provider, dict[str, EndpointLimits]] = {
 def limits_for(provider: Provider, endpoint: str | Endpoint) -> EndpointLimits:
     """What a provider accepts on an endpoint (no extra limits if the table has no row)."""
     return LIMITS[Provider(provider)].get(get_endpoint(endpoint).name, EndpointLimits())
+
+
+def feature_support(
+    endpoint: str | Endpoint, provider: Provider, **settings: str | None
+) -> dict[str, str | None]:
+    """Which model-dependent features a combination of settings supports.
+
+    Args:
+        endpoint: The endpoint name or row.
+        provider: The provider.
+        **settings: Settings such as `model_name`, `mode`, `duration`; left out, Kling's
+            defaults for the endpoint apply.
+
+    Returns:
+        For every feature with a rule: None when it is supported, else why not.
+
+    Example:
+        >>> support = feature_support("text2video", Provider.KLING, model_name="kling-v2-6")
+        >>> support["sound"] is None
+        True
+        >>> print(support["camera_control"])  # doctest: +NORMALIZE_WHITESPACE
+        not supported with model_name 'kling-v2-6';
+        allowed: only with model_name 'kling-v1', mode 'std', duration '5'
+    """
+    limits = limits_for(provider, endpoint)
+
+    def setting(name: str) -> Any:
+        value = settings.get(name)
+        return limits.defaults.get(name) if value is None else str(value)
+
+    support: dict[str, str | None] = {}
+    for rule in limits.features:
+        if support.get(rule.feature) is None:
+            support[rule.feature] = rule.reason(setting)
+    return support
 
 
 def validate_request(
@@ -237,10 +372,12 @@ def validate_request(
 
     Raises:
         KlingImageError: Every refused field is an image that breaks Kling's rules.
-        KlingValidationError: Any field is refused; the error lists all of them.
+        KlingValidationError: Any field is refused, or the provider has no such route;
+            the error lists every problem.
     """
     row = get_endpoint(endpoint)
     provider = Provider(provider)
+    row.create_path(provider)
     request = _build(row, data)
     limits = limits_for(provider, row)
     problems = [
@@ -253,15 +390,20 @@ def validate_request(
             for problem in rule.problems(request, limits.defaults)
         ),
     ]
-    unknown = _unknown_model(request, limits, row, provider)
-    if unknown and strict:
+    model_name = _get(request, limits.model_field)
+    foreign = _foreign_model(model_name, limits, row)
+    unknown = None if foreign else _unknown_model(model_name, limits, row, provider)
+    if foreign:
+        problems.append(FieldProblem(limits.model_field, foreign))
+    elif unknown and strict:
         problems.append(
-            FieldProblem("model_name", f"{unknown}; allowed: {', '.join(limits.models)}")
+            FieldProblem(limits.model_field, f"{unknown}; allowed: {', '.join(limits.models)}")
         )
     if problems:
         raise KlingValidationError(problems, endpoint=row.name)
     if unknown:
-        text = f"model_name {unknown} (known: {', '.join(limits.models)}); sending it anyway"
+        known = ", ".join(limits.models)
+        text = f"{limits.model_field} {unknown} (known: {known}); sending it anyway"
         logger.warning(text)
         warnings.warn(text, UnknownModelWarning, stacklevel=2)
     return request
@@ -280,11 +422,20 @@ def _build(endpoint: Endpoint, data: Mapping[str, Any] | BaseModel) -> KlingRequ
         raise error_class(problems_from_pydantic(errors), endpoint=endpoint.name) from None
 
 
+def _foreign_model(name: Any, limits: EndpointLimits, endpoint: Endpoint) -> str | None:
+    """Why a model name is of another model family, or None."""
+    if name is None or not limits.models or fnmatch.fnmatchcase(name, limits.model_pattern):
+        return None
+    return (
+        f"{name!r} is not a model of {endpoint.name}; allowed: {', '.join(limits.models)} "
+        f"(or another {limits.model_pattern} name)"
+    )
+
+
 def _unknown_model(
-    request: KlingRequest, limits: EndpointLimits, endpoint: Endpoint, provider: Provider
+    name: Any, limits: EndpointLimits, endpoint: Endpoint, provider: Provider
 ) -> str | None:
     """Why the request's model name is unknown, or None if it is known or left out."""
-    name = getattr(request, "model_name", None)
     if name is None or not limits.models or name in limits.models:
         return None
     return f"{name!r} is not a known {endpoint.name} model with provider {provider}"
@@ -294,7 +445,7 @@ def _text_problems(
     request: KlingRequest, limits: EndpointLimits, provider: Provider
 ) -> Iterator[FieldProblem]:
     for name, most in limits.max_chars.items():
-        text = getattr(request, name, None)
+        text = _get(request, name)
         if text is not None and len(text) > most:
             yield FieldProblem(
                 name,
@@ -307,7 +458,7 @@ def _count_problems(
     request: KlingRequest, limits: EndpointLimits, provider: Provider
 ) -> Iterator[FieldProblem]:
     for name, (least, most) in limits.item_counts.items():
-        items = getattr(request, name, None)
+        items = _get(request, name)
         if items is not None and not least <= len(items) <= most:
             yield FieldProblem(
                 name,
@@ -320,7 +471,7 @@ def _choice_problems(
     request: KlingRequest, limits: EndpointLimits, provider: Provider
 ) -> Iterator[FieldProblem]:
     for name, allowed in limits.choices.items():
-        value = getattr(request, name, None)
+        value = _get(request, name)
         if value is not None and value not in allowed:
             yield FieldProblem(
                 name,
@@ -329,11 +480,32 @@ def _choice_problems(
             )
 
 
+def _value_prefix(value: Any) -> str:
+    """`'on' is ` for a short value worth repeating; nothing for images, lists and objects."""
+    if isinstance(value, str):
+        worth = len(value) <= 30 and not value.lower().startswith(("http://", "https://"))
+    else:
+        worth = isinstance(value, int | float)
+    return f"{show(value)} is " if worth else ""
+
+
+def _get(request: BaseModel, name: str) -> Any:
+    """A field of the request by dotted name (`input.mode`), None when absent."""
+    value: Any = request
+    for part in name.split("."):
+        value = getattr(value, part, None)
+        if value is None:
+            return None
+    return value
+
+
 def _setting(request: KlingRequest, name: str, defaults: Mapping[str, str]) -> str | None:
     """A setting of the request, or Kling's default for it when left out."""
-    value = getattr(request, name, None)
+    value = _get(request, name)
     return defaults.get(name) if value is None else value
 
 
 def _matches(value: str | None, patterns: tuple[str, ...]) -> bool:
-    return value is not None and any(fnmatch.fnmatchcase(value, pattern) for pattern in patterns)
+    return value is not None and any(
+        fnmatch.fnmatchcase(str(value), pattern) for pattern in patterns
+    )

@@ -40,7 +40,7 @@ from prefect_kling._retry import CreateAction, RetryPolicy
 from prefect_kling._version import __version__
 from prefect_kling.capabilities import validate_request
 from prefect_kling.credentials import KlingCredentials
-from prefect_kling.endpoints import Endpoint, get_endpoint
+from prefect_kling.endpoints import ACCOUNT_COSTS, IDENTIFY_FACE, Endpoint, Route, get_endpoint
 from prefect_kling.exceptions import (
     KlingError,
     KlingInvalidRequest,
@@ -48,6 +48,8 @@ from prefect_kling.exceptions import (
     KlingTransportError,
     KlingUnexpectedResponse,
 )
+from prefect_kling.models.account import AccountCosts, AccountCostsQuery
+from prefect_kling.models.lipsync import IdentifyFaceRequest, IdentifyFaceResult
 from prefect_kling.models.tasks import KlingTask, TaskReference
 from prefect_kling.providers import Provider
 
@@ -207,6 +209,24 @@ class _BaseKlingClient:
                 f"expected a list of tasks, got {type(data).__name__}", endpoint=endpoint.name
             )
         return [self._task(item, endpoint) for item in data]
+
+    def _route_call(self, route: Route, request: BaseModel) -> tuple[str, dict[str, Any]]:
+        """URL and httpx options of a call that creates no task."""
+        path = route.path(self.provider)
+        base = self.credentials.account_base_url if route.account else self.credentials.api_base_url
+        url = f"{base}/{path}"
+        if route.method == "GET":
+            params = (
+                request.to_params()
+                if isinstance(request, AccountCostsQuery)
+                else request.model_dump()
+            )
+            return url, {"params": params}
+        return url, {"json": request.to_payload(self.provider)}
+
+    @staticmethod
+    def _route_answer(route: Route, data: Any) -> Any:
+        return route.response_model.model_validate(data or {})
 
     def _create_action(self, error: KlingError, attempt: int) -> CreateAction:
         if _is_duplicate_external_id(error):
@@ -450,6 +470,32 @@ class KlingClient(_BaseKlingClient):
                 return scan.match
         raise self._undecided(row, external_task_id)
 
+    def identify_face(self, request: IdentifyFaceRequest | Mapping[str, Any]) -> IdentifyFaceResult:
+        """Find the faces of a video for advanced lip-sync (synchronous; creates no task).
+
+        Args:
+            request: `video_id` (of a Kling video) or `video_url`.
+
+        Returns:
+            The session id (valid 24 hours) and the faces found.
+        """
+        model = IdentifyFaceRequest.model_validate(request)
+        url, options = self._route_call(IDENTIFY_FACE, model)
+        return self._route_answer(
+            IDENTIFY_FACE, self._send("POST", url, endpoint=IDENTIFY_FACE.name, **options)
+        )
+
+    def account_costs(self, query: AccountCostsQuery | None = None) -> AccountCosts:
+        """The account's resource packs and their remaining units (free; creates nothing).
+
+        Args:
+            query: Time window and pack name; the last 365 days by default.
+        """
+        url, options = self._route_call(ACCOUNT_COSTS, query or AccountCostsQuery())
+        return self._route_answer(
+            ACCOUNT_COSTS, self._read(url, endpoint=ACCOUNT_COSTS.name, **options)
+        )
+
 
 class AsyncKlingClient(_BaseKlingClient):
     """Asynchronous Kling client; the same calls as `KlingClient`, awaited.
@@ -608,3 +654,31 @@ class AsyncKlingClient(_BaseKlingClient):
             if scan.exhausted:
                 return scan.match
         raise self._undecided(row, external_task_id)
+
+    async def identify_face(
+        self, request: IdentifyFaceRequest | Mapping[str, Any]
+    ) -> IdentifyFaceResult:
+        """Find the faces of a video for advanced lip-sync (synchronous; creates no task).
+
+        Args:
+            request: `video_id` (of a Kling video) or `video_url`.
+
+        Returns:
+            The session id (valid 24 hours) and the faces found.
+        """
+        model = IdentifyFaceRequest.model_validate(request)
+        url, options = self._route_call(IDENTIFY_FACE, model)
+        return self._route_answer(
+            IDENTIFY_FACE, await self._send("POST", url, endpoint=IDENTIFY_FACE.name, **options)
+        )
+
+    async def account_costs(self, query: AccountCostsQuery | None = None) -> AccountCosts:
+        """The account's resource packs and their remaining units (free; creates nothing).
+
+        Args:
+            query: Time window and pack name; the last 365 days by default.
+        """
+        url, options = self._route_call(ACCOUNT_COSTS, query or AccountCostsQuery())
+        return self._route_answer(
+            ACCOUNT_COSTS, await self._read(url, endpoint=ACCOUNT_COSTS.name, **options)
+        )

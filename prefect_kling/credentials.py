@@ -16,6 +16,7 @@ from prefect_kling.providers import PRESETS, Provider, Region
 
 if TYPE_CHECKING:
     from prefect_kling.client import AsyncKlingClient, KlingClient
+    from prefect_kling.models.account import AccountCosts
 
 PROJECT_URL = "https://github.com/prefect-kling/prefect-kling"
 DOCS_URL = "https://prefect-kling.github.io/prefect-kling/"
@@ -164,6 +165,27 @@ class KlingCredentials(Block):
         from prefect_kling.client import AsyncKlingClient
 
         return AsyncKlingClient(self, **options)
+
+    def check(self) -> AccountCosts | None:
+        """Verify the keys with a free call; never creates (or pays for) a task.
+
+        On Kling's official API this reads the account's resource packs; on a gateway, which
+        has no packs, one list query.
+
+        Returns:
+            The resource packs (official API), or None (gateway).
+
+        Raises:
+            KlingAuthError: The keys were refused.
+            KlingGatewayError: The gateway refused the key.
+        """
+        from prefect_kling.endpoints import ACCOUNT_COSTS
+
+        with self.get_client() as client:
+            if ACCOUNT_COSTS.supports(self.provider):
+                return client.account_costs()
+            client.list_tasks("text2video", page_size=1)
+            return None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> KlingCredentials:

@@ -1,13 +1,16 @@
+import fnmatch
 import logging
 import warnings
+from dataclasses import replace
+from typing import get_args
 
 import pytest
 
 from prefect_kling.capabilities import (
-    COMETAPI_LIMITS,
     KLING_LIMITS,
     LIMITS,
     UnknownModelWarning,
+    feature_support,
     limits_for,
     validate_request,
 )
@@ -304,10 +307,95 @@ def test_unknown_endpoint_is_refused():
     assert caught.value.fields == ["endpoint"]
 
 
-def test_every_provider_has_limits_for_every_endpoint():
+def test_every_provider_has_a_row_for_exactly_the_endpoints_it_serves():
     assert set(LIMITS) == set(Provider)
-    for table in (KLING_LIMITS, COMETAPI_LIMITS):
-        assert set(table) == set(ENDPOINTS)
+    for provider, table in LIMITS.items():
+        assert set(table) == {name for name, row in ENDPOINTS.items() if row.supports(provider)}
+    assert set(KLING_LIMITS) == set(ENDPOINTS)
+
+
+@pytest.mark.parametrize(
+    ("provider", "endpoint"), [(p, e) for p, table in LIMITS.items() for e in table]
+)
+def test_every_row_is_consistent_with_its_request_model(provider, endpoint):
+    limits = LIMITS[provider][endpoint]
+    model = get_endpoint(endpoint).request_model
+    top_level = {name.split(".")[0] for name in limits.max_chars}
+    top_level |= {name.split(".")[0] for name in (*limits.item_counts, *limits.choices)}
+    top_level |= {rule.feature.split(".")[0] for rule in limits.features}
+    top_level |= {name.split(".")[0] for name in limits.defaults}
+    if limits.models:
+        top_level.add(limits.model_field.split(".")[0])
+        assert all(fnmatch.fnmatchcase(name, limits.model_pattern) for name in limits.models)
+    assert top_level <= set(model.model_fields), (provider, endpoint)
+    for name, allowed in limits.choices.items():
+        field_values = set(get_args(get_args(model.model_fields[name].annotation)[0]))
+        assert set(allowed) <= field_values, (provider, endpoint, name)
+
+
+def test_feature_support_answers_model_mode_duration_questions():
+    v1 = feature_support("text2video", KLING)
+    assert v1 == {
+        "cfg_scale": None,
+        "camera_control": None,
+        "sound": "not supported with model_name 'kling-v1'; "
+        "allowed: only with model_name 'kling-v2-6*' or 'kling-v3*'",
+    }
+    v26 = feature_support("text2video", COMET, model_name="kling-v2-6", duration=10)
+    assert v26["sound"] is None
+    assert v26["cfg_scale"].startswith("not supported with model_name 'kling-v2-6'")
+    assert v26["camera_control"].startswith("not supported with model_name 'kling-v2-6'")
+    ten = feature_support("image2video", KLING, duration="10")
+    assert ten["image_tail"] == "not supported with duration '10'; allowed: only with duration '5'"
+    assert ten["dynamic_masks"] == ten["static_mask"] == ten["image_tail"]
+    assert feature_support("image2video", KLING)["image_tail"] is None
+    assert feature_support("image-generation", KLING, model_name="kling-v1-5") == {
+        "image_reference": None
+    }
+    assert feature_support("lip-sync", COMET) == {}
+
+
+def test_a_model_of_another_family_is_refused_even_without_strict():
+    with pytest.raises(KlingValidationError) as caught:
+        validate_request(
+            "text2video", KLING, {"prompt": "x", "model_name": "kolors-virtual-try-on-v1"}
+        )
+    assert caught.value.fields == ["model_name"]
+    assert "'kolors-virtual-try-on-v1' is not a model of text2video; allowed: kling-v1," in str(
+        caught.value
+    )
+    assert "(or another kling-* name)" in str(caught.value)
+
+
+def test_nested_model_field_warns_under_its_own_name():
+    data = {"effect_scene": "hug", "images": [URL, URL], "model_name": "kling-v2-6"}
+    with pytest.warns(UnknownModelWarning, match="input.model_name 'kling-v2-6' is not a known"):
+        validate_request("effects", COMET, data)
+    with pytest.raises(KlingValidationError) as caught:
+        validate_request("effects", COMET, data, strict=True)
+    assert caught.value.fields == ["input.model_name"]
+    assert "allowed: kling-v1, kling-v1-5, kling-v1-6" in str(caught.value)
+
+
+def test_a_new_model_is_one_line(monkeypatch):
+    data = {"prompt": "x", "model_name": "kling-v3-1", "sound": "on"}
+    with pytest.raises(KlingValidationError):
+        validate_request("text2video", KLING, data, strict=True)
+    row = KLING_LIMITS["text2video"]
+    monkeypatch.setitem(
+        KLING_LIMITS, "text2video", replace(row, models=(*row.models, "kling-v3-1"))
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        request = validate_request("text2video", KLING, data, strict=True)
+    assert request.sound == "on"  # kling-v3* already covers the new model's sound
+
+
+def test_provider_without_the_route_is_refused_by_validation_too():
+    with pytest.raises(KlingValidationError) as caught:
+        validate_request("image-expand", COMET, {"image": URL, "up_expansion_ratio": 1})
+    assert caught.value.fields == ["provider"]
+    assert "'cometapi' has no image-expand route; allowed: kling" in str(caught.value)
 
 
 def test_cometapi_table_states_only_what_differs():

@@ -1,6 +1,8 @@
 import base64
 import doctest
 import io
+import warnings
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -8,18 +10,34 @@ from PIL import Image
 from pydantic import BaseModel, ValidationError
 
 import prefect_kling.models as models
-from prefect_kling import capabilities, media
+from prefect_kling import capabilities, endpoints, media
 from prefect_kling.capabilities import validate_request
 from prefect_kling.exceptions import KlingImageError, KlingValidationError
 from prefect_kling.media import make_png
 from prefect_kling.models import (
+    AccountCosts,
+    AccountCostsQuery,
+    AdvancedLipSyncRequest,
     CameraControl,
+    FaceData,
+    IdentifyFaceRequest,
+    IdentifyFaceResult,
+    ImageExpandRequest,
+    ImageGenerationRequest,
     ImageToVideoRequest,
+    LipSyncRequest,
     MultiImageToImageRequest,
     MultiImageToVideoRequest,
+    ResourcePack,
     TextToVideoRequest,
+    VideoEffectRequest,
+    VideoExtendRequest,
+    VirtualTryOnRequest,
+    account,
     common,
+    effects,
     images,
+    lipsync,
     videos,
 )
 from prefect_kling.providers import Provider
@@ -169,18 +187,6 @@ MASK = {"mask": PNG, "trajectories": points(2)}
         ),
         (
             "image2video",
-            {"image": URL, "image_tail": URL, "duration": "10"},
-            "duration",
-            "'10' is not allowed with image_tail; allowed: '5'",
-        ),
-        (
-            "image2video",
-            {"image": URL, "dynamic_masks": [MASK], "duration": 10},
-            "duration",
-            "'10' is not allowed with dynamic_masks; allowed: '5'",
-        ),
-        (
-            "image2video",
             {"image": URL, "dynamic_masks": [MASK] * 7},
             "dynamic_masks",
             "7 items; allowed: at most 6",
@@ -212,7 +218,7 @@ MASK = {"mask": PNG, "trajectories": points(2)}
                 ],
             },
             "dynamic_masks.0.trajectories.0.x",
-            "1.5 is not allowed; input should be a valid integer",
+            "1.5 is not allowed; allowed: a whole number",
         ),
         (
             "multi-image2video",
@@ -388,7 +394,6 @@ FULL_TEXT2VIDEO = {
     "camera_control": {"type": "simple", "config": {"pan": -4}},
     "callback_url": "https://hooks.example.com/kling",
     "external_task_id": "run-1-text",
-    "sound": "off",
     "watermark_info": {"enabled": True},
 }
 TEXT2VIDEO_PAYLOAD = {
@@ -409,7 +414,6 @@ FULL_IMAGE2VIDEO = {
     "dynamic_masks": [{"mask": PNG, "trajectories": points(3)}],
     "callback_url": "https://hooks.example.com/kling",
     "external_task_id": "run-1-image",
-    "sound": "on",
     "watermark_info": {"enabled": False},
 }
 IMAGE2VIDEO_PAYLOAD = {
@@ -450,6 +454,122 @@ MULTI_IMAGE2IMAGE_PAYLOAD = {
 }
 
 
+HOOK = "https://hooks.example.com/kling"
+AUDIO = b"ID3\x03\x00fake-mp3-frames"
+AUDIO_B64 = encoded(AUDIO)
+FULL_IMAGE_GENERATION = {
+    "prompt": "The same cat as a watercolour.",
+    "image": PNG,
+    "image_reference": "subject",
+    "image_fidelity": 0.6,
+    "human_fidelity": 0.3,
+    "resolution": "2k",
+    "n": 3,
+    "aspect_ratio": "21:9",
+    "model_name": "kling-v1-5",
+    "callback_url": HOOK,
+    "external_task_id": "run-1-generate",
+}
+IMAGE_GENERATION_PAYLOAD = {**FULL_IMAGE_GENERATION, "image": PNG_B64}
+TEXT_TO_IMAGE = {"prompt": "A lighthouse at dawn.", "negative_prompt": "people", "n": 1}
+FULL_VIDEO_EXTEND = {
+    "video_id": 859402,
+    "prompt": "The fox looks back.",
+    "negative_prompt": "blur",
+    "cfg_scale": 0.4,
+    "callback_url": HOOK,
+    "external_task_id": "run-1-extend",
+}
+VIDEO_EXTEND_PAYLOAD = {**FULL_VIDEO_EXTEND, "video_id": "859402"}
+TEXT_LIP_SYNC = {
+    "mode": "text2video",
+    "video_id": "859402",
+    "text": "Hello there.",
+    "voice_id": "oversea_male1",
+    "voice_language": "en",
+    "voice_speed": 1.2,
+}
+TEXT_LIP_SYNC_PAYLOAD = {"input": TEXT_LIP_SYNC, "callback_url": HOOK}
+AUDIO_LIP_SYNC = {
+    "mode": "audio2video",
+    "video_url": "https://example.com/v.mp4",
+    "audio_file": AUDIO,
+}
+AUDIO_LIP_SYNC_PAYLOAD = {
+    "input": {
+        "mode": "audio2video",
+        "video_url": "https://example.com/v.mp4",
+        "audio_type": "file",
+        "audio_file": AUDIO_B64,
+    }
+}
+FULL_ADVANCED_LIP_SYNC = {
+    "session_id": "sess-1",
+    "face_choose": [
+        {
+            "face_id": "0",
+            "sound_file": AUDIO,
+            "sound_start_time": 500,
+            "sound_end_time": 4500,
+            "sound_insert_time": 1000,
+            "sound_volume": 1.5,
+            "original_audio_volume": 0.2,
+        }
+    ],
+    "callback_url": HOOK,
+    "external_task_id": "run-1-lips",
+}
+ADVANCED_LIP_SYNC_PAYLOAD = {
+    **FULL_ADVANCED_LIP_SYNC,
+    "face_choose": [{**FULL_ADVANCED_LIP_SYNC["face_choose"][0], "sound_file": AUDIO_B64}],
+}
+TWO_PERSON_EFFECT = {
+    "effect_scene": "hug",
+    "input": {"images": [URL, PNG], "model_name": "kling-v1-6", "mode": "pro", "duration": 10},
+    "external_task_id": "run-1-hug",
+}
+TWO_PERSON_EFFECT_PAYLOAD = {
+    **TWO_PERSON_EFFECT,
+    "input": {
+        "images": [URL, PNG_B64],
+        "model_name": "kling-v1-6",
+        "mode": "pro",
+        "duration": "10",
+    },
+}
+SINGLE_IMAGE_EFFECT = {"effect_scene": "squish", "image": URL, "callback_url": HOOK}
+SINGLE_IMAGE_EFFECT_PAYLOAD = {
+    "effect_scene": "squish",
+    "input": {"image": URL, "duration": "5"},
+    "callback_url": HOOK,
+}
+FULL_IMAGE_EXPAND = {
+    "image": PNG,
+    "up_expansion_ratio": 0.5,
+    "left_expansion_ratio": 0.25,
+    "right_expansion_ratio": 0.25,
+    "prompt": "More of the beach.",
+    "n": 2,
+    "callback_url": HOOK,
+    "external_task_id": "run-1-expand",
+}
+IMAGE_EXPAND_PAYLOAD = {
+    **FULL_IMAGE_EXPAND,
+    "image": PNG_B64,
+    "up_expansion_ratio": 0.5,
+    "down_expansion_ratio": 0.0,
+}
+FULL_TRY_ON = {
+    "model_name": "kolors-virtual-try-on-v1-5",
+    "human_image": PNG,
+    "cloth_image": URL,
+    "callback_url": HOOK,
+    "external_task_id": "run-1-dress",
+}
+TRY_ON_PAYLOAD = {**FULL_TRY_ON, "human_image": PNG_B64}
+NO_ROUTE = None
+
+
 def renamed(payload: dict[str, Any], old: str, new: str) -> dict[str, Any]:
     return {new if key == old else key: value for key, value in payload.items()}
 
@@ -473,12 +593,66 @@ def renamed(payload: dict[str, Any], old: str, new: str) -> dict[str, Any]:
             MULTI_IMAGE2IMAGE_PAYLOAD,
             renamed(MULTI_IMAGE2IMAGE_PAYLOAD, "scene_image", "scence_image"),
         ),
+        (
+            "text2video",
+            {"prompt": "Rain.", "model_name": "kling-v2-6", "sound": "on"},
+            {"prompt": "Rain.", "model_name": "kling-v2-6", "sound": "on"},
+            {"prompt": "Rain.", "model_name": "kling-v2-6", "sound": "on"},
+        ),
+        (
+            "image2video",
+            {"image": URL, "model_name": "kling-v3", "sound": "off", "duration": 10},
+            {"image": URL, "model_name": "kling-v3", "sound": "off", "duration": "10"},
+            {"image": URL, "model_name": "kling-v3", "sound": "off", "duration": "10"},
+        ),
+        (
+            "image-generation",
+            FULL_IMAGE_GENERATION,
+            IMAGE_GENERATION_PAYLOAD,
+            IMAGE_GENERATION_PAYLOAD,
+        ),
+        ("image-generation", TEXT_TO_IMAGE, TEXT_TO_IMAGE, TEXT_TO_IMAGE),
+        ("video-extend", FULL_VIDEO_EXTEND, VIDEO_EXTEND_PAYLOAD, NO_ROUTE),
+        (
+            "lip-sync",
+            {**TEXT_LIP_SYNC, "callback_url": HOOK},
+            TEXT_LIP_SYNC_PAYLOAD,
+            TEXT_LIP_SYNC_PAYLOAD,
+        ),
+        ("lip-sync", TEXT_LIP_SYNC_PAYLOAD, TEXT_LIP_SYNC_PAYLOAD, TEXT_LIP_SYNC_PAYLOAD),
+        ("lip-sync", AUDIO_LIP_SYNC, AUDIO_LIP_SYNC_PAYLOAD, AUDIO_LIP_SYNC_PAYLOAD),
+        ("advanced-lip-sync", FULL_ADVANCED_LIP_SYNC, ADVANCED_LIP_SYNC_PAYLOAD, NO_ROUTE),
+        ("effects", TWO_PERSON_EFFECT, TWO_PERSON_EFFECT_PAYLOAD, TWO_PERSON_EFFECT_PAYLOAD),
+        (
+            "effects",
+            SINGLE_IMAGE_EFFECT,
+            SINGLE_IMAGE_EFFECT_PAYLOAD,
+            SINGLE_IMAGE_EFFECT_PAYLOAD,
+        ),
+        ("image-expand", FULL_IMAGE_EXPAND, IMAGE_EXPAND_PAYLOAD, NO_ROUTE),
+        ("virtual-try-on", FULL_TRY_ON, TRY_ON_PAYLOAD, TRY_ON_PAYLOAD),
+        (
+            "virtual-try-on",
+            {"human_image": URL},
+            {"human_image": URL},
+            {"human_image": URL},
+        ),
     ],
 )
 def test_valid_requests_give_exactly_the_expected_payload(endpoint, data, kling, cometapi):
     for provider, expected in ((Provider.KLING, kling), (Provider.COMETAPI, cometapi)):
-        request = validate_request(endpoint, provider, data)
+        if expected is NO_ROUTE:
+            with pytest.raises(KlingValidationError) as caught:
+                validate_request(endpoint, provider, data)
+            assert caught.value.fields == ["provider"]
+            assert f"'{provider}' has no {endpoint} route; allowed: kling" in str(caught.value)
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            request = validate_request(endpoint, provider, data)
         assert request.to_payload(provider) == expected
+        # The payload, validated again, is the same request (what tasks and reruns rely on).
+        assert validate_request(endpoint, provider, request) == request
 
 
 def test_payload_spelling_follows_the_provider_not_the_model():
@@ -518,9 +692,19 @@ ALL_MODELS = set().union(
             ImageToVideoRequest,
             MultiImageToVideoRequest,
             MultiImageToImageRequest,
+            ImageGenerationRequest,
+            VideoExtendRequest,
+            LipSyncRequest,
+            IdentifyFaceRequest,
+            AdvancedLipSyncRequest,
+            VideoEffectRequest,
+            ImageExpandRequest,
+            VirtualTryOnRequest,
+            AccountCostsQuery,
         ),
     )
 )
+LENIENT_MODELS = (IdentifyFaceResult, FaceData, AccountCosts, ResourcePack)
 
 
 @pytest.mark.parametrize("model", sorted(ALL_MODELS, key=lambda model: model.__name__))
@@ -532,14 +716,211 @@ def test_every_field_has_a_description_ending_with_a_period(model):
     assert model.model_config["frozen"] is True
 
 
+@pytest.mark.parametrize("model", LENIENT_MODELS, ids=lambda model: model.__name__)
+def test_every_answer_field_is_documented_and_unknown_fields_are_kept(model):
+    for name, info in model.model_fields.items():
+        assert info.description and info.description.endswith("."), f"{model.__name__}.{name}"
+    assert model.model_config["extra"] == "allow"
+
+
 def test_models_package_exports_what_it_lists():
     assert sorted(models.__all__) == models.__all__
     for name in models.__all__:
         assert getattr(models, name) is not None
 
 
-@pytest.mark.parametrize("module", [media, common, videos, images, capabilities])
+@pytest.mark.parametrize(
+    "module", [media, common, videos, images, lipsync, effects, account, capabilities, endpoints]
+)
 def test_docstring_examples_run(module):
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0
     assert result.failed == 0
+
+
+# --- Lip-sync: nesting under input, audio sources, identify-face. -----------------------
+
+
+def test_lip_sync_flat_and_nested_fields_are_the_same_request():
+    flat = LipSyncRequest(**TEXT_LIP_SYNC)
+    nested = LipSyncRequest(input=TEXT_LIP_SYNC)
+    assert flat == nested
+    assert flat.to_payload(Provider.KLING) == {"input": TEXT_LIP_SYNC}
+    assert flat.input.voice_speed == 1.2
+
+
+def test_lip_sync_refuses_fields_given_both_flat_and_nested():
+    with pytest.raises(KlingValidationError) as caught:
+        validate_request("lip-sync", Provider.KLING, {"input": TEXT_LIP_SYNC, "text": "Hi."})
+    assert caught.value.fields == ["text"]
+    assert "both at the top level and inside input" in str(caught.value)
+
+
+def test_lip_sync_unknown_field_inside_input_names_the_nested_fields():
+    with pytest.raises(KlingValidationError) as caught:
+        validate_request(
+            "lip-sync", Provider.KLING, {"input": {**TEXT_LIP_SYNC, "voice_lang": "en"}}
+        )
+    assert caught.value.fields == ["input.voice_lang"]
+    assert "did you mean 'voice_language'?" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        (AUDIO, AUDIO_B64),
+        (AUDIO_B64, AUDIO_B64),
+        ("data:audio/mpeg;base64," + AUDIO_B64, AUDIO_B64),
+        ("https://example.com/line.mp3", "https://example.com/line.mp3"),
+    ],
+    ids=["bytes", "base64", "data-url", "url"],
+)
+def test_audio_sources_become_url_or_raw_base64(source, expected):
+    choice = {"face_id": "0", "sound_file": source, "sound_end_time": 2000}
+    request = AdvancedLipSyncRequest(session_id="s", face_choose=[choice])
+    assert request.face_choose[0].sound_file == expected
+
+
+def test_audio_file_is_read_from_a_path_and_no_longer_needed(tmp_path):
+    path = tmp_path / "line.mp3"
+    path.write_bytes(AUDIO)
+    from_text = LipSyncRequest(mode="audio2video", video_id="1", audio_file=str(path))
+    request = LipSyncRequest(mode="audio2video", video_id="1", audio_file=path)
+    path.unlink()
+    assert request == from_text
+    assert request.input.audio_file == AUDIO_B64
+    assert request.input.audio_type == "file"
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "expected"),
+    [
+        (
+            {"mode": "audio2video", "video_id": "1", "audio_file": "not base64 at all!"},
+            "input.audio_file",
+            "'not base64 at all!' is not allowed; allowed: a path, bytes or Base64 audio",
+        ),
+        (
+            {"mode": "audio2video", "video_id": "1", "audio_url": "ftp://host/a.mp3"},
+            "input.audio_url",
+            "'ftp://host/a.mp3' is not allowed; allowed: an http(s) URL",
+        ),
+        (
+            {"mode": "audio2video", "video_id": "1", "audio_type": "url"},
+            "input.audio_url",
+            "missing with audio_type 'url'; allowed: the audio as an http(s) URL",
+        ),
+    ],
+)
+def test_audio_values_are_checked(data, field, expected):
+    with pytest.raises(KlingValidationError) as caught:
+        validate_request("lip-sync", Provider.KLING, data)
+    assert caught.value.fields == [field]
+    assert expected in str(caught.value)
+
+
+def test_identify_face_request_and_result():
+    assert IdentifyFaceRequest(video_url="https://example.com/v.mp4").to_payload(
+        Provider.KLING
+    ) == {"video_url": "https://example.com/v.mp4"}
+    with pytest.raises(ValidationError, match="exactly one of video_id, video_url"):
+        IdentifyFaceRequest()
+    result = IdentifyFaceResult.model_validate(
+        {
+            "session_id": "sess-9",
+            "final_unit_deduction": "0",
+            "face_data": [
+                {
+                    "face_id": "0",
+                    "face_image": "https://x/f0.png",
+                    "start_time": 0,
+                    "end_time": 4200,
+                },
+                {"face_id": "1", "start_time": 1200, "end_time": 5000, "new_field": True},
+            ],
+        }
+    )
+    assert result.face_ids == ["0", "1"]
+    assert result.face_data[1].end_time == 5000
+    assert result.face_data[1].model_extra == {"new_field": True}
+    assert result.model_extra == {"final_unit_deduction": "0"}
+
+
+# --- Effects, expand. --------------------------------------------------------------------
+
+
+def test_unknown_effect_scene_is_taken_as_a_single_image_scene():
+    request = VideoEffectRequest(effect_scene="newscene", image=URL)
+    assert not request.two_person
+    assert request.to_payload(Provider.KLING)["input"] == {"image": URL, "duration": "5"}
+    assert VideoEffectRequest(effect_scene="kiss", images=[URL, URL]).two_person
+
+
+def test_expand_canvas_of_exactly_three_times_passes():
+    request = ImageExpandRequest(image=URL, up_expansion_ratio=0.5, left_expansion_ratio=1)
+    assert request.area_factor == 3.0
+    request = ImageExpandRequest(image=URL, up_expansion_ratio=2)
+    assert request.area_factor == 3.0
+
+
+# --- Account costs. ----------------------------------------------------------------------
+
+
+def test_account_costs_query_takes_datetimes_or_milliseconds():
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    query = AccountCostsQuery(start_time=start, end_time=1769904000000, resource_pack_name="P")
+    assert query.to_params() == {
+        "start_time": 1767225600000,
+        "end_time": 1769904000000,
+        "resource_pack_name": "P",
+    }
+    naive = AccountCostsQuery(start_time=datetime(2026, 1, 1), end_time=datetime(2026, 2, 1))
+    assert naive.to_params()["start_time"] == 1767225600000
+
+
+def test_account_costs_query_defaults_to_the_last_year():
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    params = AccountCostsQuery().to_params(now=now)
+    assert params == {
+        "start_time": account.to_milliseconds(now - account.DEFAULT_COSTS_WINDOW),
+        "end_time": account.to_milliseconds(now),
+    }
+
+
+def test_account_costs_query_refuses_a_window_backwards():
+    with pytest.raises(ValidationError, match=r"end_time: .* is not after start_time"):
+        AccountCostsQuery(start_time=1769904000000, end_time=1767225600000)
+
+
+def test_account_costs_answer_is_read_leniently():
+    costs = AccountCosts.model_validate(
+        {
+            "code": 0,
+            "msg": "",
+            "resource_pack_subscribe_infos": [
+                {
+                    "resource_pack_name": "Video 1000",
+                    "resource_pack_id": 509,
+                    "resource_pack_type": "decreasing_total",
+                    "total_quantity": "1000",
+                    "remaining_quantity": 250.5,
+                    "effective_time": 1767225600000,
+                    "invalid_time": 1798761600,
+                    "status": "online",
+                },
+                {"resource_pack_name": "Old", "status": "runOut", "remaining_quantity": None},
+            ],
+        }
+    )
+    video, old = costs.packs
+    assert (video.resource_pack_id, video.total_quantity, video.used_quantity) == (
+        "509",
+        1000.0,
+        749.5,
+    )
+    assert video.effective_time == datetime(2026, 1, 1, tzinfo=UTC)
+    assert video.invalid_time == datetime(2027, 1, 1, tzinfo=UTC)
+    assert video.active and not old.active
+    assert old.used_quantity is None
+    assert costs.remaining_by_type == {"decreasing_total": 250.5}
+    assert AccountCosts.model_validate({"resource_pack_subscribe_infos": None}).packs == []

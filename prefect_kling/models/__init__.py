@@ -4,8 +4,26 @@ Request models refuse unknown fields and check every value before anything is se
 task models accept whatever Kling adds to its answers.
 """
 
+from prefect_kling.models.account import AccountCosts, AccountCostsQuery, ResourcePack
 from prefect_kling.models.common import ImageInput, KlingRequest, StrictModel
-from prefect_kling.models.images import MultiImageToImageRequest, SubjectImageItem
+from prefect_kling.models.effects import EffectInput, VideoEffectRequest
+from prefect_kling.models.images import (
+    ImageExpandRequest,
+    ImageGenerationRequest,
+    MultiImageToImageRequest,
+    SubjectImageItem,
+    VirtualTryOnRequest,
+)
+from prefect_kling.models.lipsync import (
+    AdvancedLipSyncRequest,
+    AudioInput,
+    FaceChoice,
+    FaceData,
+    IdentifyFaceRequest,
+    IdentifyFaceResult,
+    LipSyncInput,
+    LipSyncRequest,
+)
 from prefect_kling.models.tasks import (
     AudioResult,
     ImageResult,
@@ -26,23 +44,38 @@ from prefect_kling.models.videos import (
     MultiImageToVideoRequest,
     TextToVideoRequest,
     TrajectoryPoint,
+    VideoExtendRequest,
     WatermarkInfo,
 )
 
 __all__ = [
+    "AccountCosts",
+    "AccountCostsQuery",
+    "AdvancedLipSyncRequest",
+    "AudioInput",
     "AudioResult",
     "CameraConfig",
     "CameraControl",
     "DynamicMask",
+    "EffectInput",
+    "FaceChoice",
+    "FaceData",
+    "IdentifyFaceRequest",
+    "IdentifyFaceResult",
+    "ImageExpandRequest",
+    "ImageGenerationRequest",
     "ImageInput",
     "ImageListItem",
     "ImageResult",
     "ImageToVideoRequest",
     "KlingRequest",
     "KlingTask",
+    "LipSyncInput",
+    "LipSyncRequest",
     "MultiImageToImageRequest",
     "MultiImageToVideoRequest",
     "ParentVideo",
+    "ResourcePack",
     "StrictModel",
     "SubjectImageItem",
     "TaskInfo",
@@ -51,6 +84,9 @@ __all__ = [
     "TaskStatus",
     "TextToVideoRequest",
     "TrajectoryPoint",
+    "VideoEffectRequest",
+    "VideoExtendRequest",
     "VideoResult",
+    "VirtualTryOnRequest",
     "WatermarkInfo",
 ]

@@ -55,6 +55,15 @@ ExternalTaskId = Annotated[
 ]
 
 
+def _id_text(value: Any) -> Any:
+    """Accept `859402` for `"859402"`: Kling's ids are numeric strings."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+VideoId = Annotated[str, BeforeValidator(_id_text)]
+"""A video id from an earlier result (a numeric string; an int is accepted)."""
+
+
 def rule_error(field: str, reason: str) -> PydanticCustomError:
     """The error for a rule between fields, raised from a model validator.
 
@@ -63,6 +72,56 @@ def rule_error(field: str, reason: str) -> PydanticCustomError:
         reason: What is wrong and what is allowed.
     """
     return PydanticCustomError(RULE_ERROR, "{field}: {reason}", {"field": field, "reason": reason})
+
+
+def exactly_one(model: BaseModel, first: str, second: str) -> None:
+    """Refuse a model that gives neither or both of two alternative fields.
+
+    Args:
+        model: The model being validated (from a model validator).
+        first: The field named when both are missing.
+        second: The field blamed when both are given.
+    """
+    one, two = getattr(model, first), getattr(model, second)
+    if one is None and two is None:
+        raise rule_error(
+            first, f"missing, and so is {second}; allowed: exactly one of {first}, {second}"
+        )
+    if one is not None and two is not None:
+        raise rule_error(
+            second,
+            f"{show(two)} cannot be combined with {first} {show(one)}; "
+            f"allowed: exactly one of {first}, {second}",
+        )
+
+
+def nest_input(data: Any, inner: type[BaseModel]) -> Any:
+    """Move the fields of `inner` given at the top level under `input` (a before-validator).
+
+    Kling nests some requests' settings under `input`; this lets callers give them flat.
+
+    Args:
+        data: The raw data of the outer model.
+        inner: The model of `input`.
+
+    Example:
+        >>> from prefect_kling.models import WatermarkInfo
+        >>> nest_input({"enabled": True, "callback_url": "https://h"}, WatermarkInfo)
+        {'callback_url': 'https://h', 'input': {'enabled': True}}
+    """
+    if not isinstance(data, dict):
+        return data
+    flat = [name for name in inner.model_fields if name in data]
+    if not flat:
+        return data
+    if data.get("input") is not None:
+        raise rule_error(
+            flat[0],
+            "given both at the top level and inside input; allowed: every setting either "
+            "inside input or at the top level",
+        )
+    nested = {name: data[name] for name in flat}
+    return {**{key: value for key, value in data.items() if key not in nested}, "input": nested}
 
 
 class StrictModel(BaseModel):
@@ -139,7 +198,11 @@ def _explain(model: type[BaseModel], error: ErrorDetails) -> ErrorDetails:
         return error
     if kind == "extra_forbidden":
         return {**error, "msg": _unknown_field(model, loc)}
-    return {**error, "msg": _message(kind, _show(error.get("input")), ctx, error["msg"])}
+    if kind == "string_too_long":
+        most, length = ctx["max_length"], len(str(error.get("input")))
+        text = f"{length} characters; allowed: at most {most} character{_s(most)}"
+        return {**error, "msg": text}
+    return {**error, "msg": _message(kind, show(error.get("input")), ctx, error["msg"])}
 
 
 def _message(kind: str, shown: str, ctx: dict[str, Any], default: str) -> str:
@@ -160,7 +223,29 @@ def _message(kind: str, shown: str, ctx: dict[str, Any], default: str) -> str:
         case "string_too_short":
             least = ctx["min_length"]
             return f"{shown} is too short; allowed: at least {least} character{_s(least)}"
+    if kind in _EXPECTED_TYPES:
+        return f"{shown} is not allowed; allowed: {_EXPECTED_TYPES[kind]}"
     return f"{shown} is not allowed; {default[:1].lower()}{default[1:]}"
+
+
+_EXPECTED_TYPES = {
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "string_type": "text",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "list_type": "a list",
+    "dict_type": "an object (a mapping of fields)",
+    "model_type": "an object (a mapping of fields)",
+    "model_attributes_type": "an object (a mapping of fields)",
+    "datetime_type": "a date and time",
+    "datetime_parsing": "a date and time",
+    "datetime_from_date_parsing": "a date and time",
+}
+"""What pydantic's type errors expected, in words."""
 
 
 def _unknown_field(model: type[BaseModel], loc: tuple[int | str, ...]) -> str:
@@ -181,7 +266,13 @@ def _nested_model(annotation: Any) -> type[BaseModel] | None:
     return next(filter(None, map(_nested_model, get_args(annotation))), None)
 
 
-def _show(value: Any, limit: int = 60) -> str:
+def show(value: Any, limit: int = 60) -> str:
+    """A value as shown in an error message: its repr, abridged when long.
+
+    Example:
+        >>> show("x" * 100)
+        "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx... (102 characters)"
+    """
     text = repr(value)
     return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 

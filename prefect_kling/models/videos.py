@@ -1,4 +1,4 @@
-"""Request models of the video endpoints: text, image and multi-image to video.
+"""Request models of the video endpoints: text, image and multi-image to video, video extend.
 
 Limits that differ between providers or depend on the model (prompt lengths, image counts,
 known model names, camera control only on kling-v1) are checked in
@@ -19,6 +19,7 @@ from prefect_kling.models.common import (
     ModelName,
     NegativePrompt,
     StrictModel,
+    VideoId,
     rule_error,
 )
 
@@ -211,8 +212,9 @@ EXCLUSIVE_GROUPS = (("image_tail",), ("static_mask", "dynamic_masks"), ("camera_
 class ImageToVideoRequest(KlingRequest):
     """Animate a start frame, an end frame or both (`image2video`).
 
-    At most one of: an end frame, motion-brush masks, camera control. End frames and masks
-    make 5-second videos only.
+    At most one of: an end frame, motion-brush masks, camera control. Which durations an
+    end frame or masks allow (5 s only, so far) is a per-model fact, checked from the
+    capability map in `prefect_kling.capabilities`.
 
     Example:
         >>> from prefect_kling.media import make_png
@@ -264,10 +266,6 @@ class ImageToVideoRequest(KlingRequest):
             raise rule_error(
                 used[0], f"cannot be combined with {used[1]}; allowed: one of {groups}"
             )
-        if used and used[0] != "camera_control" and self.duration not in (None, "5"):
-            raise rule_error(
-                "duration", f"{self.duration!r} is not allowed with {used[0]}; allowed: '5'"
-            )
         return self
 
 
@@ -295,5 +293,33 @@ class MultiImageToVideoRequest(KlingRequest):
     aspect_ratio: Literal["16:9", "9:16", "1:1"] | None = Field(
         None, description="Width:height of the video."
     )
+    callback_url: CallbackUrl = None
+    external_task_id: ExternalTaskId = None
+
+
+class VideoExtendRequest(KlingRequest):
+    """Add 4 to 5 seconds to a video Kling made (`video-extend`).
+
+    The video is named by its id from an earlier result (`KlingTask.videos[0].id`), so
+    extensions chain: the result of an extend can be extended again. Kling accepts videos
+    made by text to video, image to video or video extend, under 30 days old, of at most
+    3 minutes in total; it checks that itself, as only it knows the video. The extension
+    runs on the model of the original video, so the request names no model.
+
+    Example:
+        >>> from prefect_kling.providers import Provider
+        >>> VideoExtendRequest(video_id="859402", prompt="The fox looks back.").to_payload(
+        ...     Provider.KLING
+        ... )
+        {'video_id': '859402', 'prompt': 'The fox looks back.'}
+    """
+
+    video_id: VideoId = Field(
+        min_length=1,
+        description="Id of the video to extend, from an earlier result (under 30 days old).",
+    )
+    prompt: str | None = Field(None, description="What the added seconds should show.")
+    negative_prompt: NegativePrompt = None
+    cfg_scale: CfgScale = None
     callback_url: CallbackUrl = None
     external_task_id: ExternalTaskId = None

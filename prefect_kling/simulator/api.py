@@ -1,8 +1,10 @@
 """Kling's API as the simulator serves it: `/v1` (JWT) and a gateway's `/kling/v1` (bearer).
 
-A request goes through: route match (unknown: 404 envelope 1202 on `/v1`, an HTML page on
-the gateway), authentication, the faults drawn before work, the rate limit, then the
-create, query or list itself. Every answer is counted by HTTP status and business code.
+The account prefix (`/account/...` on the official host, `/kling/account/...` on the
+gateway) serves `account/costs`. A request goes through: route match (unknown: 404
+envelope 1202 officially, an HTML page on the gateway), authentication, the faults drawn
+before work, the rate limit, then the create, query, list or call itself. Every answer is
+counted by HTTP status and business code.
 """
 
 from __future__ import annotations
@@ -18,13 +20,18 @@ from starlette.routing import Route
 
 from prefect_kling.simulator.auth import check_bearer, check_jwt
 from prefect_kling.simulator.connection import CutResponse
+from prefect_kling.simulator.edits import validate_costs_query, validate_identify_face
 from prefect_kling.simulator.faults import AFTER_CREATE, BEFORE_CREATE, BEFORE_READ, FaultKind
-from prefect_kling.simulator.routes import Match, resolve
-from prefect_kling.simulator.state import CONCURRENCY_MESSAGE, Refusal, SimulatorState
-from prefect_kling.simulator.validation import Invalid
+from prefect_kling.simulator.routes import DEFAULT_PROMPT_LIMITS, Call, Match, resolve
+from prefect_kling.simulator.state import (
+    CONCURRENCY_MESSAGE,
+    RATE_MESSAGE,
+    Refusal,
+    SimulatorState,
+)
+from prefect_kling.simulator.validation import Context, Invalid
 
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-RATE_MESSAGE = "The API request is too fast, please slow down the request frequency"
 SERVER_ERRORS = [
     (500, 5000, "Server internal error"),
     (504, 5002, "Server timeout, please try again later"),
@@ -52,6 +59,7 @@ class KlingApi:
         """The API routes, and a catch-all answering 404/1202."""
         return [
             Route("/v1/{rest:path}", self.official, methods=METHODS),
+            Route("/account/{rest:path}", self.official_account, methods=METHODS),
             Route("/kling", self.gateway, methods=METHODS),
             Route("/kling/{rest:path}", self.gateway, methods=METHODS),
             Route("/{rest:path}", self.unknown, methods=METHODS),
@@ -91,13 +99,17 @@ class KlingApi:
         """`/v1/...`."""
         return await self.handle(request, "kling", request.path_params["rest"])
 
+    async def official_account(self, request: Request) -> Response:
+        """`/account/...` (official host, no `/v1`)."""
+        path = f"account/{request.path_params['rest']}"
+        return await self.handle(request, "kling", path, account=True)
+
     async def gateway(self, request: Request) -> Response:
-        """`/kling/...`; only `/kling/v1/...` exists."""
+        """`/kling/...`: the API under `/kling/v1/...`, the account under `/kling/account/...`."""
         rest = request.path_params.get("rest", "")
-        if not rest.startswith("v1/"):
-            self.state.count_request()
-            return self.html(404, "Not Found")
-        return await self.handle(request, "cometapi", rest.removeprefix("v1/"))
+        if rest.startswith("v1/"):
+            return await self.handle(request, "cometapi", rest.removeprefix("v1/"))
+        return await self.handle(request, "cometapi", rest, account=True)
 
     async def unknown(self, request: Request) -> Response:
         """Any other path."""
@@ -120,12 +132,14 @@ class KlingApi:
         message = "Invalid token" if header else "No token provided"
         return self.gateway_error(401, message, "invalid_api_key")
 
-    async def handle(self, request: Request, provider: str, path: str) -> Response:
-        """Serve one API request; `path` is relative to the provider's prefix."""
+    async def handle(
+        self, request: Request, provider: str, path: str, *, account: bool = False
+    ) -> Response:
+        """Serve one API request; `path` is relative to the provider's (account) prefix."""
         state = self.state
         state.count_request()
         self.flush()
-        match = resolve(provider, request.method, path)
+        match = resolve(provider, request.method, path, account=account)
         if match is None:
             if provider == "cometapi":
                 return self.html(404, "Not Found")
@@ -133,9 +147,9 @@ class KlingApi:
         refused = self.authenticate(provider, request)
         if refused is not None:
             return refused
-        state.count_call(match.kind)
+        state.count_call(match.counter)
         fault = state.draw_fault(
-            BEFORE_CREATE if match.kind == "create" else BEFORE_READ, match.kind
+            BEFORE_CREATE if match.kind == "create" else BEFORE_READ, match.scope
         )
         if fault is FaultKind.SLOW:
             await asyncio.sleep(state.config.slow_seconds)
@@ -149,20 +163,52 @@ class KlingApi:
             return self.envelope(429, 1303, CONCURRENCY_MESSAGE)
         if not state.take_token():
             return self.envelope(429, 1302, RATE_MESSAGE)
+        if match.call is not None:
+            return await self.call(request, provider, match.call)
         if match.kind == "create":
             return await self.create(request, provider, match)
         if match.kind == "query":
             return self.query(match)
         return self.list(request, match)
 
-    async def create(self, request: Request, provider: str, match: Match) -> Response:
-        """POST to a create path."""
+    async def json_body(self, request: Request) -> dict[str, Any] | Response:
+        """The request's JSON object, or the 400/1200 answer when it is not one."""
         try:
             body = json.loads(await request.body())
         except ValueError:
             body = None
         if not isinstance(body, dict):
             return self.envelope(400, 1200, "the request body must be a JSON object")
+        return body
+
+    def answer(self, result: dict[str, Any] | Refusal) -> JSONResponse:
+        """A success envelope around `result`, or the refusal's error envelope."""
+        if isinstance(result, Refusal):
+            return self.envelope(result.http_status, result.code, result.message)
+        return self.envelope(200, 0, "SUCCEED", result)
+
+    async def call(self, request: Request, provider: str, call: Call) -> Response:
+        """A call that creates no task: identify-face or account costs."""
+        if call.name == "account-costs":
+            try:
+                query = validate_costs_query(request.query_params)
+            except Invalid as exc:
+                return self.envelope(exc.http_status, exc.code, exc.message)
+            return self.answer(self.state.account_costs(query))
+        body = await self.json_body(request)
+        if isinstance(body, Response):
+            return body
+        try:
+            order = validate_identify_face(body, Context(provider, *DEFAULT_PROMPT_LIMITS))
+        except Invalid as exc:
+            return self.envelope(exc.http_status, exc.code, exc.message)
+        return self.answer(self.state.identify_face(order))
+
+    async def create(self, request: Request, provider: str, match: Match) -> Response:
+        """POST to a create path."""
+        body = await self.json_body(request)
+        if isinstance(body, Response):
+            return body
         endpoint = match.pick(body)
         try:
             order = endpoint.validate(body, endpoint.context(provider))

@@ -22,6 +22,12 @@ DEMO_SECRET_KEY = "SkSimulatorDemoSecretKey00000001"  # noqa: S105
 DEMO_API_KEY = "sk-simulator-demo-api-key-000001"
 
 FAMILIES = ("video", "image", "try-on")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 DEFAULT_CONCURRENCY: Mapping[str, int] = {"video": 5, "image": 5, "try-on": 2}
 
 
@@ -38,9 +44,12 @@ class SimulatorConfig:
             task takes `n` slots.
         queue_seconds: Time a new task stays `submitted`.
         processing_seconds: Time a task then stays `processing` before it ends.
-        resource_pack_units: Units in the account's resource pack; a create whose price
-            would take the charged and running tasks past it answers 429/1102 (resource
-            pack used up). `None`: unlimited.
+        resource_pack_units: Units in each of the account's resource packs, one per family
+            (a number for every family, or a mapping `{family: units}`; a family left out
+            is unlimited). A create whose price would take its family's charged and running
+            tasks past the pack answers 429/1102 (resource pack used up), as does any create
+            once the pack has expired (365 days of simulator clock). `GET /account/costs`
+            reports these packs. `None`: unlimited, no packs.
         seed: Seed of the random generators (ids, faults); `None` for a random seed.
         jwt_leeway_seconds: Clock-skew allowance when checking a JWT's `exp` and `nbf`.
         requests_per_second: Optional token-bucket rate limit on API calls (answers 1302).
@@ -71,7 +80,7 @@ class SimulatorConfig:
     concurrency: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_CONCURRENCY))
     queue_seconds: float = 1.0
     processing_seconds: float = 4.0
-    resource_pack_units: float | None = None
+    resource_pack_units: float | Mapping[str, float] | None = None
     seed: int | None = None
     jwt_leeway_seconds: float = 5.0
     requests_per_second: float | None = None
@@ -102,6 +111,7 @@ class SimulatorConfig:
         for name in ("queue_seconds", "processing_seconds", "slow_seconds", "jwt_leeway_seconds"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0")
+        self._check_packs()
         if self.tick_seconds <= 0:
             raise ValueError("tick_seconds must be > 0")
         if self.requests_per_second is not None and self.requests_per_second <= 0:
@@ -109,6 +119,30 @@ class SimulatorConfig:
         if self.image_long_side < 16:
             raise ValueError("image_long_side must be at least 16")
         self._check_video_bytes()
+
+    def _check_packs(self) -> None:
+        units = self.resource_pack_units
+        limits = units if isinstance(units, Mapping) else {}
+        unknown = set(limits) - set(FAMILIES)
+        if unknown:
+            raise ValueError(f"unknown resource pack families {sorted(unknown)}; known: {FAMILIES}")
+        values = list(limits.values()) if isinstance(units, Mapping) else [units]
+        if any(value is not None and (not _is_number(value) or value < 0) for value in values):
+            raise ValueError(f"resource_pack_units must be numbers >= 0, got {units!r}")
+
+    @property
+    def pack_limits(self) -> dict[str, float]:
+        """Units of each family's resource pack; families without a pack are left out."""
+        units = self.resource_pack_units
+        if units is None:
+            return {}
+        if isinstance(units, Mapping):
+            return {family: units[family] for family in FAMILIES if family in units}
+        return dict.fromkeys(FAMILIES, units)
+
+    def _packs_json(self) -> float | dict[str, float] | None:
+        units = self.resource_pack_units
+        return dict(units) if isinstance(units, Mapping) else units
 
     def _check_video_bytes(self) -> None:
         if self.video_bytes is None:
@@ -137,7 +171,7 @@ class SimulatorConfig:
             "concurrency": dict(self.concurrency),
             "queue_seconds": self.queue_seconds,
             "processing_seconds": self.processing_seconds,
-            "resource_pack_units": self.resource_pack_units,
+            "resource_pack_units": self._packs_json(),
             "seed": self.seed,
             "jwt_leeway_seconds": self.jwt_leeway_seconds,
             "requests_per_second": self.requests_per_second,

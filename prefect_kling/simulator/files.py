@@ -1,5 +1,8 @@
 """Serving result files: `GET`/`HEAD /_simulator/files/<task_id>/<name>`, no auth.
 
+Face pictures of identify-face sessions are served at
+`/_simulator/faces/<session_id>/<face_id>.png` (a small PNG per face).
+
 Videos are streamed in chunks (padded MP4s can be hundreds of megabytes), with an exact
 Content-Length, single `bytes=` ranges (206) and the `download_break` fault, which stops
 halfway through and closes the connection. Unknown files answer 404, expired links 403.
@@ -18,6 +21,8 @@ from prefect_kling.simulator.assets import iter_video, make_png
 from prefect_kling.simulator.connection import sever
 from prefect_kling.simulator.faults import DOWNLOAD
 from prefect_kling.simulator.state import SimulatorState
+
+FACE_SIDE = 128
 
 
 def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
@@ -91,4 +96,15 @@ def file_routes(state: SimulatorState) -> list[Route]:
 
         return StreamingResponse(body(), status, headers=headers, media_type=media_type)
 
-    return [Route("/_simulator/files/{task_id}/{name}", files, methods=["GET", "HEAD"])]
+    async def faces(request: Request) -> Response:
+        face_id = request.path_params["name"].removesuffix(".png")
+        index = state.face_image(request.path_params["session_id"], face_id)
+        if index is None:
+            return PlainTextResponse("Not Found", 404)
+        png = await run_in_threadpool(make_png, FACE_SIDE, FACE_SIDE, index)
+        return Response(png, media_type="image/png")
+
+    return [
+        Route("/_simulator/files/{task_id}/{name}", files, methods=["GET", "HEAD"]),
+        Route("/_simulator/faces/{session_id}/{name}", faces, methods=["GET"]),
+    ]

@@ -1,37 +1,67 @@
-"""The endpoint table: one row per Kling task endpoint, and how request paths map to rows.
+"""The endpoint table: one row per Kling endpoint, and how request paths map to rows.
 
-A row gives the create path per provider (relative to `/v1` or `/kling/v1`), the
-concurrency family, the kind of result, the validator and the pricing function. Queries
-are `GET <create path>/<id>` and lists `GET <create path>`. Two rows may share a path (the
-gateway serves text-to-image and multi-image-to-image both at `images/generations`); `accepts`
-then tells which body belongs to which row, and queries at that path see both rows' tasks.
+A task row gives the create path per provider (relative to `/v1` or `/kling/v1`), the
+concurrency family, the kind of result, the validator, the pricing function and, for rows
+that start from an existing video, what the source must be. Queries are
+`GET <create path>/<id>` and lists `GET <create path>`. Two rows may share a path (the
+gateway serves text-to-image and multi-image-to-image both at `images/generations`);
+`accepts` then tells which body belongs to which row, and queries at that path see both
+rows' tasks. A provider missing from a row's `paths` has no such route (the gateway
+answers its HTML 404 page, the official API 404/1202).
 
-Adding an endpoint is one row in `ENDPOINTS` plus its validator in `validation`.
+Calls that create no task (`CALLS`) are rows too: identify-face (`POST`, official only,
+answered at once) and the account's resource packs (`GET /account/costs` on the official
+host without `/v1`; `/kling/account/costs` is a gateway equivalent of the simulator's own,
+as CometAPI documents none). Neither counts as a create.
+
+Refusals a client should know: a source video, session or face the account does not have
+(unknown, unfinished, failed, older than 30 days, not extendable, a chain past 3 minutes,
+an expired session) answers 400/1201 naming the field, never 404/1203 (see `lineage`).
+`account/costs` answers 429/1302 to a call made less than a second after the last one it
+answered, on the simulator clock (real time plus `advance`), whichever prefix it came in on.
+
+Adding an endpoint is one row in `ENDPOINTS` plus its validator (in `validation` or
+`edits`).
 
 Pricing (`final_unit_deduction`, made-up but plausible units):
-    video: 1 unit per 5 seconds in `std`, 3.5 times that in `pro`
-    (std 5 s = 1, std 10 s = 2, pro 5 s = 3.5, pro 10 s = 7).
-    image: 1 unit per image (2 per image at `2k` resolution).
-    A failed task is not charged ("0").
+    video (text2video, image2video, multi-image2video, effects): 1 unit per 5 seconds in
+    `std`, 3.5 times that in `pro` (std 5 s = 1, std 10 s = 2, pro 5 s = 3.5, pro 10 s = 7).
+    video-extend: like a 5 s video in the source video's mode (std 1, pro 3.5).
+    lip-sync and advanced lip-sync: 0.5 per started 5 s of the source video (its length
+    rounded to whole seconds: 5.042 s = 0.5, 9.542 s = 1).
+    images (text2image, multi-image2image, image expand, virtual try-on): 1 unit per
+    image (2 per image at `2k` resolution).
+    A failed task is not charged ("0"); identify-face and account costs are free.
 
 Example:
     >>> match = resolve("cometapi", "GET", "images/generations/123")
     >>> match.kind, match.ident, [row.name for row in match.endpoints]
     ('query', '123', ['text2image', 'multi-image2image'])
+    >>> resolve("kling", "GET", "account/costs", account=True).call.name
+    'account-costs'
+    >>> resolve("cometapi", "POST", "videos/video-extend") is None
+    True
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from prefect_kling.simulator import edits as e
 from prefect_kling.simulator import validation as v
 
 PROVIDERS = ("kling", "cometapi")
 DEFAULT_PROMPT_LIMITS = (2500, 2500)
 # CometAPI's pages state 500/200 characters for its video endpoints.
 GATEWAY_VIDEO_LIMITS = {"cometapi": (500, 200)}
+# A "5 s" video from Kling lasts 5.042 s.
+VIDEO_OVERHANG_SECONDS = 0.042
+EXTENSION_SECONDS = 4.5
+
+Source = Literal["", "extend", "video", "session"]
 
 
 def video_units(order: v.Order) -> float:
@@ -40,9 +70,30 @@ def video_units(order: v.Order) -> float:
     return units * 3.5 if order.mode == "pro" else units
 
 
+def lip_sync_units(order: v.Order) -> float:
+    """Units charged for a lip-sync: 0.5 per started 5 s of the source video."""
+    seconds = round(order.parent.seconds) if order.parent else 5
+    return 0.5 * max(1, math.ceil(seconds / 5))
+
+
 def image_units(order: v.Order) -> float:
     """Units charged for images: 1 per image, 2 per image at 2k resolution."""
     return order.n * (2 if order.resolution == "2k" else 1)
+
+
+def generated_length(order: v.Order) -> float:
+    """Length of a generated video: the requested duration, as Kling renders it."""
+    return order.duration + VIDEO_OVERHANG_SECONDS
+
+
+def extended_length(order: v.Order) -> float:
+    """Length of an extended video: its source plus about 4.5 s."""
+    return (order.parent.seconds if order.parent else 0.0) + EXTENSION_SECONDS
+
+
+def source_length(order: v.Order) -> float:
+    """Length of a lip-synced video: the same as its source."""
+    return order.parent.seconds if order.parent else generated_length(order)
 
 
 @dataclass(frozen=True)
@@ -60,6 +111,11 @@ class Endpoint:
             task id.
         prompt_limits: `(prompt, negative_prompt)` maximum lengths per provider.
         accepts: For rows sharing a path: whether a create body is this row's.
+        source: What the create starts from, checked by the state: `extend` (a video id
+            of an `extendable` row's video), `video` (any video id of this account, or a
+            video URL), `session` (an identify-face session), or `""` (nothing).
+        extendable: Whether this row's videos can be extended.
+        length: Length in seconds of the videos this row makes.
     """
 
     name: str
@@ -71,6 +127,9 @@ class Endpoint:
     external_id_lookup: bool = False
     prompt_limits: Mapping[str, tuple[int, int]] = field(default_factory=dict)
     accepts: Callable[[dict[str, Any]], bool] = lambda body: True
+    source: Source = ""
+    extendable: bool = False
+    length: Callable[[v.Order], float] = generated_length
 
     def context(self, provider: str) -> v.Context:
         """The validation context for a request arriving through `provider`."""
@@ -92,6 +151,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         units=video_units,
         external_id_lookup=True,
         prompt_limits=GATEWAY_VIDEO_LIMITS,
+        extendable=True,
     ),
     Endpoint(
         name="image2video",
@@ -102,6 +162,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         units=video_units,
         external_id_lookup=True,
         prompt_limits=GATEWAY_VIDEO_LIMITS,
+        extendable=True,
     ),
     Endpoint(
         name="multi-image2video",
@@ -131,9 +192,99 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         units=image_units,
         accepts=lambda body: "subject_image_list" in body,
     ),
+    Endpoint(
+        name="video-extend",
+        family="video",
+        result="video",
+        paths={"kling": "videos/video-extend"},
+        validate=e.validate_video_extend,
+        units=video_units,
+        external_id_lookup=True,  # the Chinese edition allows it
+        source="extend",
+        extendable=True,
+        length=extended_length,
+    ),
+    Endpoint(
+        name="lip-sync",
+        family="video",
+        result="video",
+        paths={"kling": "videos/lip-sync", "cometapi": "videos/lip-sync"},
+        validate=e.validate_lip_sync,
+        units=lip_sync_units,
+        source="video",
+        length=source_length,
+    ),
+    Endpoint(
+        name="advanced-lip-sync",
+        family="video",
+        result="video",
+        paths={"kling": "videos/advanced-lip-sync"},
+        validate=e.validate_advanced_lip_sync,
+        units=lip_sync_units,
+        source="session",
+        length=source_length,
+    ),
+    Endpoint(
+        name="effects",
+        family="video",
+        result="video",
+        paths={"kling": "videos/effects", "cometapi": "videos/effects"},
+        validate=e.validate_effects,
+        units=video_units,
+        external_id_lookup=True,
+    ),
+    Endpoint(
+        name="image-expand",
+        family="image",
+        result="images",
+        paths={"kling": "images/editing/expand"},
+        validate=e.validate_image_expand,
+        units=image_units,
+    ),
+    Endpoint(
+        name="virtual-try-on",
+        family="try-on",
+        result="images",
+        paths={
+            "kling": "images/kolors-virtual-try-on",
+            "cometapi": "images/kolors-virtual-try-on",
+        },
+        validate=e.validate_virtual_try_on,
+        units=image_units,
+    ),
 )
 
 ENDPOINTS_BY_NAME: Mapping[str, Endpoint] = {row.name: row for row in ENDPOINTS}
+EXTENDABLE = tuple(row.name for row in ENDPOINTS if row.extendable)
+
+
+@dataclass(frozen=True)
+class Call:
+    """A call that creates no task: answered at once, never queried.
+
+    Attributes:
+        name: Short name, e.g. `account-costs`; also its counter in the stats.
+        method: The HTTP method.
+        paths: Path per provider, relative to the API prefix (`/v1`, `/kling/v1`) or, for
+            an `account` call, to the account prefix (`/`, `/kling/`).
+        account: Whether the path is relative to the account prefix.
+    """
+
+    name: str
+    method: str
+    paths: Mapping[str, str]
+    account: bool = False
+
+
+CALLS: tuple[Call, ...] = (
+    Call(name="identify-face", method="POST", paths={"kling": "videos/identify-face"}),
+    Call(
+        name="account-costs",
+        method="GET",
+        paths={"kling": "account/costs", "cometapi": "account/costs"},
+        account=True,
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -141,15 +292,27 @@ class Match:
     """What a request path points at.
 
     Attributes:
-        kind: `create` (POST create path), `list` (GET create path) or `query`
-            (GET create path + `/<id>`).
-        endpoints: The rows served at that path (usually one).
+        kind: `create` (POST create path), `list` (GET create path), `query`
+            (GET create path + `/<id>`) or `call` (a call that creates no task).
+        endpoints: The rows served at that path (usually one; none for a call).
         ident: The task id or external task id of a query.
+        call: The call, for kind `call`.
     """
 
-    kind: Literal["create", "query", "list"]
+    kind: Literal["create", "query", "list", "call"]
     endpoints: Sequence[Endpoint]
     ident: str = ""
+    call: Call | None = None
+
+    @property
+    def counter(self) -> str:
+        """The name this request is counted under: the kind, or the call's name."""
+        return self.call.name if self.call else self.kind
+
+    @property
+    def scope(self) -> Literal["create", "query", "list"]:
+        """The fault scope: calls are reads, like queries."""
+        return "query" if self.kind == "call" else self.kind
 
     def pick(self, body: dict[str, Any]) -> Endpoint:
         """The row a create body belongs to (the first row when none claims it)."""
@@ -161,17 +324,32 @@ def rows_at(provider: str, path: str) -> list[Endpoint]:
     return [row for row in ENDPOINTS if row.paths.get(provider) == path]
 
 
-def resolve(provider: str, method: str, path: str) -> Match | None:
+def call_at(provider: str, method: str, path: str, *, account: bool) -> Call | None:
+    """The call served at `path` through `provider` with `method`, if any."""
+    for call in CALLS:
+        if call.account == account and call.paths.get(provider) == path:
+            return call if call.method == method else None
+    return None
+
+
+def resolve(provider: str, method: str, path: str, *, account: bool = False) -> Match | None:
     """Map a method and a path relative to the provider's prefix to a `Match`.
 
     Args:
         provider: `kling` or `cometapi`.
         method: The HTTP method.
-        path: The path after `/v1/` or `/kling/v1/`, without a leading slash.
+        path: The path after `/v1/` or `/kling/v1/` (after `/` or `/kling/` for the
+            account prefix), without a leading slash.
+        account: Whether the path came in on the account prefix.
 
     Returns:
         The match, or `None` when nothing is served there with that method.
     """
+    call = call_at(provider, method, path, account=account)
+    if call is not None:
+        return Match("call", (), call=call)
+    if account:
+        return None
     rows = rows_at(provider, path)
     if rows:
         if method == "POST":

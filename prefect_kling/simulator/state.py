@@ -19,7 +19,10 @@ from prefect_kling.simulator.assets import image_size, video_size
 from prefect_kling.simulator.callbacks import CallbackEvent
 from prefect_kling.simulator.clock import SimClock, TokenBucket
 from prefect_kling.simulator.config import FAMILIES, SimulatorConfig
+from prefect_kling.simulator.edits import CostsQuery
 from prefect_kling.simulator.faults import NEW_TASK, FaultInjector, FaultKind, Scope, seeded_random
+from prefect_kling.simulator.lineage import Library
+from prefect_kling.simulator.packs import Pack, account_packs
 from prefect_kling.simulator.routes import Endpoint
 from prefect_kling.simulator.stats import Counters, SimulatorStats
 from prefect_kling.simulator.tasks import (
@@ -30,12 +33,15 @@ from prefect_kling.simulator.tasks import (
     Task,
     shorten,
 )
-from prefect_kling.simulator.validation import Order
+from prefect_kling.simulator.validation import Invalid, Order
 
 T = TypeVar("T")
 CONCURRENCY_MESSAGE = "parallel task over resource pack limit"
 PACK_USED_UP_MESSAGE = "resource pack exhausted or expired"
 CONTENT_REFUSAL_MESSAGE = "The content you submitted failed the content security check"
+RATE_MESSAGE = "The API request is too fast, please slow down the request frequency"
+# `account/costs` answers at most one call a second (simulator clock).
+COSTS_INTERVAL_SECONDS = 1.0
 
 
 class Refusal(NamedTuple):
@@ -96,6 +102,9 @@ class SimulatorState:
         self._active: dict[str, Task] = {}
         self._outbox: list[CallbackEvent] = []
         self._received: list[dict[str, Any]] = []
+        self._library = Library()
+        self._opened_ms = self.clock.wall_ms()
+        self._last_costs_call: float | None = None
         self.counters = Counters()
 
     # -- configuration and time ---------------------------------------------------------
@@ -152,6 +161,7 @@ class SimulatorState:
             del self._active[task.task_id]
             counters.in_flight[task.family] -= task.slots
             counters.units_charged += float(task.units())
+            counters.units_by_family[task.family] += float(task.units())
         self._queue_callback(task)
 
     def _queue_callback(self, task: Task) -> None:
@@ -272,66 +282,138 @@ class SimulatorState:
     ) -> dict[str, Any] | Refusal:
         """Create a task, or refuse as the account would.
 
-        Checks, in order: the refusal word (1301), a duplicate external id (1201), the
-        resource pack's units (1102), the family's concurrency limit (1303).
+        Checks, in order: the source video or session (1201, see `lineage`), the refusal
+        word (1301), a duplicate external id (1201), the family's resource pack (1102),
+        the family's concurrency limit (1303).
 
         Returns:
             The `data` of the create answer, or the refusal.
         """
         with self._lock:
             self._tick_locked()
-            config = self.config
-            if _contains(order.prompt, config.refusal_word):
-                return Refusal(400, 1301, CONTENT_REFUSAL_MESSAGE)
-            external = order.external_task_id
-            if external and external in self._by_external:
-                self.counters.duplicate_external_ids += 1
-                return Refusal(400, 1201, f"external_task_id {external!r} already exists")
-            if config.resource_pack_units is not None:
-                committed = self.counters.units_charged + sum(
-                    task.endpoint.units(task.order) for task in self._active.values()
-                )
-                if committed + endpoint.units(order) > config.resource_pack_units:
-                    return Refusal(429, 1102, PACK_USED_UP_MESSAGE)
-            family, slots = endpoint.family, endpoint.slots(order)
-            if self.counters.in_flight[family] + slots > config.concurrency[family]:
-                return Refusal(429, 1303, CONCURRENCY_MESSAGE)
-
-            failure = None
-            if _contains(order.prompt, config.failure_word):
-                failure = RISK_CONTROL_MESSAGE
-            elif order.image_problem:
-                failure = order.image_problem
-            elif self._draw_locked(NEW_TASK, "create"):
-                failure = INTERNAL_FAILURE_MESSAGE
-            task = Task(
-                task_id=self._new_id(),
-                endpoint=endpoint,
-                provider=provider,
-                order=order,
-                request=shorten(body),
-                created_mono=self.clock.now(),
-                created_ms=self.clock.wall_ms(),
-                queue_seconds=config.queue_seconds,
-                processing_seconds=config.processing_seconds,
-                image_size=image_size(order.aspect_ratio, config.image_long_side),
-                failure=failure,
-            )
-            if endpoint.result == "video":
-                task.output_ids = [str(self._ids.randrange(10**17, 10**18))]
-            self._tasks[task.task_id] = task
-            self._active[task.task_id] = task
-            if external:
-                self._by_external[external] = task
-            counters = self.counters
-            counters.tasks_by_endpoint[endpoint.name] += 1
-            counters.tasks_by_status[SUBMITTED] += 1
-            counters.in_flight[family] += slots
-            counters.peak_in_flight[family] = max(
-                counters.peak_in_flight[family], counters.in_flight[family]
-            )
-            self._queue_callback(task)
+            try:
+                order = self._library.resolve(endpoint, order, self.clock.now(), self.base_url)
+            except Invalid as exc:
+                return Refusal(exc.http_status, exc.code, exc.message)
+            refusal = self._refusal_locked(endpoint, order)
+            if refusal is not None:
+                return refusal
+            task = self._new_task_locked(endpoint, provider, order, body)
+            self._store_locked(task)
             return task.create_view()
+
+    def _refusal_locked(self, endpoint: Endpoint, order: Order) -> Refusal | None:
+        config = self.config
+        if _contains(order.prompt, config.refusal_word):
+            return Refusal(400, 1301, CONTENT_REFUSAL_MESSAGE)
+        external = order.external_task_id
+        if external and external in self._by_external:
+            self.counters.duplicate_external_ids += 1
+            return Refusal(400, 1201, f"external_task_id {external!r} already exists")
+        if self._pack_short_locked(endpoint, order):
+            return Refusal(429, 1102, PACK_USED_UP_MESSAGE)
+        family, slots = endpoint.family, endpoint.slots(order)
+        if self.counters.in_flight[family] + slots > config.concurrency[family]:
+            return Refusal(429, 1303, CONCURRENCY_MESSAGE)
+        return None
+
+    def _packs_locked(self) -> list[Pack]:
+        return account_packs(self.config.pack_limits, self._opened_ms)
+
+    def _pack_short_locked(self, endpoint: Endpoint, order: Order) -> bool:
+        """Whether the family's pack is expired or cannot pay for this order too."""
+        family = endpoint.family
+        pack = next((pack for pack in self._packs_locked() if pack.family == family), None)
+        if pack is None:
+            return False
+        if pack.expired(self.clock.wall_ms()):
+            return True
+        running = [task for task in self._active.values() if task.family == family]
+        committed = self.counters.units_by_family.get(family, 0.0) + sum(
+            task.endpoint.units(task.order) for task in running
+        )
+        return committed + endpoint.units(order) > pack.total
+
+    def _new_task_locked(
+        self, endpoint: Endpoint, provider: str, order: Order, body: dict[str, Any]
+    ) -> Task:
+        config = self.config
+        failure = None
+        if _contains(order.prompt, config.failure_word):
+            failure = RISK_CONTROL_MESSAGE
+        elif order.image_problem:
+            failure = order.image_problem
+        elif self._draw_locked(NEW_TASK, "create"):
+            failure = INTERNAL_FAILURE_MESSAGE
+        task = Task(
+            task_id=self._new_id(),
+            endpoint=endpoint,
+            provider=provider,
+            order=order,
+            request=shorten(body),
+            created_mono=self.clock.now(),
+            created_ms=self.clock.wall_ms(),
+            queue_seconds=config.queue_seconds,
+            processing_seconds=config.processing_seconds,
+            image_size=image_size(order.aspect_ratio, config.image_long_side),
+            failure=failure,
+        )
+        if endpoint.result == "video":
+            task.output_ids = [str(self._ids.randrange(10**17, 10**18))]
+        return task
+
+    def _store_locked(self, task: Task) -> None:
+        self._tasks[task.task_id] = task
+        self._active[task.task_id] = task
+        self._library.add(task)
+        if task.order.external_task_id:
+            self._by_external[task.order.external_task_id] = task
+        counters = self.counters
+        counters.tasks_by_endpoint[task.endpoint.name] += 1
+        counters.tasks_by_status[SUBMITTED] += 1
+        counters.in_flight[task.family] += task.slots
+        counters.peak_in_flight[task.family] = max(
+            counters.peak_in_flight[task.family], counters.in_flight[task.family]
+        )
+        self._queue_callback(task)
+
+    # -- calls that create no task ----------------------------------------------------------
+
+    def identify_face(self, order: Order) -> dict[str, Any] | Refusal:
+        """Open a face session on a video (free, no task): the `data` of the answer."""
+        with self._lock:
+            self._tick_locked()
+            now = self.clock.now()
+            try:
+                video = self._library.source(order, now, self.base_url)
+            except Invalid as exc:
+                return Refusal(exc.http_status, exc.code, exc.message)
+            session_id = str(uuid.UUID(int=self._ids.getrandbits(128), version=4))
+            return self._library.open_session(session_id, video, now).view(self.base_url)
+
+    def face_image(self, session_id: str, face_id: str) -> int | None:
+        """The position of a session's face (for its picture), or `None`."""
+        with self._lock:
+            return self._library.face_index(session_id, face_id)
+
+    def account_costs(self, query: CostsQuery) -> dict[str, Any] | Refusal:
+        """The resource packs of a time window, or 429/1302 within a second of the last call."""
+        with self._lock:
+            self._tick_locked()
+            now = self.clock.now()
+            last = self._last_costs_call
+            if last is not None and now - last < COSTS_INTERVAL_SECONDS:
+                return Refusal(429, 1302, RATE_MESSAGE)
+            self._last_costs_call = now
+            now_ms = self.clock.wall_ms()
+            used = self.counters.units_by_family
+            infos = [
+                pack.view(used.get(pack.family, 0.0), now_ms)
+                for pack in self._packs_locked()
+                if pack.overlaps(query.start_ms, query.end_ms)
+                and query.resource_pack_name in (None, pack.name)
+            ]
+            return {"code": 0, "msg": "success", "resource_pack_subscribe_infos": infos}
 
     def query(self, endpoints: Sequence[Endpoint], ident: str) -> dict[str, Any] | None:
         """The task object for a task id (or external id, where allowed) at a path."""

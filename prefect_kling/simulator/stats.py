@@ -7,7 +7,7 @@ immutable snapshot of it, returned by `KlingSimulator.stats()` and, as JSON, by
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -21,6 +21,8 @@ class SimulatorStats:
         create_calls: Authenticated create calls (refused ones included).
         query_calls: Authenticated single-task queries.
         list_calls: Authenticated list queries.
+        account_calls: Authenticated `account/costs` calls (those refused as too fast too).
+        identify_face_calls: Authenticated identify-face calls (they create no task).
         tasks_created: Tasks created.
         tasks_by_endpoint: Tasks created per endpoint name.
         tasks_by_status: Current number of tasks in each status.
@@ -38,12 +40,15 @@ class SimulatorStats:
         faults_injected: Faults applied, per kind.
         duplicate_external_ids: Creates refused because their external_task_id existed.
         units_charged: Sum of `final_unit_deduction` over finished tasks.
+        units_by_family: `units_charged` per family (families with charges only).
     """
 
     requests: int = 0
     create_calls: int = 0
     query_calls: int = 0
     list_calls: int = 0
+    account_calls: int = 0
+    identify_face_calls: int = 0
     tasks_created: int = 0
     tasks_by_endpoint: dict[str, int] = field(default_factory=dict)
     tasks_by_status: dict[str, int] = field(default_factory=dict)
@@ -60,6 +65,7 @@ class SimulatorStats:
     faults_injected: dict[str, int] = field(default_factory=dict)
     duplicate_external_ids: int = 0
     units_charged: float = 0.0
+    units_by_family: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """The snapshot as JSON-ready data (integer keys become strings)."""
@@ -90,6 +96,7 @@ class Counters:
     faults_injected: Counter[str] = field(default_factory=Counter)
     duplicate_external_ids: int = 0
     units_charged: float = 0.0
+    units_by_family: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
 
     def snapshot(self, families: list[str]) -> SimulatorStats:
         """An immutable copy; every family appears in the per-family maps."""
@@ -98,6 +105,8 @@ class Counters:
             create_calls=self.calls["create"],
             query_calls=self.calls["query"],
             list_calls=self.calls["list"],
+            account_calls=self.calls["account-costs"],
+            identify_face_calls=self.calls["identify-face"],
             tasks_created=sum(self.tasks_by_endpoint.values()),
             tasks_by_endpoint=dict(self.tasks_by_endpoint),
             tasks_by_status={k: v for k, v in self.tasks_by_status.items() if v},
@@ -114,4 +123,5 @@ class Counters:
             faults_injected=dict(self.faults_injected),
             duplicate_external_ids=self.duplicate_external_ids,
             units_charged=self.units_charged,
+            units_by_family={k: v for k, v in self.units_by_family.items() if v},
         )

@@ -125,6 +125,15 @@ class Task:
             return "0"
         return f"{self.endpoint.units(self.order):g}"
 
+    @property
+    def video_seconds(self) -> float:
+        """Length of the videos this task makes."""
+        return self.endpoint.length(self.order)
+
+    def video_url(self, base_url: str, index: int = 0) -> str:
+        """The download link of one of the task's videos."""
+        return f"{base_url}/_simulator/files/{self.task_id}/{index}.mp4"
+
     def file_names(self) -> list[str]:
         """The names of the result files served for this task."""
         extension = "mp4" if self.endpoint.result == "video" else "png"
@@ -141,8 +150,8 @@ class Task:
             for index, video_id in enumerate(self.output_ids):
                 video = {
                     "id": video_id,
-                    "url": f"{files}/{index}.mp4",
-                    "duration": f"{self.order.duration + 0.042:.3f}",
+                    "url": self.video_url(base_url, index),
+                    "duration": f"{self.video_seconds:.3f}",
                 }
                 if self.order.watermark:
                     video["watermark_url"] = f"{files}/{index}-watermark.mp4"
@@ -157,9 +166,12 @@ class Task:
         return {"images": images}
 
     def _info(self) -> dict[str, Any]:
-        return (
-            {"external_task_id": self.order.external_task_id} if self.order.external_task_id else {}
-        )
+        info: dict[str, Any] = {}
+        if self.order.external_task_id:
+            info["external_task_id"] = self.order.external_task_id
+        if self.order.parent is not None:
+            info["parent_video"] = self.order.parent.view()
+        return info
 
     def create_view(self) -> dict[str, Any]:
         """The `data` of a create answer."""
@@ -202,6 +214,7 @@ class Task:
             "external_task_id": self.order.external_task_id,
             "callback_url": self.order.callback_url,
             "units": self.endpoint.units(self.order),
+            "video_ids": list(self.output_ids),
             "ignored_fields": list(self.order.ignored_fields),
             "request": self.request,
             "created_at": self.created_ms,

@@ -95,6 +95,40 @@ class Context:
 
 
 @dataclass(frozen=True)
+class ParentVideo:
+    """The video a task starts from (`task_info.parent_video`).
+
+    Attributes:
+        id: The video's id (`""` for a video given by URL).
+        url: Where the video is.
+        seconds: Its length.
+    """
+
+    id: str
+    url: str
+    seconds: float
+
+    def view(self) -> dict[str, str]:
+        """`{id, url, duration}` as Kling shows it (duration a string of seconds)."""
+        return {"id": self.id, "url": self.url, "duration": f"{self.seconds:.3f}"}
+
+
+@dataclass(frozen=True)
+class FaceChoice:
+    """One face chosen in an advanced lip-sync body.
+
+    Attributes:
+        face_id: The face, from the identify-face session.
+        insert_ms: `sound_insert_time`: where the sound starts in the video.
+        position: Index in `face_choose` (for messages).
+    """
+
+    face_id: str
+    insert_ms: int
+    position: int
+
+
+@dataclass(frozen=True)
 class Order:
     """A validated create request, reduced to what the simulator uses.
 
@@ -112,6 +146,11 @@ class Order:
         callback_url: Where status changes are POSTed, if anywhere.
         ignored_fields: Body fields the endpoint does not know.
         image_problem: Why the task will fail later because of an input image, if it will.
+        video_id: The video a task or call starts from, by id (checked by the state).
+        video_url: The video a task or call starts from, by URL.
+        session_id: The identify-face session an advanced lip-sync uses.
+        faces: The faces an advanced lip-sync animates.
+        parent: The source video, once the state has found it.
     """
 
     model_name: str
@@ -127,6 +166,11 @@ class Order:
     callback_url: str | None = None
     ignored_fields: tuple[str, ...] = ()
     image_problem: str | None = None
+    video_id: str | None = None
+    video_url: str | None = None
+    session_id: str | None = None
+    faces: tuple[FaceChoice, ...] = ()
+    parent: ParentVideo | None = None
 
 
 def _present(value: Any) -> bool:
@@ -154,37 +198,80 @@ def _image_problem(raw: bytes) -> str | None:
 
 
 class _Fields:
-    """Reads a body field by field, remembering which fields were read."""
+    """Reads a body field by field, remembering which fields were read.
 
-    def __init__(self, body: dict[str, Any]) -> None:
+    A nested object (lip-sync's `input`, effects' `input`, each `face_choose` item) is read
+    by a child reader whose `prefix` makes messages name the field in full (`input.text`).
+    """
+
+    def __init__(self, body: dict[str, Any], prefix: str = "") -> None:
         self.body = body
+        self.prefix = prefix
         self.read: set[str] = set()
+        self.children: list[_Fields] = []
         self.image_problem: str | None = None
+
+    def label(self, name: str) -> str:
+        return f"{self.prefix}{name}"
 
     def get(self, name: str) -> Any:
         self.read.add(name)
         value = self.body.get(name)
         return value if _present(value) else None
 
-    def text(self, name: str, *, max_len: int, required: bool = False) -> str:
+    def require(self, name: str) -> Any:
         value = self.get(name)
         if value is None:
-            if required:
-                raise Invalid(f"{name} is required")
-            return ""
-        if not isinstance(value, str):
-            raise Invalid(f"{name} must be a string")
-        if len(value) > max_len:
-            raise Invalid(f"{name} is too long: {len(value)} characters, at most {max_len}")
+            raise Invalid(f"{self.label(name)} is required")
         return value
 
-    def choice(self, name: str, allowed: Sequence[str], default: str) -> str:
-        value = self.get(name)
+    def nested(self, name: str) -> _Fields:
+        value = self.require(name)
+        if not isinstance(value, dict):
+            raise Invalid(f"{self.label(name)} must be an object")
+        child = _Fields(value, prefix=f"{self.label(name)}.")
+        self.children.append(child)
+        return child
+
+    def objects(self, name: str, low: int, high: int) -> list[_Fields]:
+        """Readers for a required list of `low` to `high` objects (`face_choose`)."""
+        items = self.require(name)
+        if not isinstance(items, list) or not low <= len(items) <= high:
+            raise Invalid(f"{self.label(name)} must hold {low} to {high} items; got {items!r:.80}")
+        children = []
+        for position, item in enumerate(items):
+            where = f"{self.label(name)}[{position}]"
+            if not isinstance(item, dict):
+                raise Invalid(f"{where} must be an object")
+            children.append(_Fields(item, prefix=f"{where}."))
+        self.children.extend(children)
+        return children
+
+    def ignored(self) -> list[str]:
+        unread = [self.label(name) for name in set(self.body) - self.read]
+        return unread + [name for child in self.children for name in child.ignored()]
+
+    def text(self, name: str, *, max_len: int, required: bool = False) -> str:
+        value = self.require(name) if required else self.get(name)
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            raise Invalid(f"{self.label(name)} must be a string")
+        if len(value) > max_len:
+            raise Invalid(
+                f"{self.label(name)} is too long: {len(value)} characters, at most {max_len}"
+            )
+        return value
+
+    def choice(
+        self, name: str, allowed: Sequence[str], default: str, *, required: bool = False
+    ) -> str:
+        value = self.require(name) if required else self.get(name)
         if value is None:
             return default
         if value not in allowed:
             options = ", ".join(repr(option) for option in allowed)
-            raise Invalid(f"{name} must be one of {options}; got {value!r}")
+            raise Invalid(f"{self.label(name)} must be one of {options}; got {value!r}")
         return value
 
     def model_name(self, allowed: Sequence[str], default: str) -> str:
@@ -192,7 +279,9 @@ class _Fields:
         if value is None:
             return default
         if value not in KNOWN_MODELS:
-            raise Invalid(f"model_name {value!r} does not exist", code=1203, http_status=404)
+            raise Invalid(
+                f"{self.label('model_name')} {value!r} does not exist", code=1203, http_status=404
+            )
         return self.choice("model_name", allowed, default)
 
     def number(self, name: str, low: float, high: float) -> float | None:
@@ -200,25 +289,79 @@ class _Fields:
         if value is None:
             return None
         if not _is_number(value) or not low <= value <= high:
-            raise Invalid(f"{name} must be a number between {low:g} and {high:g}; got {value!r}")
+            raise Invalid(
+                f"{self.label(name)} must be a number between {low:g} and {high:g}; got {value!r}"
+            )
         return float(value)
 
-    def integer(self, name: str, low: int, high: int, default: int) -> int:
-        value = self.get(name)
+    def integer(
+        self, name: str, low: int, high: int, default: int, *, required: bool = False
+    ) -> int:
+        value = self.require(name) if required else self.get(name)
         if value is None:
             return default
         if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-            raise Invalid(f"{name} must be an integer between {low} and {high}; got {value!r}")
+            raise Invalid(
+                f"{self.label(name)} must be an integer between {low} and {high}; got {value!r}"
+            )
         return value
 
-    def duration(self) -> int:
+    def identifier(self, name: str, *, required: bool = False) -> str | None:
+        """A string id; a number is accepted too (ids are numeric strings)."""
+        value = self.require(name) if required else self.get(name)
+        if value is None:
+            return None
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        if not isinstance(value, str):
+            raise Invalid(f"{self.label(name)} must be a string")
+        return value
+
+    def url(self, name: str, *, required: bool = False) -> str | None:
+        value = self.require(name) if required else self.get(name)
+        if value is not None and (
+            not isinstance(value, str) or not value.startswith(("http://", "https://"))
+        ):
+            raise Invalid(f"{self.label(name)} must be an http(s) URL")
+        return value
+
+    def audio(self, name: str, *, urls: bool, required: bool = False) -> str | None:
+        """Audio as raw Base64 (and, where `urls`, as an http(s) URL)."""
+        value = self.require(name) if required else self.get(name)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise Invalid(f"{self.label(name)} must be a string")
+        if value.startswith(("http://", "https://")):
+            if urls:
+                return value
+            raise Invalid(f"{self.label(name)} must be raw Base64 audio, not a URL")
+        try:
+            base64.b64decode("".join(value.split()), validate=True)
+        except (binascii.Error, ValueError):
+            allowed = "an http(s) URL or raw Base64" if urls else "raw Base64"
+            raise Invalid(f"{self.label(name)} must be {allowed} audio") from None
+        return value
+
+    def one_of(self, first: str, second: str) -> str:
+        """The name of the one field given among two exclusive, required fields."""
+        given = [name for name in (first, second) if self.get(name) is not None]
+        pair = f"{self.label(first)} or {self.label(second)}"
+        if not given:
+            raise Invalid(f"{pair} is required")
+        if len(given) == 2:
+            raise Invalid(f"{pair}: give one, not both")
+        return given[0]
+
+    def duration(self, allowed: Sequence[str] = tuple(DURATIONS)) -> int:
         value = self.get("duration")
         if value is None:
             return 5
         # Kling documents strings; a number is accepted as well.
         key = str(value) if _is_number(value) and value == int(value) else value
-        if not isinstance(key, str) or key not in DURATIONS:
-            raise Invalid(f"duration must be '5' or '10'; got {value!r}")
+        if not isinstance(key, str) or key not in allowed:
+            options = " or ".join(repr(option) for option in allowed)
+            raise Invalid(f"{self.label('duration')} must be {options}; got {value!r}")
         return DURATIONS[key]
 
     def cfg_scale(self, model_name: str) -> None:
@@ -227,7 +370,7 @@ class _Fields:
             raise Invalid(f"cfg_scale is not supported by {model_name}")
 
     def image(self, name: str, *, required: bool = False) -> str | None:
-        return self._check_image(name, self.get(name), required=required)
+        return self._check_image(self.label(name), self.get(name), required=required)
 
     def _check_image(self, name: str, value: Any, *, required: bool = False) -> str | None:
         if value is None:
@@ -250,17 +393,21 @@ class _Fields:
             self.image_problem = _image_problem(raw)
         return value
 
-    def image_list(self, name: str, key: str, low: int, high: int) -> list[str]:
-        value = self.get(name)
-        if value is None:
-            raise Invalid(f"{name} is required")
+    def image_list(self, name: str, key: str | None, low: int, high: int) -> list[str]:
+        """Images as `[{key: image}, ...]`, or as plain `[image, ...]` when `key` is `None`."""
+        label = self.label(name)
+        value = self.require(name)
         if not isinstance(value, list) or not low <= len(value) <= high:
-            raise Invalid(f"{name} must hold {low} to {high} images; got {value!r:.80}")
+            count = f"{low} to {high}" if low != high else f"exactly {low}"
+            raise Invalid(f"{label} must hold {count} images; got {value!r:.80}")
         images = []
         for position, item in enumerate(value):
+            if key is None:
+                images.append(self._check_image(f"{label}[{position}]", item, required=True))
+                continue
             if not isinstance(item, dict):
-                raise Invalid(f"{name}[{position}] must be an object with {key!r}")
-            field_name = f"{name}[{position}].{key}"
+                raise Invalid(f"{label}[{position}] must be an object with {key!r}")
+            field_name = f"{label}[{position}].{key}"
             images.append(self._check_image(field_name, item.get(key), required=True))
         return images
 
@@ -313,13 +460,13 @@ class _Fields:
                     raise Invalid(f"{where}.trajectories points must be {{'x': int, 'y': int}}")
         return value
 
+    def problem(self) -> str | None:
+        """The first input-image problem found here or in a nested object."""
+        problems = [self.image_problem, *(child.problem() for child in self.children)]
+        return next((problem for problem in problems if problem), None)
+
     def order(self, **facts: Any) -> Order:
-        callback_url = self.get("callback_url")
-        if callback_url is not None and (
-            not isinstance(callback_url, str)
-            or not callback_url.startswith(("http://", "https://"))
-        ):
-            raise Invalid("callback_url must be an http(s) URL")
+        callback_url = self.url("callback_url")
         external_task_id = self.get("external_task_id")
         if external_task_id is not None and not isinstance(external_task_id, str):
             raise Invalid("external_task_id must be a string")
@@ -334,8 +481,8 @@ class _Fields:
             watermark=bool(watermark_info and watermark_info.get("enabled")),
             external_task_id=external_task_id,
             callback_url=callback_url,
-            ignored_fields=tuple(sorted(set(self.body) - self.read)),
-            image_problem=self.image_problem,
+            ignored_fields=tuple(sorted(self.ignored())),
+            image_problem=self.problem(),
         )
 
 
@@ -447,6 +594,8 @@ def validate_text2image(body: dict[str, Any], ctx: Context) -> Order:
         fields.choice("image_reference", ("subject", "face"), "subject")
         if model != "kling-v1-5" or image is None:
             raise Invalid("image_reference needs model_name 'kling-v1-5' and an image")
+    elif model == "kling-v1-5" and image is not None:
+        raise Invalid("image_reference is required with model_name 'kling-v1-5' and an image")
     fields.number("image_fidelity", 0.0, 1.0)
     fields.number("human_fidelity", 0.0, 1.0)
     resolution = fields.choice("resolution", ("1k", "2k"), "1k")

@@ -49,6 +49,7 @@ def client_for(sim: KlingSimulator, provider: str) -> httpx.Client:
         base_url=f"{sim.base_url}/kling/v1",
         headers={"Authorization": f"Bearer {sim.config.api_key}"},
         timeout=10,
+        verify=_SSL,
     )
 
 

@@ -1,0 +1,259 @@
+import pytest
+
+from prefect_kling.endpoints import (
+    ACCOUNT_COSTS,
+    ACCOUNT_COSTS_PATH,
+    ENDPOINTS,
+    IDENTIFY_FACE,
+    IDENTIFY_FACE_PATH,
+    ROUTES,
+    Endpoint,
+    Family,
+    ResultKind,
+    get_endpoint,
+)
+from prefect_kling.exceptions import KlingValidationError
+from prefect_kling.models import (
+    AccountCosts,
+    AccountCostsQuery,
+    AdvancedLipSyncRequest,
+    IdentifyFaceRequest,
+    IdentifyFaceResult,
+    ImageExpandRequest,
+    ImageGenerationRequest,
+    ImageToVideoRequest,
+    KlingRequest,
+    LipSyncRequest,
+    MultiImageToImageRequest,
+    MultiImageToVideoRequest,
+    TextToVideoRequest,
+    VideoEffectRequest,
+    VideoExtendRequest,
+    VirtualTryOnRequest,
+)
+from prefect_kling.providers import Provider
+from prefect_kling.simulator import KlingSimulator, SimulatorConfig
+
+KLING, COMET = Provider.KLING, Provider.COMETAPI
+EVERYWHERE, OFFICIAL = (KLING, COMET), (KLING,)
+
+# name: (paths per provider, family, result kind, request model, query by external id)
+TABLE = {
+    "text2video": (
+        {KLING: "videos/text2video", COMET: "videos/text2video"},
+        Family.VIDEO,
+        ResultKind.VIDEO,
+        TextToVideoRequest,
+        EVERYWHERE,
+    ),
+    "image2video": (
+        {KLING: "videos/image2video", COMET: "videos/image2video"},
+        Family.VIDEO,
+        ResultKind.VIDEO,
+        ImageToVideoRequest,
+        EVERYWHERE,
+    ),
+    "multi-image2video": (
+        {KLING: "videos/multi-image2video", COMET: "videos/multi-image2video"},
+        Family.VIDEO,
+        ResultKind.VIDEO,
+        MultiImageToVideoRequest,
+        EVERYWHERE,
+    ),
+    "multi-image2image": (
+        {KLING: "images/multi-image2image", COMET: "images/generations"},
+        Family.IMAGE,
+        ResultKind.IMAGE,
+        MultiImageToImageRequest,
+        (),
+    ),
+    "image-generation": (
+        {KLING: "images/generations", COMET: "images/generations"},
+        Family.IMAGE,
+        ResultKind.IMAGE,
+        ImageGenerationRequest,
+        (),
+    ),
+    "video-extend": (
+        {KLING: "videos/video-extend"},
+        Family.VIDEO,
+        ResultKind.VIDEO,
+        VideoExtendRequest,
+        (),
+    ),
+    "lip-sync": (
+        {KLING: "videos/lip-sync", COMET: "videos/lip-sync"},
+        Family.VIDEO,
+        ResultKind.VIDEO,
+        LipSyncRequest,
+        (),
+    ),
+    "advanced-lip-sync": (
+        {KLING: "videos/advanced-lip-sync"},
+        Family.VIDEO,
+        ResultKind.VIDEO,
+        AdvancedLipSyncRequest,
+        (),
+    ),
+    "effects": (
+        {KLING: "videos/effects", COMET: "videos/effects"},
+        Family.VIDEO,
+        ResultKind.VIDEO,
+        VideoEffectRequest,
+        EVERYWHERE,
+    ),
+    "image-expand": (
+        {KLING: "images/editing/expand"},
+        Family.IMAGE,
+        ResultKind.IMAGE,
+        ImageExpandRequest,
+        (),
+    ),
+    "virtual-try-on": (
+        {KLING: "images/kolors-virtual-try-on", COMET: "images/kolors-virtual-try-on"},
+        Family.TRY_ON,
+        ResultKind.IMAGE,
+        VirtualTryOnRequest,
+        (),
+    ),
+}
+COMETAPI_MISSING = ("video-extend", "advanced-lip-sync", "image-expand")
+
+
+def test_the_table_has_exactly_these_endpoints():
+    assert list(ENDPOINTS) == list(TABLE)
+
+
+@pytest.mark.parametrize("name", TABLE)
+def test_every_row(name):
+    paths, family, kind, model, by_external_id = TABLE[name]
+    row = get_endpoint(name)
+    assert row.name == name
+    assert dict(row.paths) == paths
+    assert (row.family, row.result_kind, row.request_model) == (family, kind, model)
+    assert issubclass(row.request_model, KlingRequest)
+    assert row.query_by_external_id == frozenset(by_external_id)
+    assert row.list_query == frozenset(paths)
+    assert row.providers == [provider for provider in Provider if provider in paths]
+    for provider, path in paths.items():
+        assert row.supports(provider)
+        assert row.create_path(provider) == path
+        assert row.query_path(provider, "8672") == f"{path}/8672"
+
+
+def test_cometapi_routes_follow_its_action_list():
+    # CometAPI queries `{images|videos|audio}/{action}/<id>` for these actions only.
+    actions = {
+        "text2video",
+        "image2video",
+        "multi-image2video",
+        "lip-sync",
+        "effects",
+        "multi-elements",
+        "generations",
+        "kolors-virtual-try-on",
+    }
+    for row in ENDPOINTS.values():
+        if row.supports(COMET):
+            family, action = row.create_path(COMET).split("/")
+            assert family in {"images", "videos", "audio"} and action in actions, row.name
+        else:
+            assert row.name in COMETAPI_MISSING
+
+
+@pytest.mark.parametrize("name", COMETAPI_MISSING)
+def test_a_missing_route_is_a_clear_validation_error_naming_the_provider(name):
+    row = get_endpoint(name)
+    assert not row.supports(COMET)
+    for call in (
+        lambda: row.create_path(COMET),
+        lambda: row.query_path(COMET, "1"),
+    ):
+        with pytest.raises(KlingValidationError) as caught:
+            call()
+        assert caught.value.endpoint == name
+        assert caught.value.fields == ["provider"]
+        assert str(caught.value) == (
+            f"Invalid request for {name}: provider: 'cometapi' has no {name} route; allowed: kling"
+        )
+
+
+# A valid request per CometAPI-less endpoint: refused for the route, never for its content.
+VALID = {
+    "video-extend": {"video_id": "859402"},
+    "advanced-lip-sync": {
+        "session_id": "s",
+        "face_choose": [{"face_id": "0", "audio_id": "a", "sound_end_time": 3000}],
+    },
+    "image-expand": {"image": "https://example.com/a.png", "up_expansion_ratio": 0.5},
+}
+
+
+def test_the_client_refuses_missing_routes_before_sending_anything():
+    config = SimulatorConfig(queue_seconds=0, processing_seconds=0.1)
+    with KlingSimulator(config) as sim, sim.credentials("cometapi").get_client() as client:
+        before = sim.stats().requests
+        for name, request in VALID.items():
+            with pytest.raises(KlingValidationError, match=f"'cometapi' has no {name} route"):
+                client.create(name, request)
+            with pytest.raises(KlingValidationError, match="'cometapi' has no"):
+                client.get_task(name, "8672")
+            with pytest.raises(KlingValidationError, match="'cometapi' has no"):
+                client.list_tasks(name)
+        assert sim.stats().requests == before
+
+
+def test_list_query_never_names_a_provider_without_the_route():
+    row = Endpoint(
+        name="x",
+        family=Family.VIDEO,
+        paths={KLING: "videos/x"},
+        request_model=VideoExtendRequest,
+        result_kind=ResultKind.VIDEO,
+        query_by_external_id=frozenset(Provider),
+        list_query=frozenset(Provider),
+    )
+    assert row.list_query == row.query_by_external_id == frozenset({KLING})
+
+
+def test_unknown_endpoint_lists_the_known_names():
+    with pytest.raises(KlingValidationError) as caught:
+        get_endpoint("text2music")
+    assert caught.value.fields == ["endpoint"]
+    assert "allowed: text2video, image2video" in str(caught.value)
+    assert "virtual-try-on" in str(caught.value)
+
+
+def test_routes_that_create_no_task():
+    assert ROUTES == {"identify-face": IDENTIFY_FACE, "account-costs": ACCOUNT_COSTS}
+
+    assert IDENTIFY_FACE.method == "POST"
+    assert IDENTIFY_FACE.path(KLING) == IDENTIFY_FACE_PATH == "videos/identify-face"
+    assert not IDENTIFY_FACE.account
+    assert (IDENTIFY_FACE.request_model, IDENTIFY_FACE.response_model) == (
+        IdentifyFaceRequest,
+        IdentifyFaceResult,
+    )
+
+    assert ACCOUNT_COSTS.method == "GET"
+    assert ACCOUNT_COSTS.path(KLING) == ACCOUNT_COSTS_PATH == "account/costs"
+    assert ACCOUNT_COSTS.account
+    assert (ACCOUNT_COSTS.request_model, ACCOUNT_COSTS.response_model) == (
+        AccountCostsQuery,
+        AccountCosts,
+    )
+
+    for route in ROUTES.values():
+        assert not route.supports(COMET)
+        with pytest.raises(KlingValidationError) as caught:
+            route.path(COMET)
+        assert caught.value.fields == ["provider"]
+        assert f"'cometapi' has no {route.name} route; allowed: kling" in str(caught.value)
+
+
+def test_families_name_their_prefect_concurrency_limits():
+    assert [family.concurrency_limit_name for family in Family] == [
+        "kling-video",
+        "kling-image",
+        "kling-try-on",
+    ]

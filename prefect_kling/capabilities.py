@@ -83,6 +83,8 @@ class FeatureRule:
         feature: The field the rule is about, e.g. `camera_control`.
         only_with: Settings the field needs, as `{field: allowed patterns}`.
         not_with: Settings that rule the field out, as `{field: refused patterns}`.
+        required_with: Settings that make the field required, as `{field: patterns}`
+            (all must match; `*` matches any value given).
 
     Example:
         >>> from prefect_kling.models import TextToVideoRequest
@@ -97,6 +99,7 @@ class FeatureRule:
     feature: str
     only_with: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     not_with: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    required_with: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def reason(self, setting: Settings) -> str | None:
         """Why the feature cannot be used with these settings, or None if it can.
@@ -125,9 +128,10 @@ class FeatureRule:
     def problems(
         self, request: KlingRequest, defaults: Mapping[str, str]
     ) -> Iterator[FieldProblem]:
-        """The problem, if the request uses the feature with a setting that does not support it."""
+        """The problem: the feature used where unsupported, or missing where required."""
         value = _get(request, self.feature)
         if value is None:
+            yield from _required_problem(self, request, defaults)
             return
         reason = self.reason(lambda name: _setting(request, name, defaults))
         if reason is not None:
@@ -219,7 +223,12 @@ _FIVE_SECONDS_WITH_END_FRAME_OR_MASKS = tuple(
     FeatureRule(feature, only_with={"duration": ("5",)})
     for feature in ("image_tail", "static_mask", "dynamic_masks")
 )
-_IMAGE_REFERENCE_ON_V1_5 = FeatureRule("image_reference", only_with={"model_name": ("kling-v1-5",)})
+# Kling needs the reference type when kling-v1-5 gets a reference image.
+_IMAGE_REFERENCE_ON_V1_5 = FeatureRule(
+    "image_reference",
+    only_with={"model_name": ("kling-v1-5",)},
+    required_with={"model_name": ("kling-v1-5",), "image": ("*",)},
+)
 
 # --- The tables. -------------------------------------------------------------------------
 
@@ -497,6 +506,20 @@ def _get(request: BaseModel, name: str) -> Any:
         if value is None:
             return None
     return value
+
+
+def _required_problem(
+    rule: FeatureRule, request: KlingRequest, defaults: Mapping[str, str]
+) -> Iterator[FieldProblem]:
+    settings = rule.required_with
+    if settings and all(
+        _matches(_setting(request, name, defaults), pats) for name, pats in settings.items()
+    ):
+        when = " and ".join(
+            name if patterns == ("*",) else f"{name} {_setting(request, name, defaults)!r}"
+            for name, patterns in settings.items()
+        )
+        yield FieldProblem(rule.feature, f"missing; allowed: required with {when}")
 
 
 def _setting(request: KlingRequest, name: str, defaults: Mapping[str, str]) -> str | None:

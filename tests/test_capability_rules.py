@@ -1361,3 +1361,22 @@ def test_every_rule_row_is_distinct():
     names = [param.id for param in RULES]
     assert len(names) == len(set(names))
     assert len(RULES) >= 100
+
+
+def test_image_reference_is_required_with_kling_v1_5_and_an_image():
+    from prefect_kling.capabilities import validate_request
+    from prefect_kling.exceptions import KlingValidationError
+
+    request = {
+        "prompt": "a portrait",
+        "model_name": "kling-v1-5",
+        "image": "https://img.test/face.png",
+    }
+    with pytest.raises(KlingValidationError) as raised:
+        validate_request("image-generation", "kling", request)
+    assert raised.value.fields == ["image_reference"]
+    assert "required with model_name 'kling-v1-5' and image" in str(raised.value)
+    assert validate_request("image-generation", "kling", {**request, "image_reference": "subject"})
+    assert validate_request(
+        "image-generation", "kling", {"prompt": "x", "model_name": "kling-v1-5"}
+    )

@@ -1,0 +1,166 @@
+"""Batch inputs and outcomes: items from a list, a CSV or a JSON-lines file; one outcome each.
+
+A CSV has one column per request field plus the optional columns `endpoint`,
+`idempotency_key` and `name`; empty cells are left out. A JSON-lines file has one object per
+line, either flat like a CSV row or `{"endpoint": ..., "request": {...}}`.
+
+Example:
+    >>> items = load_batch(
+    ...     [{"prompt": "a fox"}, {"endpoint": "text2video", "request": {"prompt": "an owl"}}]
+    ... )
+    >>> [(item.endpoint, item.request["prompt"], item.label) for item in items]
+    [('text2video', 'a fox', 'item-1'), ('text2video', 'an owl', 'item-2')]
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, Self
+
+from pydantic import BaseModel, Field
+
+from prefect_kling.exceptions import KlingValidationError
+from prefect_kling.models.tasks import TaskReference
+from prefect_kling.results import SavedFile
+
+_ITEM_KEYS = frozenset({"endpoint", "idempotency_key", "name", "request"})
+
+
+class BatchItem(BaseModel):
+    """One request of a batch."""
+
+    endpoint: str = Field(default="text2video", description="Endpoint name, e.g. text2video.")
+    request: dict[str, Any] = Field(description="The request fields.")
+    idempotency_key: str | None = Field(default=None, description="Ask for a fresh take.")
+    name: str | None = Field(default=None, description="A label for reports.")
+    position: int = Field(default=0, description="Place in the batch, from 1.")
+
+    @property
+    def label(self) -> str:
+        """The item's name, or its place in the batch."""
+        return self.name or f"item-{self.position}"
+
+
+class BatchOutcome(BaseModel):
+    """How one item ended: succeeded, failed, refused, skipped, timed-out or error."""
+
+    name: str = Field(description="The item's label.")
+    endpoint: str = Field(description="Endpoint name.")
+    status: str = Field(default="pending", description="How the item ended.")
+    reference: TaskReference | None = Field(
+        default=None, description="The task, if one was created."
+    )
+    units: float | None = Field(default=None, description="Units charged.")
+    files: list[SavedFile] = Field(default_factory=list, description="Files saved.")
+    error: str | None = Field(default=None, description="What went wrong.")
+
+    def created(self, reference: TaskReference) -> Self:
+        """The item has a task."""
+        return self.model_copy(update={"reference": reference, "status": "created"})
+
+    def succeeded(self, units: float | None, files: list[SavedFile]) -> Self:
+        """The item's files are saved."""
+        return self.model_copy(update={"status": "succeeded", "units": units, "files": files})
+
+    def ended(self, status: str, error: BaseException, *, units: float | None = None) -> Self:
+        """The item ended without files."""
+        return self.model_copy(
+            update={"status": status, "error": f"{type(error).__name__}: {error}", "units": units}
+        )
+
+    def row(self) -> dict[str, Any]:
+        """One row of the batch table."""
+        return {
+            "item": self.name,
+            "endpoint": self.endpoint,
+            "status": self.status,
+            "task_id": self.reference.task_id if self.reference else "",
+            "units": "" if self.units is None else f"{self.units:g}",
+            "files": ", ".join(Path(file.path).name for file in self.files),
+            "error": (self.error or "")[:300],
+        }
+
+
+class BatchReport(BaseModel):
+    """Every item's outcome, and what the batch cost."""
+
+    outcomes: list[BatchOutcome] = Field(description="One outcome per item, in input order.")
+    units: float = Field(default=0.0, description="Units charged in all.")
+    list_requests: int = Field(default=0, description="Queries the batch watcher sent.")
+
+    @property
+    def counts(self) -> Counter[str]:
+        """How many items ended in each status."""
+        return Counter(outcome.status for outcome in self.outcomes)
+
+    @property
+    def all_succeeded(self) -> bool:
+        """Whether every item saved its files."""
+        return all(outcome.status == "succeeded" for outcome in self.outcomes)
+
+    def table_rows(self) -> list[dict[str, Any]]:
+        """The rows of the batch's table artifact."""
+        return [outcome.row() for outcome in self.outcomes]
+
+    def describe(self) -> str:
+        """One line for the log."""
+        counts = ", ".join(f"{count} {status}" for status, count in sorted(self.counts.items()))
+        return f"Kling batch of {len(self.outcomes)}: {counts}; {self.units:g} units charged"
+
+
+def load_batch(source: Iterable[Mapping[str, Any] | BatchItem] | str | Path) -> list[BatchItem]:
+    """Read batch items from a list, or a `.csv` / `.jsonl` file.
+
+    Raises:
+        KlingValidationError: The file cannot be read, or an item has no request fields.
+    """
+    rows = _read_file(Path(source)) if isinstance(source, str | Path) else list(source)
+    items = []
+    for position, row in enumerate(rows, start=1):
+        if isinstance(row, BatchItem):
+            items.append(row.model_copy(update={"position": position}))
+            continue
+        request = (
+            dict(row["request"])
+            if "request" in row
+            else {k: v for k, v in row.items() if k not in _ITEM_KEYS}
+        )
+        if not request:
+            raise KlingValidationError.single(f"items[{position}]", "no request fields")
+        items.append(
+            BatchItem(
+                endpoint=row.get("endpoint") or "text2video",
+                request=request,
+                idempotency_key=row.get("idempotency_key") or None,
+                name=row.get("name") or None,
+                position=position,
+            )
+        )
+    return items
+
+
+def _read_file(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        raise KlingValidationError.single("items", f"{path} is not a file")
+    if path.suffix.lower() == ".csv":
+        with path.open(newline="", encoding="utf-8") as handle:
+            return [
+                {key: value for key, value in row.items() if value not in (None, "")}
+                for row in csv.DictReader(handle)
+            ]
+    if path.suffix.lower() in {".jsonl", ".ndjson", ".json"}:
+        rows = []
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if line.strip():
+                try:
+                    rows.append(json.loads(line))
+                except json.JSONDecodeError as error:
+                    raise KlingValidationError.single(
+                        f"{path.name} line {number}", f"not JSON: {error.msg}"
+                    ) from None
+        return rows
+    raise KlingValidationError.single("items", f"{path.name}: allowed: a .csv or .jsonl file")

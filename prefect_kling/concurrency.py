@@ -1,0 +1,217 @@
+"""Kling's concurrency pools as Prefect global concurrency limits.
+
+A Kling account runs only so many tasks of a family at once (video, image, try-on) and
+answers 1303 beyond that. Holding a slot of the Prefect limit `kling-<family>` from before
+the create until the task ends keeps every flow, worker and machine sharing the Prefect
+server under the account's number, so the excess waits in Prefect instead of failing.
+
+Set the limits to your account's numbers once (`prefect gcl create kling-video --limit 5`,
+or `prefect-kling` creates them with `DEFAULT_LIMITS` when missing).
+
+A batch holds its slots through a `SlotPool`: a slot an item gives back is handed to the
+batch's next item instead of being released and acquired again, so a batch of any size
+costs the Prefect server a few acquisitions, not two calls per item.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import logging
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+from prefect.concurrency.context import ConcurrencyContext
+from prefect.concurrency.sync import concurrency
+from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
+
+from prefect_kling.endpoints import Family
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_LIMITS: dict[Family, int] = {Family.VIDEO: 5, Family.IMAGE: 5, Family.TRY_ON: 5}
+"""Slots created for a missing limit: a common resource-pack concurrency."""
+
+LEASE_SECONDS = 120.0
+"""Slots are leased and renewed while held; a crashed holder frees them after this."""
+
+_ENSURE_LOCK = threading.Lock()
+
+
+def ensure_limit(family: Family, default: int | None = None) -> int:
+    """Make sure the family's global concurrency limit exists; return its number of slots.
+
+    Args:
+        family: The Kling family.
+        default: Slots to create it with when missing (`DEFAULT_LIMITS` otherwise).
+    """
+    name = family.concurrency_limit_name
+    # One thread at a time, so that the items of a batch do not all race to create it.
+    with _ENSURE_LOCK, get_client(sync_client=True) as client:
+        try:
+            return client.read_global_concurrency_limit_by_name(name).limit
+        except ObjectNotFound:
+            pass
+        limit = default or DEFAULT_LIMITS[family]
+        try:
+            client.create_global_concurrency_limit(
+                GlobalConcurrencyLimitCreate(name=name, limit=limit)
+            )
+            logger.info("Created Prefect concurrency limit %s with %d slots", name, limit)
+        except ObjectAlreadyExists:
+            return client.read_global_concurrency_limit_by_name(name).limit
+        return limit
+
+
+def _held(family: Family, slots: int) -> contextlib.AbstractContextManager[None]:
+    # A failed lease renewal is logged, never fatal: ending the wait for a paid task
+    # would not stop it on Kling's side.
+    return concurrency(
+        family.concurrency_limit_name,
+        occupy=slots,
+        lease_duration=LEASE_SECONDS,
+        strict=True,
+        raise_on_lease_renewal_failure=False,
+    )
+
+
+@contextmanager
+def kling_slots(
+    family: Family, occupy: int = 1, *, default_limit: int | None = None
+) -> Iterator[None]:
+    """Hold `occupy` slots of the family's limit (never more than the limit has).
+
+    Example:
+        ```python
+        with kling_slots(Family.IMAGE, occupy=4):
+            reference = multi_image_to_image(credentials, subjects, n=4)
+            task = wait_for_task(reference, credentials)
+        ```
+    """
+    limit = ensure_limit(family, default_limit)
+    with _held(family, max(1, min(occupy, limit))):
+        yield
+
+
+class _Holding:
+    """Slots held by a thread of their own, which renews their lease until let go."""
+
+    def __init__(self, family: Family, slots: int):
+        self.family = family
+        self.slots = slots
+        self.idle_since = 0.0
+        self._acquired = threading.Event()
+        self._release = threading.Event()
+        self._error: BaseException | None = None
+        # The caller's context travels along: Prefect's settings and run context.
+        context = contextvars.copy_context()
+        self._thread = threading.Thread(
+            target=context.run, args=(self._hold,), name=f"kling-slots-{family}", daemon=True
+        )
+        self._thread.start()
+        try:
+            self._acquired.wait()
+        except BaseException:  # interrupted while waiting: let go as soon as acquired
+            self._release.set()
+            raise
+        if self._error is not None:
+            raise self._error
+
+    def _hold(self) -> None:
+        try:
+            # A context of its own: the task run that asked for the slots ends before they
+            # are released, and Prefect releases the leases left in a run's context.
+            with ConcurrencyContext(), _held(self.family, self.slots):
+                self._acquired.set()
+                self._release.wait()
+        except BaseException as error:  # handed to the caller waiting in __init__
+            self._error = error
+            self._acquired.set()
+
+    def release(self) -> None:
+        """Give the slots back to Prefect."""
+        self._release.set()
+        self._thread.join(timeout=30)
+
+
+class SlotPool:
+    """Slots of the `kling-<family>` limits, acquired as items need them and handed on.
+
+    An item that ends gives its slots back to the pool, and the next item asking for as
+    many slots of the same family takes them at once. Slots that nobody takes within
+    `linger` seconds, and all of them when the pool closes, go back to Prefect.
+
+    Args:
+        linger: Seconds a returned holding waits for a taker before it is released.
+        default_limit: Slots to create a missing limit with.
+
+    Example:
+        ```python
+        with SlotPool() as pool:
+            with pool.hold(Family.VIDEO):
+                ...  # create the task and wait for it
+        ```
+    """
+
+    def __init__(self, *, linger: float = 2.0, default_limit: int | None = None):
+        self.linger = linger
+        self.default_limit = default_limit
+        self.acquisitions = 0
+        self._idle: dict[tuple[Family, int], list[_Holding]] = defaultdict(list)
+        self._lock = threading.Lock()
+        self._closed = threading.Event()
+        self._reaper = threading.Thread(target=self._reap, name="kling-slot-pool", daemon=True)
+        self._reaper.start()
+
+    def __enter__(self) -> SlotPool:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @contextmanager
+    def hold(self, family: Family, occupy: int = 1) -> Iterator[None]:
+        """Hold `occupy` slots of the family's limit (never more than the limit has)."""
+        key = (family, occupy)
+        with self._lock:
+            holding = self._idle[key].pop() if self._idle[key] else None
+        if holding is None:
+            limit = ensure_limit(family, self.default_limit)
+            holding = _Holding(family, max(1, min(occupy, limit)))
+            with self._lock:
+                self.acquisitions += 1
+        try:
+            yield
+        finally:
+            holding.idle_since = time.monotonic()
+            with self._lock:
+                if not self._closed.is_set():
+                    self._idle[key].append(holding)
+                    holding = None
+            if holding is not None:
+                holding.release()
+
+    def _reap(self) -> None:
+        while not self._closed.wait(self.linger / 4):
+            self._release_idle(older_than=self.linger)
+
+    def _release_idle(self, older_than: float = 0.0) -> None:
+        now = time.monotonic()
+        expired = []
+        with self._lock:
+            for idle in self._idle.values():
+                expired += [h for h in idle if now - h.idle_since >= older_than]
+                idle[:] = [h for h in idle if now - h.idle_since < older_than]
+        for holding in expired:
+            holding.release()
+
+    def close(self) -> None:
+        """Give every slot still held back to Prefect."""
+        self._closed.set()
+        self._reaper.join(timeout=30)
+        self._release_idle()

@@ -1,0 +1,641 @@
+"""Ready-made flows: generate, resume and batch, without ever paying twice.
+
+- `generate_video` / `generate_image`: one request -> create -> wait -> save the files.
+- `resume_task`: wait for and save a task created earlier, without creating anything.
+- `batch_generate`: many requests (a list, a CSV or a JSON-lines file) under a concurrency
+  limit; every item ends with an outcome, and one failure does not stop the others.
+
+What keeps them safe and visible:
+
+- **Caching.** The create step is cached on the request's external task id, derived from its
+  *content* (images included) and an optional idempotency key: rerunning a flow with the
+  same inputs makes no new create. The record is persisted in the flow's result storage (set
+  `result_storage` to a shared block so every worker sees it) and expires before Kling
+  deletes the files. A new `idempotency_key` asks for a take of its own; `refresh=True` makes
+  a fresh take that replaces the cached one.
+- **Crash safety.** The create step looks its external id up before creating, so a run killed
+  between create and download finds its task again on the rerun.
+- **Retries.** Prefect retries steps only on transient Kling errors (1302, 1303, 5000-5002,
+  network); refusals and bad parameters fail at once with Kling's message.
+- **Concurrency.** Creates hold slots of the Prefect global concurrency limit `kling-<family>`
+  until their task ends, so the account's limit turns into queueing instead of 1303s. A
+  batch hands its slots from item to item (`SlotPool`) and submits items as earlier ones
+  end; one watcher follows all its tasks with list queries.
+- **Budget.** `max_units` stops sending creates once units charged plus in flight reach it.
+- **Visibility.** Events on every transition, a progress artifact while waiting, a summary
+  artifact per task, image artifacts, and a table per batch.
+
+Example:
+    ```python
+    from prefect_kling.flows import generate_video
+
+    result = generate_video({"prompt": "A red fox running through snow", "duration": "5"})
+    print(result.files[0].path)
+    ```
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.filesystems import WritableFileSystem
+from prefect.futures import PrefectFuture, as_completed
+from prefect.runtime import flow_run
+from prefect.task_runners import ThreadPoolTaskRunner
+from pydantic import BaseModel, Field
+
+from prefect_kling._retry import is_transient
+from prefect_kling.batch import BatchItem, BatchOutcome, BatchReport, load_batch
+from prefect_kling.budget import UnitBudget
+from prefect_kling.client import PreparedCreate, prepare_create
+from prefect_kling.concurrency import SlotPool, kling_slots
+from prefect_kling.credentials import KlingCredentials
+from prefect_kling.endpoints import ENDPOINTS, ResultKind, get_endpoint
+from prefect_kling.exceptions import (
+    KlingError,
+    KlingTaskFailed,
+    KlingTaskTimedOut,
+    KlingValidationError,
+)
+from prefect_kling.models.tasks import KlingTask, TaskReference, TaskStatus
+from prefect_kling.observe import (
+    ProgressReporter,
+    emit_task_event,
+    publish_batch_table,
+    publish_images,
+    publish_task_summary,
+)
+from prefect_kling.polling import DEFAULT_MAX_WAIT_SECONDS, PollSchedule, poll_task
+from prefect_kling.providers import Provider
+from prefect_kling.results import SavedFile, save_task_results
+from prefect_kling.watcher import BatchWatcher
+
+DEFAULT_OUTPUT = "kling-output"
+CACHE_LIFETIME: dict[Provider, timedelta] = {
+    Provider.KLING: timedelta(days=29),
+    # Some gateways keep result links for a day only.
+    Provider.COMETAPI: timedelta(hours=23),
+}
+"""How long a cached create is reused: less than the provider keeps the task's files."""
+
+Credentials = KlingCredentials | str | None
+"""A block, the name of a saved block, or None for `KlingCredentials.from_env()`."""
+Output = str | os.PathLike[str] | WritableFileSystem
+
+
+class GenerationResult(BaseModel):
+    """The outcome of one generation: the task, what it cost, and the files saved."""
+
+    reference: TaskReference = Field(description="The task: id, external id, endpoint, provider.")
+    status: str = Field(description="Kling's final status (succeed or failed).")
+    status_message: str | None = Field(default=None, description="Kling's reason for a failure.")
+    units: float | None = Field(default=None, description="Units Kling charged.")
+    files: list[SavedFile] = Field(default_factory=list, description="Files saved.")
+
+    @property
+    def task_id(self) -> str:
+        """Kling's task id."""
+        return self.reference.task_id
+
+    def summary(self) -> dict[str, Any]:
+        """A flat, JSON-ready summary (what `prefect-kling --json` prints)."""
+        return {
+            "task_id": self.reference.task_id,
+            "external_task_id": self.reference.external_task_id,
+            "endpoint": self.reference.endpoint,
+            "status": self.status,
+            "status_message": self.status_message,
+            "units": self.units,
+            "files": [
+                {"path": file.path, "bytes": file.bytes, "sha256": file.sha256, "url": file.url}
+                for file in self.files
+            ],
+        }
+
+
+def resolve_credentials(credentials: Credentials) -> KlingCredentials:
+    """A credentials block from a block, a saved block's name, or the environment."""
+    if isinstance(credentials, KlingCredentials):
+        return credentials
+    if isinstance(credentials, str):
+        return KlingCredentials.load(credentials)
+    return KlingCredentials.from_env()
+
+
+def retry_on_transient(task: Any, task_run: Any, state: Any) -> bool:
+    """Prefect retry condition: only 1302, 1303, 5000-5002 and network trouble."""
+    return is_transient(state.result(raise_on_failure=False))
+
+
+def _account(credentials: KlingCredentials) -> str:
+    """A short, one-way fingerprint of the account: another account's task is not ours."""
+    key = credentials.access_key or credentials.api_key
+    identity = f"{credentials.host}|{key.get_secret_value() if key else ''}"
+    return hashlib.sha256(identity.encode()).hexdigest()[:12]
+
+
+def _submit_cache_key(context: Any, parameters: dict[str, Any]) -> str:
+    credentials: KlingCredentials = parameters["credentials"]
+    return "-".join(
+        (
+            "kling-create",
+            credentials.provider.value,
+            _account(credentials),
+            parameters["endpoint"],
+            parameters["external_task_id"],
+        )
+    )
+
+
+def fresh_take_id(external_task_id: str, take: str) -> str:
+    """The external id of a fresh take of the request whose external id is given."""
+    digest = hashlib.sha256(f"{external_task_id}/{take}".encode()).hexdigest()
+    return f"pk-{digest[:32]}"
+
+
+@task(
+    name="kling-create",
+    cache_key_fn=_submit_cache_key,
+    persist_result=True,
+    retries=3,
+    retry_delay_seconds=[2, 10, 30],
+    retry_condition_fn=retry_on_transient,
+)
+def submit_request(
+    credentials: KlingCredentials,
+    endpoint: str,
+    request: dict[str, Any],
+    external_task_id: str,
+    take: str | None = None,
+) -> TaskReference:
+    """Create the task, or find the one an earlier attempt or run made with this external id.
+
+    The record is cached on `external_task_id`. A `take` (with `refresh_cache`) asks for a
+    fresh take: it is created with an external id derived from both, and its record
+    replaces the cached one.
+    """
+    if take is not None:
+        external_task_id = fresh_take_id(external_task_id, take)
+    with credentials.get_client() as client:
+        return client.create(
+            endpoint, {**request, "external_task_id": external_task_id}, reuse_existing=True
+        )
+
+
+@task(
+    name="kling-save-results",
+    retries=2,
+    retry_delay_seconds=[5, 30],
+    retry_condition_fn=retry_on_transient,
+)
+def save_results(
+    task: KlingTask, reference: TaskReference, output: Output, watermark: bool
+) -> list[SavedFile]:
+    """Stream every result file to the output, atomically and checksummed."""
+    return save_task_results(task, reference, _destination(output), watermark=watermark)
+
+
+def _destination(output: Output) -> str | WritableFileSystem:
+    return output if isinstance(output, WritableFileSystem) else str(output)
+
+
+class _Tracker(ProgressReporter):
+    """The progress artifact and events of one task, plus when it started and ended."""
+
+    def __init__(
+        self, reference: TaskReference, *, model: str | None, progress_artifact: bool = True
+    ):
+        self.processing_at: datetime | None = None
+        self.finished_at: datetime | None = None
+        self.progress_artifact = progress_artifact
+        super().__init__(reference, model=model)
+
+    def _create(self) -> Any:
+        return super()._create() if self.progress_artifact else None
+
+    def __call__(self, task: KlingTask, elapsed: float) -> None:
+        now = datetime.now(UTC)
+        if task.status == TaskStatus.PROCESSING.value and self.processing_at is None:
+            self.processing_at = now
+        if task.finished:
+            self.finished_at = now
+            self.processing_at = self.processing_at or now
+        super().__call__(task, elapsed)
+
+
+def _create_step(
+    credentials: KlingCredentials,
+    prepared: PreparedCreate,
+    *,
+    refresh: bool,
+    result_storage: Any,
+) -> TaskReference:
+    options: dict[str, Any] = {
+        "refresh_cache": refresh,
+        "cache_expiration": CACHE_LIFETIME.get(credentials.provider, timedelta(hours=23)),
+    }
+    if result_storage is not None:
+        options["result_storage"] = result_storage
+    fields = prepared.request.model_dump(mode="json", exclude_none=True)
+    fields.pop("external_task_id", None)
+    # A fresh take is tied to this run, so that retries within the run find it again.
+    take = f"refresh-{flow_run.id or uuid.uuid4()}" if refresh else None
+    reference = submit_request.with_options(**options)(
+        credentials, prepared.endpoint.name, fields, prepared.external_task_id, take
+    )
+    emit_task_event("submitted", reference, model=fields.get("model_name"))
+    return reference
+
+
+def _finish(
+    reference: TaskReference,
+    task: KlingTask,
+    tracker: _Tracker,
+    request: dict[str, Any],
+    output: Output,
+    watermark: bool,
+) -> GenerationResult:
+    files = save_results(task, reference, output, watermark)
+    emit_task_event(
+        "downloaded", reference, task=task, model=request.get("model_name"), files=len(files)
+    )
+    publish_task_summary(
+        reference,
+        task=task,
+        request=request,
+        files=files,
+        started_processing=tracker.processing_at,
+        finished=tracker.finished_at,
+    )
+    if get_endpoint(reference.endpoint).result_kind is ResultKind.IMAGE:
+        publish_images(reference, task)
+    return GenerationResult(reference=reference, status=task.status, units=task.units, files=files)
+
+
+def _on_failure(
+    reference: TaskReference, error: KlingError, tracker: _Tracker, request: dict[str, Any]
+) -> None:
+    if isinstance(error, KlingTaskTimedOut):
+        emit_task_event(
+            "timed-out",
+            reference,
+            model=request.get("model_name"),
+            waited_seconds=round(error.waited_seconds),
+        )
+    task = error.task if isinstance(error, KlingTaskFailed) else None
+    publish_task_summary(
+        reference,
+        task=task,
+        request=request,
+        started_processing=tracker.processing_at,
+        finished=tracker.finished_at,
+    )
+
+
+def _generate(
+    kind: ResultKind,
+    endpoint: str,
+    request: dict[str, Any],
+    credentials: Credentials,
+    output: Output,
+    *,
+    idempotency_key: str | None,
+    refresh: bool,
+    watermark: bool,
+    max_wait_seconds: float,
+    max_units: float | None,
+    strict: bool,
+    result_storage: Any,
+    poll_interval_seconds: float,
+) -> GenerationResult:
+    row = get_endpoint(endpoint)
+    if row.result_kind is not kind:
+        allowed = ", ".join(name for name, other in ENDPOINTS.items() if other.result_kind is kind)
+        raise KlingValidationError.single(
+            "endpoint", f"{endpoint!r} makes no {kind.value}s; allowed: {allowed}"
+        )
+    creds = resolve_credentials(credentials)
+    prepared = prepare_create(
+        row, request, creds.provider, idempotency_key=idempotency_key, strict=strict
+    )
+    budget = UnitBudget(max_units)
+    ticket = budget.reserve(row.name, prepared.payload)
+    shown = _shown_request(prepared)
+    with kling_slots(row.family, occupy=_slots(prepared)):
+        reference = _create_step(creds, prepared, refresh=refresh, result_storage=result_storage)
+        tracker = _Tracker(reference, model=shown.get("model_name"))
+        try:
+            with creds.get_client() as client:
+                finished = poll_task(
+                    client,
+                    reference,
+                    max_wait_seconds=max_wait_seconds,
+                    schedule=PollSchedule(first_interval=poll_interval_seconds),
+                    on_status=tracker,
+                )
+        except (KlingTaskFailed, KlingTaskTimedOut) as error:
+            _on_failure(reference, error, tracker, shown)
+            raise
+    budget.settle(ticket, finished.units)
+    return _finish(reference, finished, tracker, shown, output, watermark)
+
+
+def _shown_request(prepared: PreparedCreate) -> dict[str, Any]:
+    """The request as artifacts may show it: no image data, no callback URL."""
+    return {
+        key: value
+        for key, value in prepared.request.model_dump(mode="json", exclude_none=True).items()
+        if key in {"prompt", "model_name", "mode", "duration", "aspect_ratio", "n"}
+    }
+
+
+def _slots(prepared: PreparedCreate) -> int:
+    """Kling counts an image task with `n` images as `n` tasks."""
+    return int(prepared.payload.get("n") or 1) if prepared.endpoint.family.value == "image" else 1
+
+
+@flow(name="kling-generate-video")
+def generate_video(
+    request: dict[str, Any],
+    endpoint: str = "text2video",
+    credentials: Credentials = None,
+    output: Output = DEFAULT_OUTPUT,
+    idempotency_key: str | None = None,
+    refresh: bool = False,
+    watermark: bool = False,
+    max_wait_seconds: float = DEFAULT_MAX_WAIT_SECONDS,
+    max_units: float | None = None,
+    strict: bool = False,
+    result_storage: Any = None,
+    poll_interval_seconds: float = 2.0,
+) -> GenerationResult:
+    """Generate a video: validate, create (or reuse), wait, save the files.
+
+    Args:
+        request: The request fields, e.g. `{"prompt": "...", "duration": "5"}`; images
+            may be URLs, local paths, bytes or Base64.
+        endpoint: `text2video`, `image2video` or `multi-image2video`.
+        credentials: A block, a saved block's name, or None for the `KLING_*` variables.
+        output: A local folder or a Prefect writable filesystem block.
+        idempotency_key: A new key asks for a new take of the same request.
+        refresh: Ignore the cached create and make a new task, which becomes the cached one.
+        watermark: Also save the watermarked variants.
+        max_wait_seconds: Longest wait for the task.
+        max_units: Send no create that could take the run past this many units.
+        strict: Refuse model names unknown for the provider instead of warning.
+        result_storage: Where cached creates are kept (a block or block slug); share it
+            between workers so that none of them pays for a request another already made.
+        poll_interval_seconds: First pause between queries (it grows to 30 s).
+
+    Returns:
+        The task, its cost and the files saved.
+    """
+    return _generate(
+        ResultKind.VIDEO,
+        endpoint,
+        request,
+        credentials,
+        output,
+        idempotency_key=idempotency_key,
+        refresh=refresh,
+        watermark=watermark,
+        max_wait_seconds=max_wait_seconds,
+        max_units=max_units,
+        strict=strict,
+        result_storage=result_storage,
+        poll_interval_seconds=poll_interval_seconds,
+    )
+
+
+@flow(name="kling-generate-image")
+def generate_image(
+    request: dict[str, Any],
+    endpoint: str = "multi-image2image",
+    credentials: Credentials = None,
+    output: Output = DEFAULT_OUTPUT,
+    idempotency_key: str | None = None,
+    refresh: bool = False,
+    watermark: bool = False,
+    max_wait_seconds: float = DEFAULT_MAX_WAIT_SECONDS,
+    max_units: float | None = None,
+    strict: bool = False,
+    result_storage: Any = None,
+    poll_interval_seconds: float = 2.0,
+) -> GenerationResult:
+    """Generate images: validate, create (or reuse), wait, save the files.
+
+    Takes the same arguments as `generate_video`; `endpoint` is an image endpoint.
+    """
+    return _generate(
+        ResultKind.IMAGE,
+        endpoint,
+        request,
+        credentials,
+        output,
+        idempotency_key=idempotency_key,
+        refresh=refresh,
+        watermark=watermark,
+        max_wait_seconds=max_wait_seconds,
+        max_units=max_units,
+        strict=strict,
+        result_storage=result_storage,
+        poll_interval_seconds=poll_interval_seconds,
+    )
+
+
+@flow(name="kling-resume-task")
+def resume_task(
+    endpoint: str,
+    task_id: str | None = None,
+    external_task_id: str | None = None,
+    credentials: Credentials = None,
+    output: Output = DEFAULT_OUTPUT,
+    watermark: bool = False,
+    max_wait_seconds: float = DEFAULT_MAX_WAIT_SECONDS,
+    poll_interval_seconds: float = 2.0,
+) -> GenerationResult:
+    """Wait for a task created earlier and save its files; never creates anything.
+
+    Args:
+        endpoint: The endpoint the task was created on, e.g. `text2video`.
+        task_id: Kling's task id.
+        external_task_id: The create's external id, when the task id is not known.
+        credentials: A block, a saved block's name, or None for the `KLING_*` variables.
+        output: A local folder or a Prefect writable filesystem block.
+        watermark: Also save the watermarked variants.
+        max_wait_seconds: Longest wait for the task.
+        poll_interval_seconds: First pause between queries.
+    """
+    if task_id is None and external_task_id is None:
+        raise KlingValidationError.single("task_id", "give task_id or external_task_id")
+    row = get_endpoint(endpoint)
+    creds = resolve_credentials(credentials)
+    with creds.get_client() as client:
+        current = client.get_task(row, task_id, external_task_id=external_task_id)
+        reference = TaskReference.from_task(current, endpoint=row.name, provider=creds.provider)
+        tracker = _Tracker(reference, model=None)
+        try:
+            finished = poll_task(
+                client,
+                reference,
+                max_wait_seconds=max_wait_seconds,
+                schedule=PollSchedule(first_interval=poll_interval_seconds),
+                on_status=tracker,
+            )
+        except (KlingTaskFailed, KlingTaskTimedOut) as error:
+            _on_failure(reference, error, tracker, {})
+            raise
+    return _finish(reference, finished, tracker, {}, output, watermark)
+
+
+@task(name="kling-batch-item", cache_policy=NO_CACHE)
+def generate_item(
+    item: BatchItem,
+    credentials: KlingCredentials,
+    output: Output,
+    context: _BatchContext,
+) -> BatchOutcome:
+    """One batch item from request to saved files; every failure becomes its outcome."""
+    outcome = BatchOutcome(name=item.label, endpoint=item.endpoint)
+    try:
+        row = get_endpoint(item.endpoint)
+        prepared = prepare_create(
+            row,
+            item.request,
+            credentials.provider,
+            idempotency_key=item.idempotency_key,
+            strict=context.strict,
+        )
+    except KlingValidationError as error:
+        return outcome.ended("refused", error)
+    shown = _shown_request(prepared)
+    try:
+        ticket = context.budget.reserve(row.name, prepared.payload)
+    except KlingError as error:
+        return outcome.ended("skipped", error)
+    try:
+        with context.slots.hold(row.family, _slots(prepared)):
+            reference = _create_step(
+                credentials,
+                prepared,
+                refresh=context.refresh,
+                result_storage=context.result_storage,
+            )
+            outcome = outcome.created(reference)
+            tracker = _Tracker(reference, model=shown.get("model_name"), progress_artifact=False)
+            finished = context.watcher.wait(
+                reference, max_wait_seconds=context.max_wait_seconds, on_status=tracker
+            )
+        context.budget.settle(ticket, finished.units)
+        result = _finish(reference, finished, tracker, shown, output, context.watermark)
+        return outcome.succeeded(result.units, result.files)
+    except KlingTaskFailed as error:
+        context.budget.settle(ticket, error.task.units)
+        _on_failure(reference, error, tracker, shown)
+        return outcome.ended("failed", error, units=error.task.units)
+    except KlingTaskTimedOut as error:
+        context.budget.settle(ticket, None)  # the task goes on, and will be charged
+        _on_failure(reference, error, tracker, shown)
+        return outcome.ended("timed-out", error)
+    except Exception as error:
+        context.budget.release(ticket)
+        return outcome.ended("error", error)
+
+
+class _BatchContext:
+    """What every item of a batch shares (not a Prefect parameter: it holds live objects)."""
+
+    def __init__(self, **values: Any):
+        self.__dict__.update(values)
+
+
+def _outcome(future: PrefectFuture[BatchOutcome], item: BatchItem) -> BatchOutcome:
+    result = future.result(raise_on_failure=False)
+    if isinstance(result, BaseException):  # the item's task run itself broke
+        return BatchOutcome(name=item.label, endpoint=item.endpoint).ended("error", result)
+    return result
+
+
+@flow(name="kling-batch-generate", task_runner=ThreadPoolTaskRunner(max_workers=64))
+def batch_generate(
+    items: list[dict[str, Any]] | str,
+    credentials: Credentials = None,
+    output: Output = DEFAULT_OUTPUT,
+    max_concurrency: int = 5,
+    max_units: float | None = None,
+    refresh: bool = False,
+    watermark: bool = False,
+    max_wait_seconds: float = DEFAULT_MAX_WAIT_SECONDS,
+    poll_interval_seconds: float = 5.0,
+    strict: bool = False,
+    result_storage: Any = None,
+) -> BatchReport:
+    """Generate many videos or images; report the outcome of every item.
+
+    Args:
+        items: Requests as a list of dicts, or the path of a CSV or JSON-lines file. Each
+            item has an `endpoint` (default `text2video`), its request fields (flat or
+            under `request`), and optionally `idempotency_key` and `name`.
+        credentials: A block, a saved block's name, or None for the `KLING_*` variables.
+        output: A local folder or a Prefect writable filesystem block.
+        max_concurrency: Items in progress at once in this run (the Prefect limits
+            `kling-<family>` also hold across runs and workers).
+        max_units: Send no create that could take the run past this many units.
+        refresh: Ignore cached creates and make new tasks.
+        watermark: Also save the watermarked variants.
+        max_wait_seconds: Longest wait for each task.
+        poll_interval_seconds: Pause between two rounds of the batch watcher's list queries.
+        strict: Refuse model names unknown for the provider instead of warning.
+        result_storage: Where cached creates are kept (a block or block slug).
+    """
+    logger = get_run_logger()
+    if max_concurrency < 1:
+        raise KlingValidationError.single(
+            "max_concurrency", f"{max_concurrency}; allowed: 1 or more"
+        )
+    batch = load_batch(items)
+    creds = resolve_credentials(credentials)
+    budget = UnitBudget(max_units)
+    with BatchWatcher(creds, interval=poll_interval_seconds) as watcher, SlotPool() as slots:
+        context = _BatchContext(
+            budget=budget,
+            watcher=watcher,
+            slots=slots,
+            refresh=refresh,
+            watermark=watermark,
+            max_wait_seconds=max_wait_seconds,
+            strict=strict,
+            result_storage=result_storage,
+        )
+        # Items are submitted as earlier ones end, so that only the items in progress
+        # exist as task runs (and show as running).
+        futures: list[PrefectFuture[BatchOutcome]] = []
+        running: list[PrefectFuture[BatchOutcome]] = []
+        for item in batch:
+            if len(running) >= max_concurrency:
+                running.remove(next(as_completed(running)))
+            futures.append(generate_item.submit(item, creds, output, context))
+            running.append(futures[-1])
+        outcomes = [_outcome(future, item) for future, item in zip(futures, batch, strict=True)]
+    report = BatchReport(outcomes=outcomes, units=budget.charged, list_requests=watcher.requests)
+    publish_batch_table(report.table_rows())
+    logger.info(report.describe())
+    skipped = [outcome for outcome in outcomes if outcome.status == "skipped"]
+    if skipped:
+        logger.warning("%d items were not created: %s", len(skipped), skipped[0].error)
+    return report
+
+
+__all__ = [
+    "GenerationResult",
+    "batch_generate",
+    "generate_image",
+    "generate_video",
+    "resume_task",
+]

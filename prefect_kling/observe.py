@@ -1,0 +1,263 @@
+"""What a run shows in Prefect: events on every task transition, and artifacts.
+
+Events (`kling.task.submitted`, `.running`, `.succeeded`, `.failed`, `.timed-out`,
+`.downloaded`) have the resource id `kling.task.<task_id>` and carry the endpoint, model,
+external id and units, so automations can react and dashboards can count; Prefect relates
+them to the flow run. Artifacts: a progress bar while waiting, a markdown summary per task,
+the images themselves, and one table per batch.
+
+Publishing is never worth failing a paid generation for: every function here logs a
+warning and carries on when Prefect refuses or is unreachable.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any, ParamSpec, TypeVar
+
+from prefect.artifacts import (
+    create_image_artifact,
+    create_markdown_artifact,
+    create_progress_artifact,
+    create_table_artifact,
+    update_progress_artifact,
+)
+from prefect.events import emit_event
+
+from prefect_kling.models.tasks import KlingTask, TaskReference, TaskStatus
+
+logger = logging.getLogger(__name__)
+
+RESULT_LIFETIME = timedelta(days=30)
+"""Kling deletes generated files this long after the task was created."""
+
+EVENT_PREFIX = "kling.task"
+_STATUS_EVENTS = {
+    TaskStatus.SUBMITTED.value: "submitted",
+    TaskStatus.PROCESSING.value: "running",
+    TaskStatus.SUCCEED.value: "succeeded",
+    TaskStatus.FAILED.value: "failed",
+}
+_PROGRESS = {TaskStatus.SUBMITTED.value: 5.0, TaskStatus.PROCESSING.value: 50.0}
+_PROMPT_EXCERPT = 160
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def never_fails(function: Callable[P, R]) -> Callable[P, R | None]:
+    """Turn any exception of a publishing function into a logged warning."""
+
+    @functools.wraps(function)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | None:
+        try:
+            return function(*args, **kwargs)
+        except Exception as error:
+            logger.warning("Could not publish %s to Prefect: %s", function.__name__, error)
+            return None
+
+    return wrapper
+
+
+def artifact_key(*parts: str) -> str:
+    """An artifact key Prefect accepts: lowercase letters, digits and dashes.
+
+    Example:
+        >>> artifact_key("kling", "Text2Video", "86728374_1")
+        'kling-text2video-86728374-1'
+    """
+    text = "-".join(parts).lower()
+    return re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9-]", "-", text)).strip("-")
+
+
+def event_name(status_or_step: str) -> str:
+    """The event name for a task status (`succeed` -> `kling.task.succeeded`) or step."""
+    return f"{EVENT_PREFIX}.{_STATUS_EVENTS.get(status_or_step, status_or_step)}"
+
+
+@never_fails
+def emit_task_event(
+    step: str,
+    reference: TaskReference,
+    *,
+    task: KlingTask | None = None,
+    model: str | None = None,
+    **payload: Any,
+) -> None:
+    """Emit `kling.task.<step>` for a task, `step` being a status or a step name.
+
+    Args:
+        step: `submitted`, `processing`, `succeed`, `failed`, `timed-out`, `downloaded`.
+        reference: The task.
+        task: The task as last queried, for units and the status message.
+        model: The model asked for, when known.
+        **payload: More fields for the event's payload.
+    """
+    body: dict[str, Any] = {
+        "endpoint": reference.endpoint,
+        "provider": reference.provider.value,
+        "external_task_id": reference.external_task_id,
+        "model": model,
+        "status": task.status if task else reference.status,
+        "units": task.units if task else None,
+        "status_message": task.task_status_msg if task else None,
+        **payload,
+    }
+    emit_event(
+        event=event_name(step),
+        resource={
+            "prefect.resource.id": f"{EVENT_PREFIX}.{reference.task_id}",
+            "prefect.resource.name": f"{reference.endpoint} {reference.task_id}",
+            "kling.endpoint": reference.endpoint,
+            "kling.provider": reference.provider.value,
+        },
+        payload={key: value for key, value in body.items() if value is not None},
+    )
+
+
+class ProgressReporter:
+    """A progress artifact and status events for one wait; use as `on_status` callback.
+
+    Args:
+        reference: The task waited for.
+        model: The model asked for, for the events.
+    """
+
+    def __init__(self, reference: TaskReference, *, model: str | None = None):
+        self.reference = reference
+        self.model = model
+        self.artifact_id = self._create()
+
+    @never_fails
+    def _create(self) -> Any:
+        return create_progress_artifact(
+            progress=_PROGRESS.get(self.reference.status, 0.0),
+            key=artifact_key("kling-progress", self.reference.task_id),
+            description=f"Kling {self.reference.endpoint} task {self.reference.task_id}",
+        )
+
+    def __call__(self, task: KlingTask, elapsed: float) -> None:
+        """Record a status change: move the bar, emit the status's event."""
+        if self.artifact_id is not None:
+            self._update(100.0 if task.finished else _PROGRESS.get(task.status, 0.0), task, elapsed)
+        if task.status != TaskStatus.SUBMITTED.value:  # the create step announced it
+            emit_task_event(
+                task.status,
+                self.reference,
+                task=task,
+                model=self.model,
+                waited_seconds=round(elapsed, 1),
+            )
+
+    @never_fails
+    def _update(self, progress: float, task: KlingTask, elapsed: float) -> None:
+        update_progress_artifact(
+            artifact_id=self.artifact_id,
+            progress=progress,
+            description=(
+                f"Kling {self.reference.endpoint} task {task.task_id}: "
+                f"{task.status} after {elapsed:.0f} s"
+            ),
+        )
+
+
+def _timings(
+    task: KlingTask | None, started: datetime | None, finished: datetime | None
+) -> tuple[str, str]:
+    if task is None or task.created_at is None:
+        return "", ""
+    queue = f"{(started - task.created_at).total_seconds():.0f} s" if started else ""
+    processing = f"{(finished - started).total_seconds():.0f} s" if started and finished else ""
+    return queue, processing
+
+
+@never_fails
+def publish_task_summary(
+    reference: TaskReference,
+    *,
+    task: KlingTask | None,
+    request: Mapping[str, Any],
+    files: Iterable[Any] = (),
+    started_processing: datetime | None = None,
+    finished: datetime | None = None,
+) -> None:
+    """A markdown artifact describing one task: request, outcome, cost, timings, files, links.
+
+    Args:
+        reference: The task.
+        task: The task as last queried (None when it could not be read).
+        request: The request fields (images are not shown).
+        files: Saved files, each with `path`, `bytes`, `sha256` and `url`.
+        started_processing: When the task was first seen processing.
+        finished: When the task was first seen finished.
+    """
+    prompt = str(request.get("prompt") or "")
+    if len(prompt) > _PROMPT_EXCERPT:
+        prompt = prompt[:_PROMPT_EXCERPT] + "..."
+    queue, processing = _timings(task, started_processing, finished)
+    expiry = (
+        (task.created_at + RESULT_LIFETIME).strftime("%Y-%m-%d %H:%M UTC")
+        if task and task.created_at
+        else "unknown"
+    )
+    rows = [
+        ("Endpoint", reference.endpoint),
+        ("Provider", reference.provider.value),
+        ("Model", request.get("model_name") or "default"),
+        ("Mode", request.get("mode") or "default"),
+        ("Duration", f"{request['duration']} s" if request.get("duration") else "default"),
+        ("Prompt", prompt.replace("|", "\\|").replace("\n", " ") or "none"),
+        ("Task id", f"`{reference.task_id}`"),
+        (
+            "External id",
+            f"`{reference.external_task_id}`" if reference.external_task_id else "none",
+        ),
+        ("Status", task.status if task else reference.status),
+        ("Status message", (task.task_status_msg if task else None) or "none"),
+        ("Units charged", f"{task.units:g}" if task and task.units is not None else "unknown"),
+        ("Queue time", queue or "unknown"),
+        ("Processing time", processing or "unknown"),
+        ("Links expire", expiry),
+    ]
+    lines = [f"# Kling {reference.endpoint} task {reference.task_id}", "", "| | |", "|---|---|"]
+    lines += [f"| {name} | {value} |" for name, value in rows]
+    files = list(files)
+    if files:
+        lines += ["", "## Files", "", "| File | Size | SHA-256 | Link |", "|---|---|---|---|"]
+        lines += [
+            f"| `{file.path}` | {file.bytes:,} bytes | `{file.sha256}` | [result]({file.url}) |"
+            for file in files
+        ]
+    create_markdown_artifact(
+        markdown="\n".join(lines),
+        key=artifact_key("kling-task", reference.task_id),
+        description=f"Kling {reference.endpoint} task {reference.task_id}",
+    )
+
+
+@never_fails
+def publish_images(reference: TaskReference, task: KlingTask) -> None:
+    """One image artifact per generated image (Prefect shows the picture)."""
+    for image in task.images:
+        if image.url:
+            create_image_artifact(
+                image_url=image.url,
+                key=artifact_key("kling-image", reference.task_id, str(image.index)),
+                description=(
+                    f"Kling {reference.endpoint} task {reference.task_id}, image {image.index}"
+                ),
+            )
+
+
+@never_fails
+def publish_batch_table(rows: list[dict[str, Any]], *, key: str = "kling-batch") -> None:
+    """A table artifact with one row per batch item."""
+    create_table_artifact(
+        table=rows,
+        key=artifact_key(key),
+        description=f"Kling batch: {len(rows)} items",
+    )

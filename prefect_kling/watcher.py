@@ -1,0 +1,188 @@
+"""One watcher for a whole batch: list queries instead of one poller per task.
+
+Every `interval` seconds the watcher reads the newest tasks of each endpoint that has tasks
+pending (up to 500 per request) and wakes the waiters whose task changed; tasks it did not
+meet in those pages, and endpoints without list queries, are read one by one. The number
+of requests per round grows with the number of endpoints, not with the size of the batch.
+
+Example:
+    ```python
+    with BatchWatcher(credentials, interval=5) as watcher:
+        task = watcher.wait(reference, max_wait_seconds=3600, on_status=reporter)
+    ```
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Self
+
+from prefect_kling.client import MAX_PAGE_SIZE, KlingClient
+from prefect_kling.credentials import KlingCredentials
+from prefect_kling.endpoints import get_endpoint
+from prefect_kling.exceptions import KlingError, KlingTaskFailed, KlingTaskTimedOut
+from prefect_kling.models.tasks import KlingTask, TaskReference
+from prefect_kling.polling import StatusCallback
+
+logger = logging.getLogger(__name__)
+
+_MAX_LIST_PAGES = 4
+
+
+@dataclass
+class _Waiter:
+    reference: TaskReference
+    started: float
+    changed: threading.Event = field(default_factory=threading.Event)
+    task: KlingTask | None = None
+    status: str | None = None
+    reported: str | None = None
+
+
+class BatchWatcher:
+    """Watches many tasks from one thread; each caller blocks in `wait` for its own task.
+
+    Args:
+        credentials: Where and how to reach Kling.
+        interval: Seconds between two rounds of queries.
+        clock: Monotonic clock (injectable for tests).
+    """
+
+    def __init__(
+        self,
+        credentials: KlingCredentials,
+        *,
+        interval: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.credentials = credentials
+        self.interval = interval
+        self._clock = clock
+        self._waiters: dict[str, _Waiter] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.rounds = 0
+        self.requests = 0
+
+    def __enter__(self) -> Self:
+        self._thread = threading.Thread(target=self._run, name="kling-batch-watcher", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+    def wait(
+        self,
+        reference: TaskReference,
+        *,
+        max_wait_seconds: float,
+        on_status: StatusCallback | None = None,
+    ) -> KlingTask:
+        """Block until the task succeeded; raise like `poll_task` otherwise.
+
+        Raises:
+            KlingTaskFailed: The task failed.
+            KlingTaskTimedOut: `max_wait_seconds` passed first.
+        """
+        waiter = _Waiter(reference, self._clock())
+        with self._lock:
+            self._waiters[reference.task_id] = waiter
+        try:
+            while True:
+                remaining = max_wait_seconds - (self._clock() - waiter.started)
+                if remaining <= 0:
+                    raise KlingTaskTimedOut(
+                        reference, waiter.status or reference.status, self._clock() - waiter.started
+                    )
+                waiter.changed.wait(timeout=min(remaining, max(self.interval, 0.05)))
+                waiter.changed.clear()
+                task = waiter.task
+                if task is None:
+                    continue
+                if task.status != waiter.reported and on_status is not None:
+                    # Called here, in the waiting thread, so events relate to its flow run.
+                    on_status(task, self._clock() - waiter.started)
+                waiter.reported = task.status
+                if task.failed:
+                    raise KlingTaskFailed(task, reference)
+                if task.succeeded:
+                    return task
+        finally:
+            with self._lock:
+                self._waiters.pop(reference.task_id, None)
+
+    def _run(self) -> None:
+        with self.credentials.get_client() as client:
+            # One round every `interval`: new waiters join the next round, so that a
+            # burst of them never multiplies the rounds.
+            while not self._stop.wait(self.interval):
+                try:
+                    self._round(client)
+                except Exception:  # the watcher must outlive any one bad answer
+                    logger.exception("Kling batch watcher round failed; trying again")
+
+    def _round(self, client: KlingClient) -> None:
+        with self._lock:
+            pending = list(self._waiters.values())
+        if not pending:
+            return
+        self.rounds += 1
+        by_endpoint: dict[str, dict[str, _Waiter]] = defaultdict(dict)
+        for waiter in pending:
+            by_endpoint[waiter.reference.endpoint][waiter.reference.task_id] = waiter
+        for endpoint, waiters in by_endpoint.items():
+            missing = self._read_lists(client, endpoint, waiters)
+            for task_id in missing:
+                self._read_one(client, waiters[task_id])
+
+    def _read_lists(
+        self, client: KlingClient, endpoint: str, waiters: dict[str, _Waiter]
+    ) -> set[str]:
+        """Read pages of the endpoint's newest tasks; return the ids not met."""
+        missing = set(waiters)
+        if client.provider not in get_endpoint(endpoint).list_query:
+            return missing
+        page_size = min(MAX_PAGE_SIZE, max(30, 2 * len(waiters)))
+        for page in range(1, _MAX_LIST_PAGES + 1):
+            try:
+                self.requests += 1
+                tasks = client.list_tasks(endpoint, page=page, page_size=page_size)
+            except KlingError as error:
+                logger.warning(
+                    "List query of %s failed, reading tasks one by one: %s", endpoint, error
+                )
+                return missing
+            for task in tasks:
+                if task.task_id in missing:
+                    missing.discard(task.task_id)
+                    self._deliver(waiters[task.task_id], task)
+            if not missing or len(tasks) < page_size:
+                return missing
+        return missing
+
+    def _read_one(self, client: KlingClient, waiter: _Waiter) -> None:
+        try:
+            self.requests += 1
+            task = client.get_task(waiter.reference.endpoint, waiter.reference.task_id)
+        except KlingError as error:
+            logger.warning(
+                "Query of Kling task %s failed, will ask again: %s", waiter.reference.task_id, error
+            )
+            return
+        self._deliver(waiter, task)
+
+    def _deliver(self, waiter: _Waiter, task: KlingTask) -> None:
+        if task.status == waiter.status:
+            return
+        waiter.status = task.status
+        waiter.task = task
+        waiter.changed.set()

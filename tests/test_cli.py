@@ -1,0 +1,279 @@
+import hashlib
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from prefect_kling.cli import ProgressLine, main
+from prefect_kling.media import make_png
+from prefect_kling.models.tasks import KlingTask
+from prefect_kling.simulator import KlingSimulator, SimulatorConfig
+from tests.conftest import ACCESS_KEY, API_KEY, SECRET_KEY
+
+FAST = ["--poll-interval", "0.05", "--max-wait", "60"]
+
+
+@pytest.fixture(scope="module")
+def sim():
+    config = SimulatorConfig(
+        access_key=ACCESS_KEY,
+        secret_key=SECRET_KEY,
+        api_key=API_KEY,
+        queue_seconds=0.05,
+        processing_seconds=0.2,
+        seed=11,
+    )
+    with KlingSimulator(config) as simulator:
+        yield simulator
+
+
+@pytest.fixture(params=["kling", "cometapi"])
+def provider_env(request, sim, monkeypatch):
+    monkeypatch.setenv("KLING_BASE_URL", sim.base_url)
+    if request.param == "kling":
+        monkeypatch.setenv("KLING_ACCESS_KEY", ACCESS_KEY)
+        monkeypatch.setenv("KLING_SECRET_KEY", SECRET_KEY)
+    else:
+        monkeypatch.setenv("KLING_PROVIDER", "cometapi")
+        monkeypatch.setenv("KLING_API_KEY", API_KEY)
+    return request.param
+
+
+def run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def image(tmp_path: Path, name: str, seed: int) -> str:
+    path = tmp_path / name
+    path.write_bytes(make_png(800, 600, seed=seed))
+    return str(path)
+
+
+def assert_files_match(summary: dict) -> None:
+    assert summary["files"]
+    for file in summary["files"]:
+        data = Path(file["path"]).read_bytes()
+        assert len(data) == file["bytes"]
+        assert hashlib.sha256(data).hexdigest() == file["sha256"]
+
+
+def test_text2video_json(provider_env, sim, tmp_path):
+    code, out, err = run(
+        "text2video",
+        "--prompt",
+        f"a lighthouse at dusk ({provider_env})",
+        "--duration",
+        "5",
+        "--mode",
+        "std",
+        "--output-dir",
+        str(tmp_path),
+        "--json",
+        *FAST,
+    )
+    assert code == 0, err
+    summary = json.loads(out)
+    assert set(summary) == {
+        "task_id",
+        "external_task_id",
+        "endpoint",
+        "status",
+        "status_message",
+        "units",
+        "files",
+    }
+    assert (
+        summary["endpoint"] == "text2video"
+        and summary["status"] == "succeed"
+        and summary["units"] > 0
+    )
+    assert summary["files"][0]["path"].endswith(".mp4")
+    assert Path(summary["files"][0]["path"]).read_bytes()[4:8] == b"ftyp"
+    assert_files_match(summary)
+
+
+def test_image2video_with_local_frames(provider_env, tmp_path):
+    start, end = image(tmp_path, "a.png", 1), image(tmp_path, "b.png", 2)
+    code, out, err = run(
+        "image2video",
+        "--image",
+        start,
+        "--image-tail",
+        end,
+        "--prompt",
+        f"morph {provider_env}",
+        "--output-dir",
+        str(tmp_path / "out"),
+        "--json",
+        *FAST,
+    )
+    assert code == 0, err
+    assert_files_match(json.loads(out))
+
+
+def test_multi_image2video(provider_env, tmp_path):
+    images = [image(tmp_path, f"{i}.png", i) for i in range(3)]
+    argv = ["multi-image2video", "--prompt", f"they dance {provider_env}", "--model", "kling-v1-6"]
+    for path in images:
+        argv += ["--image", path]
+    code, out, err = run(*argv, "--output-dir", str(tmp_path / "out"), "--json", *FAST)
+    assert code == 0, err
+    assert_files_match(json.loads(out))
+
+
+def test_multi_image2image_saves_n_images(provider_env, tmp_path):
+    argv = [
+        "multi-image2image",
+        "--prompt",
+        f"a team photo {provider_env}",
+        "--n",
+        "2",
+        "--subject",
+        image(tmp_path, "s1.png", 1),
+        "--subject",
+        image(tmp_path, "s2.png", 2),
+        "--scene",
+        image(tmp_path, "scene.png", 3),
+    ]
+    code, out, err = run(*argv, "--output-dir", str(tmp_path / "out"), "--json", *FAST)
+    assert code == 0, err
+    summary = json.loads(out)
+    assert [Path(f["path"]).suffix for f in summary["files"]] == [".png", ".png"]
+    assert_files_match(summary)
+
+
+def test_status_and_wait_resume_an_earlier_task(provider_env, sim, tmp_path):
+    from prefect_kling import KlingCredentials
+
+    with KlingCredentials.from_env().get_client() as client:
+        reference = client.create("text2video", {"prompt": f"resume me {provider_env}"})
+    creates = sim.stats().create_calls
+    code, out, err = run("status", "text2video", reference.task_id)
+    assert code == 0, err
+    assert reference.task_id in out
+    code, out, err = run("status", "text2video", reference.task_id, "--json")
+    assert KlingTask.model_validate_json(out).task_id == reference.task_id
+    code, out, err = run(
+        "wait", "text2video", reference.task_id, "--output-dir", str(tmp_path), "--json", *FAST
+    )
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["task_id"] == reference.task_id
+    assert_files_match(summary)
+    assert sim.stats().create_calls == creates
+
+
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["text2video", "--prompt", "fox", "--duration", "7"], "duration"),
+        (["text2video", "--prompt", "fox", "--mode", "turbo"], "mode"),
+        (["text2video", "--prompt", "x" * 2600], "prompt"),
+        (["image2video", "--image", "/no/such/file.png"], "image"),
+        (["multi-image2image", "--subject", "https://img.test/a.png", "--n", "12"], "n"),
+    ],
+)
+def test_bad_input_exits_2_naming_the_field_with_nothing_sent(provider_env, sim, argv, named):
+    before = sim.stats().create_calls
+    code, out, err = run(*argv, *FAST)
+    assert code == 2
+    assert err.startswith("Invalid request") and f"{named}:" in err
+    assert "Traceback" not in err and out == ""
+    assert sim.stats().create_calls == before
+
+
+def test_missing_credentials_exit_2_naming_the_variable(monkeypatch):
+    for name in list(os.environ):
+        if name.startswith("KLING_"):
+            monkeypatch.delenv(name)
+    code, _out, err = run("text2video", "--prompt", "fox")
+    assert code == 2 and "KLING_ACCESS_KEY" in err and "Traceback" not in err
+
+
+def test_remote_failure_exits_1_with_reason_and_task_id(provider_env, sim, tmp_path):
+    code, _out, err = run(
+        "text2video",
+        "--prompt",
+        f"a forbidden scene {provider_env}",
+        "--output-dir",
+        str(tmp_path),
+        *FAST,
+    )
+    assert code == 1
+    assert "failed" in err and "risk control" in err.lower()
+    failed = [t for t in sim.tasks() if provider_env in str(t) and "forbidden" in str(t)]
+    assert failed and str(failed[-1]["task_id"]) in err
+
+
+def test_refused_content_exits_1_with_kling_code(provider_env, sim, tmp_path):
+    code, _out, err = run(
+        "text2video", "--prompt", f"refused {provider_env}", "--output-dir", str(tmp_path), *FAST
+    )
+    assert code == 1 and "1301" in err
+
+
+def test_progress_line_renders_status_and_elapsed():
+    now = [100.0]
+    line = ProgressLine(io.StringIO(), clock=lambda: now[0])
+    line.update(KlingTask(task_id="42", task_status="processing"), 3.0)
+    now[0] += 12.4
+    assert line.render() == "Kling task 42 processing, 12 s"
+
+
+def test_simulator_command_serves_until_interrupted(tmp_path):
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "prefect_kling.cli",
+            "simulator",
+            "--port",
+            str(port),
+            "--concurrency",
+            "3",
+            "--seed",
+            "1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                stats = httpx.get(f"http://127.0.0.1:{port}/_simulator/stats", timeout=1).json()
+                break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline, (
+                    process.stderr.read() if process.poll() is not None else "no answer"
+                )
+                time.sleep(0.1)
+        assert stats["tasks_created"] == 0
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, _ = process.communicate(timeout=30)
+    assert f"http://127.0.0.1:{port}" in out
+
+
+def test_demo_saves_real_videos(tmp_path):
+    code, out, err = run("demo", "--output-dir", str(tmp_path))
+    assert code == 0, err
+    videos = sorted(tmp_path.glob("*.mp4"))
+    assert len(videos) == 2
+    assert all(video.read_bytes()[4:8] == b"ftyp" for video in videos)
+    assert "Prefect flow run:" in out and "prefect server start" in out

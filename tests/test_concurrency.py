@@ -1,0 +1,112 @@
+"""Kling families as Prefect global concurrency limits, against the Prefect test server.
+
+The tests use the try-on family, which no flow test touches.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+
+import pytest
+from prefect import flow, task
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+from prefect.exceptions import ObjectNotFound
+
+from prefect_kling.concurrency import DEFAULT_LIMITS, SlotPool, ensure_limit, kling_slots
+from prefect_kling.endpoints import Family
+
+FAMILY = Family.TRY_ON
+NAME = FAMILY.concurrency_limit_name
+
+
+def active_slots() -> int:
+    with get_client(sync_client=True) as client:
+        return client.read_global_concurrency_limit_by_name(NAME).active_slots
+
+
+@pytest.fixture(autouse=True)
+def no_limit() -> Iterator[None]:
+    """Every test starts without the limit and leaves none behind."""
+
+    def delete() -> None:
+        with get_client(sync_client=True) as client, contextlib.suppress(ObjectNotFound):
+            client.delete_global_concurrency_limit_by_name(NAME)
+
+    delete()
+    yield
+    delete()
+
+
+def test_a_missing_limit_is_created_and_an_existing_one_kept():
+    assert ensure_limit(FAMILY) == DEFAULT_LIMITS[FAMILY]
+    with get_client(sync_client=True) as client:
+        client.delete_global_concurrency_limit_by_name(NAME)
+        client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=NAME, limit=2))
+    assert ensure_limit(FAMILY, default=9) == 2
+
+
+def test_kling_slots_holds_its_slots_until_the_block_ends():
+    with kling_slots(FAMILY, occupy=2, default_limit=3):
+        assert active_slots() == 2
+    assert active_slots() == 0
+
+
+def test_kling_slots_never_asks_for_more_than_the_limit_has():
+    with kling_slots(FAMILY, occupy=9, default_limit=3):
+        assert active_slots() == 3
+    assert active_slots() == 0
+
+
+def test_the_pool_hands_slots_from_item_to_item():
+    with SlotPool(linger=30, default_limit=3) as pool:
+        for _ in range(4):
+            with pool.hold(FAMILY):
+                assert active_slots() == 1
+        with pool.hold(FAMILY), pool.hold(FAMILY):
+            assert active_slots() == 2
+        assert pool.acquisitions == 2
+        assert active_slots() == 2  # idle, kept for the next items
+    assert active_slots() == 0
+
+
+def test_the_pool_gives_back_slots_nobody_takes():
+    with SlotPool(linger=0.2, default_limit=3) as pool:
+        with pool.hold(FAMILY, 2):
+            assert active_slots() == 2
+        deadline = time.monotonic() + 10
+        while active_slots() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert active_slots() == 0
+
+
+def test_slots_outlive_the_task_run_that_took_them():
+    """Prefect releases the leases a task run leaves behind; pooled ones are not its own."""
+    pool = SlotPool(linger=30, default_limit=3)
+
+    @task
+    def item() -> int:
+        with pool.hold(FAMILY):
+            return active_slots()
+
+    @flow
+    def batch() -> list[int]:
+        held = [item(), item()]
+        return [*held, active_slots()]
+
+    try:
+        assert batch() == [1, 1, 1]
+        assert pool.acquisitions == 1
+    finally:
+        pool.close()
+    assert active_slots() == 0
+
+
+def test_an_acquisition_error_reaches_the_caller(monkeypatch: pytest.MonkeyPatch):
+    import prefect_kling.concurrency as concurrency
+
+    monkeypatch.setattr(concurrency, "ensure_limit", lambda family, default=None: 1)
+    with SlotPool() as pool, pytest.raises(Exception, match=NAME), pool.hold(FAMILY):
+        pass  # the limit does not exist: strict acquisition refuses

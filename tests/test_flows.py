@@ -1,0 +1,721 @@
+"""End-to-end tests of the ready-made flows, against the simulator and Prefect's test server.
+
+Every test runs its own simulator with the canary keys, so that the session's leak guard
+also watches what the flows log and publish. Prompts are made unique per test: cached creates
+are persisted for the whole session and must not be shared between tests.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterFlowRunId,
+    ArtifactFilterKey,
+    FlowRunFilter,
+    FlowRunFilterId,
+    LogFilter,
+    LogFilterFlowRunId,
+)
+from prefect.events.filters import EventFilter, EventNameFilter, EventResourceFilter
+from prefect.events.worker import EventsWorker
+from prefect.filesystems import LocalFileSystem
+from prefect.settings import get_current_settings
+
+import prefect_kling.flows as flows
+from prefect_kling._retry import RetryPolicy
+from prefect_kling.client import prepare_create
+from prefect_kling.endpoints import Family
+from prefect_kling.exceptions import (
+    KlingBudgetExceeded,
+    KlingContentRejected,
+    KlingTaskFailed,
+    KlingTaskTimedOut,
+)
+from prefect_kling.flows import (
+    batch_generate,
+    generate_image,
+    generate_video,
+    resume_task,
+)
+from prefect_kling.media import make_png
+from prefect_kling.observe import RESULT_LIFETIME
+from prefect_kling.providers import Provider
+from prefect_kling.simulator import KlingSimulator, SimulatorConfig
+from tests.conftest import ACCESS_KEY, API_KEY, SECRET_KEY
+
+FAST = {
+    "queue_seconds": 0.1,
+    "processing_seconds": 0.3,
+    "seed": None,  # task ids differ between tests
+    "image_long_side": 64,
+    "slow_seconds": 0.05,
+    "access_key": ACCESS_KEY,
+    "secret_key": SECRET_KEY,
+    "api_key": API_KEY,
+}
+POLL = 0.05
+
+
+@pytest.fixture
+def make_sim() -> Iterator[Callable[..., KlingSimulator]]:
+    """Start simulators with the fast settings plus overrides; stop them afterwards."""
+    started: list[KlingSimulator] = []
+
+    def make(**overrides: Any) -> KlingSimulator:
+        simulator = KlingSimulator(SimulatorConfig(**{**FAST, **overrides})).start()
+        started.append(simulator)
+        return simulator
+
+    yield make
+    for simulator in started:
+        simulator.stop()
+
+
+@pytest.fixture
+def sim(make_sim: Callable[..., KlingSimulator]) -> KlingSimulator:
+    return make_sim()
+
+
+@pytest.fixture
+def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retry waits of a fraction of a second: the time is injected, the policy is real."""
+    import prefect_kling.client
+    import prefect_kling.results
+
+    quick = functools.partial(
+        RetryPolicy, base_delay=0.05, max_delay=0.4, min_concurrency_delay=0.1
+    )
+    monkeypatch.setattr(prefect_kling.client, "RetryPolicy", quick)
+    monkeypatch.setattr(prefect_kling.results, "RetryPolicy", quick)
+
+
+def unique(text: str) -> str:
+    """A prompt no other test uses, so that cached creates never cross tests."""
+    return f"{text} #{uuid.uuid4().hex[:8]}"
+
+
+def video(sim: KlingSimulator, request: dict[str, Any], output: Path, **options: Any) -> Any:
+    """Run generate_video against the simulator; returns the final state."""
+    options = {"credentials": sim.credentials(), "poll_interval_seconds": POLL, **options}
+    return generate_video(request, output=output, return_state=True, **options)
+
+
+def sha256(path: str) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def flow_run_id(state: Any) -> UUID:
+    return state.state_details.flow_run_id
+
+
+def artifacts(run_id: UUID, key: str | None = None) -> list[Any]:
+    """The artifacts a flow run (or its task runs) published, oldest first."""
+    artifact_filter = ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run_id]))
+    if key is not None:
+        artifact_filter.key = ArtifactFilterKey(any_=[key])
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(artifact_filter=artifact_filter)
+    return sorted(found, key=lambda artifact: artifact.created)
+
+
+def kling_events(task_id: str, expected: set[str], timeout: float = 20.0) -> list[Any]:
+    """The `kling.task.*` events of a task, once all the expected ones reached the server."""
+    EventsWorker.drain_all()
+    event_filter = EventFilter(
+        event=EventNameFilter(prefix=["kling.task."]),
+        resource=EventResourceFilter(id=[f"kling.task.{task_id}"]),
+    )
+    deadline = time.monotonic() + timeout
+    while True:
+        with get_client(sync_client=True) as client:
+            events = client.read_events(filter=event_filter, limit=50).events
+        if expected <= {event.event for event in events} or time.monotonic() > deadline:
+            return events
+        time.sleep(0.2)
+
+
+def run_logs(run_id: UUID, needle: str, timeout: float = 10.0) -> str:
+    """The flow run's log messages, once one containing `needle` reached the server."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with get_client(sync_client=True) as client:
+            logs = client.read_logs(
+                log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run_id]))
+            )
+        text = "\n".join(log.message for log in logs)
+        if needle in text or time.monotonic() > deadline:
+            return text
+        time.sleep(0.2)
+
+
+def task_runs(run_id: UUID) -> list[Any]:
+    with get_client(sync_client=True) as client:
+        return client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run_id]))
+        )
+
+
+def create_state(state: Any) -> str:
+    """The name of the final state of the flow run's create step."""
+    runs = task_runs(flow_run_id(state))
+    [create] = [run for run in runs if run.name.startswith("kling-create")]
+    return create.state.name
+
+
+@pytest.fixture
+def held_slots(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Family, int, int]]:
+    """Record (family, occupy, slots active on the Prefect server) for every slot grab."""
+    real = flows.kling_slots
+    held: list[tuple[Family, int, int]] = []
+
+    @contextmanager
+    def spy(family: Family, occupy: int = 1, **options: Any) -> Iterator[None]:
+        with real(family, occupy, **options), get_client(sync_client=True) as client:
+            limit = client.read_global_concurrency_limit_by_name(family.concurrency_limit_name)
+            held.append((family, occupy, limit.active_slots))
+            yield
+
+    monkeypatch.setattr(flows, "kling_slots", spy)
+    return held
+
+
+# --- generate_video: caching, fresh takes, crash safety ----------------------------------------
+
+
+def test_generate_video_saves_files_and_a_rerun_makes_no_create(
+    sim: KlingSimulator, tmp_path: Path
+):
+    request = {"prompt": unique("A red fox running through snow"), "duration": "5"}
+    first = video(sim, request, tmp_path).result()
+    assert first.status == "succeed"
+    assert first.units == 1
+    [saved] = first.files
+    assert Path(saved.path).name == f"text2video-{first.task_id}-0.mp4"
+    assert saved.sha256 == sha256(saved.path)
+    assert saved.bytes == Path(saved.path).stat().st_size
+    assert sim.stats().create_calls == 1
+
+    rerun = video(sim, request, tmp_path)
+    again = rerun.result()
+    assert create_state(rerun) == "Cached"
+    stats = sim.stats()
+    assert stats.create_calls == 1
+    assert stats.tasks_created == 1
+    assert again.task_id == first.task_id
+    assert [(f.path, f.sha256) for f in again.files] == [(saved.path, saved.sha256)]
+
+
+def test_the_cache_key_holds_the_image_content_not_its_path(sim: KlingSimulator, tmp_path: Path):
+    image = tmp_path / "in" / "start.png"
+    image.parent.mkdir()
+    image.write_bytes(make_png(400, 300, seed=1))
+    request = {"prompt": unique("The picture comes alive"), "image": str(image)}
+    options = {"endpoint": "image2video"}
+    first = video(sim, request, tmp_path / "out", **options).result()
+
+    copy = tmp_path / "in" / "copy.png"
+    copy.write_bytes(image.read_bytes())
+    same = video(sim, {**request, "image": str(copy)}, tmp_path / "out", **options).result()
+    assert same.task_id == first.task_id
+    assert sim.stats().create_calls == 1
+
+    image.write_bytes(make_png(400, 300, seed=2))
+    changed = video(sim, request, tmp_path / "out", **options).result()
+    assert changed.task_id != first.task_id
+    assert sim.stats().create_calls == 2
+
+
+def test_a_new_idempotency_key_makes_exactly_one_new_create(sim: KlingSimulator, tmp_path: Path):
+    request = {"prompt": unique("An owl at dusk")}
+    first = video(sim, request, tmp_path).result()
+    take_two = video(sim, request, tmp_path, idempotency_key="take-2").result()
+    assert take_two.task_id != first.task_id
+    assert sim.stats().create_calls == 2
+    assert take_two.reference.external_task_id != first.reference.external_task_id
+
+    again = video(sim, request, tmp_path, idempotency_key="take-2").result()
+    assert again.task_id == take_two.task_id
+    assert sim.stats().create_calls == 2
+
+
+def test_refresh_makes_exactly_one_new_create_and_becomes_the_cached_take(
+    sim: KlingSimulator, tmp_path: Path
+):
+    request = {"prompt": unique("Waves on a pebble beach")}
+    first = video(sim, request, tmp_path).result()
+    fresh = video(sim, request, tmp_path, refresh=True).result()
+    assert fresh.task_id != first.task_id
+    assert sim.stats().create_calls == 2
+
+    later = video(sim, request, tmp_path).result()
+    assert later.task_id == fresh.task_id
+    assert sim.stats().create_calls == 2
+
+
+def test_the_cache_lives_in_the_given_result_storage_and_expires_before_the_files(
+    sim: KlingSimulator, tmp_path: Path
+):
+    storage = LocalFileSystem(basepath=str(tmp_path / "shared-cache"))
+    name = f"kling-cache-{uuid.uuid4().hex[:8]}"
+    storage.save(name)
+    request = {"prompt": unique("A harbour at dawn")}
+    first = video(sim, request, tmp_path / "out", result_storage=storage).result()
+    [record] = [path for path in (tmp_path / "shared-cache").iterdir() if path.is_file()]
+    assert record.name.startswith("kling-create-kling-")
+    assert record.name.endswith(first.reference.external_task_id)
+    metadata = json.loads(record.read_text())["metadata"]
+    expires = datetime.fromisoformat(metadata["expiration"])
+    assert timedelta(days=28) < expires - datetime.now(UTC) < RESULT_LIFETIME
+
+    slug = f"local-file-system/{name}"  # what a worker on another machine would pass
+    again = video(sim, request, tmp_path / "out", result_storage=slug).result()
+    assert again.task_id == first.task_id
+    assert sim.stats().create_calls == 1
+
+
+def test_a_task_made_earlier_with_the_same_external_id_is_adopted(
+    sim: KlingSimulator, tmp_path: Path
+):
+    """The record of the create is lost, the task is not: the deterministic id finds it."""
+    request = {"prompt": unique("A lighthouse in fog")}
+    credentials = sim.credentials()
+    prepared = prepare_create("text2video", request, Provider.KLING)
+    with credentials.get_client() as client:
+        made = client.send_create(prepared)
+
+    result = video(sim, request, tmp_path).result()
+    assert result.task_id == made.task_id
+    assert sim.stats().tasks_created == 1
+    assert sim.stats().create_calls == 1  # the one made above
+    assert len(result.files) == 1
+
+
+_CHILD = """
+import json, sys
+from prefect_kling import KlingCredentials
+from prefect_kling.flows import generate_video
+
+args = json.loads(sys.argv[1])
+credentials = KlingCredentials(
+    provider="kling", base_url=args["base_url"],
+    access_key=args["access_key"], secret_key=args["secret_key"],
+)
+generate_video(
+    args["request"], credentials=credentials, output=args["output"], poll_interval_seconds=0.05
+)
+"""
+
+
+def test_a_run_killed_while_waiting_is_continued_by_the_rerun_without_paying_again(
+    make_sim: Callable[..., KlingSimulator], tmp_path: Path
+):
+    sim = make_sim(processing_seconds=600)
+    request = {"prompt": unique("A paper boat in the rain"), "duration": "5"}
+    args = {
+        "base_url": sim.base_url,
+        "access_key": ACCESS_KEY,
+        "secret_key": SECRET_KEY,
+        "request": request,
+        "output": str(tmp_path),
+    }
+    environment = {**os.environ, "PREFECT_API_URL": str(get_current_settings().api.url)}
+    log = tmp_path / "child.log"
+    with log.open("wb") as output:
+        child = subprocess.Popen(
+            [sys.executable, "-c", _CHILD, json.dumps(args)],
+            env=environment,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        # Created, and queried after the create: the child is waiting for the task.
+        deadline = time.monotonic() + 60
+        while not (sim.stats().tasks_created == 1 and sim.stats().query_calls >= 3):
+            said = log.read_text(errors="replace")[-2000:]
+            assert child.poll() is None, f"the child ended before it was killed:\n{said}"
+            assert time.monotonic() < deadline, f"the child never created its task:\n{said}"
+            time.sleep(0.05)
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=10)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == -signal.SIGKILL
+    assert list(tmp_path.glob("*.mp4")) == []
+    _free_slots_of_a_killed_run(Family.VIDEO)
+
+    sim.advance(700)
+    state = video(sim, request, tmp_path)
+    result = state.result()
+    assert create_state(state) == "Cached"  # the record the killed run persisted
+    stats = sim.stats()
+    assert stats.tasks_created == 1
+    assert stats.create_calls == 1
+    [saved] = result.files
+    assert Path(saved.path).is_file()
+    assert saved.sha256 == sha256(saved.path)
+
+
+def _free_slots_of_a_killed_run(family: Family) -> None:
+    """A killed holder keeps its slot until its lease expires; give it back for later tests."""
+    with get_client(sync_client=True) as client:
+        client.delete_global_concurrency_limit_by_name(family.concurrency_limit_name)
+
+
+# --- failures ------------------------------------------------------------------------------------
+
+
+def test_a_content_refusal_fails_at_once_without_retry(sim: KlingSimulator, tmp_path: Path):
+    state = video(sim, {"prompt": unique("This prompt is refused")}, tmp_path)
+    assert state.is_failed()
+    error = state.result(raise_on_failure=False)
+    assert isinstance(error, KlingContentRejected)
+    assert error.code == 1301
+    assert "content security" in str(error)
+    assert sim.stats().create_calls == 1
+    [create] = [run for run in task_runs(flow_run_id(state)) if run.name.startswith("kling-create")]
+    assert create.state.is_failed()
+    assert create.run_count == 1
+
+
+def test_a_failed_task_raises_with_klings_message(sim: KlingSimulator, tmp_path: Path):
+    with pytest.raises(KlingTaskFailed, match="Failure to pass the risk control system"):
+        video(sim, {"prompt": unique("Something forbidden")}, tmp_path).result()
+    assert sim.stats().create_calls == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_wait_that_runs_out_says_how_to_resume(make_sim, tmp_path: Path):
+    sim = make_sim(processing_seconds=600)
+    state = video(sim, {"prompt": unique("A very slow sunrise")}, tmp_path, max_wait_seconds=0.3)
+    error = state.result(raise_on_failure=False)
+    assert isinstance(error, KlingTaskTimedOut)
+    assert "prefect-kling wait text2video" in str(error)
+    events = kling_events(error.reference.task_id, {"kling.task.timed-out"})
+    assert "kling.task.timed-out" in {event.event for event in events}
+
+
+def test_the_budget_guard_sends_no_create_past_max_units(sim: KlingSimulator, tmp_path: Path):
+    request = {"prompt": unique("A pro clip"), "mode": "pro"}
+    with pytest.raises(KlingBudgetExceeded, match="budget of 2 units"):
+        video(sim, request, tmp_path, max_units=2).result()
+    assert sim.stats().create_calls == 0
+
+
+# --- images and resume ---------------------------------------------------------------------------
+
+
+def test_generate_image_takes_n_slots_and_publishes_the_images(
+    sim: KlingSimulator, tmp_path: Path, held_slots: list[tuple[Family, int, int]]
+):
+    subjects = []
+    for seed in (1, 2):
+        path = tmp_path / f"subject-{seed}.png"
+        path.write_bytes(make_png(400, 400, seed=seed))
+        subjects.append({"subject_image": str(path)})
+    request = {"subject_image_list": subjects, "prompt": unique("Both on a beach"), "n": 3}
+    state = generate_image(
+        request,
+        credentials=sim.credentials(),
+        output=tmp_path / "out",
+        poll_interval_seconds=POLL,
+        return_state=True,
+    )
+    result = state.result()
+    assert held_slots == [(Family.IMAGE, 3, 3)]
+    assert sim.stats().peak_in_flight["image"] == 3
+    assert [Path(file.path).name for file in result.files] == [
+        f"multi-image2image-{result.task_id}-{index}.png" for index in range(3)
+    ]
+    images = [a for a in artifacts(flow_run_id(state)) if a.type == "image"]
+    assert sorted(a.key for a in images) == [
+        f"kling-image-{result.task_id}-{index}" for index in range(3)
+    ]
+    assert all(a.data.startswith(sim.base_url) for a in images)
+
+
+def test_generate_image_through_the_gateway_finds_its_task_by_listing(
+    sim: KlingSimulator, tmp_path: Path
+):
+    """The gateway's image route has no lookup by external id: the create scans a list."""
+    subjects = []
+    for seed in (3, 4):
+        path = tmp_path / f"subject-{seed}.png"
+        path.write_bytes(make_png(400, 400, seed=seed))
+        subjects.append({"subject_image": str(path)})
+    request = {"subject_image_list": subjects, "prompt": unique("Two cats")}
+    options = {"credentials": sim.credentials("cometapi"), "poll_interval_seconds": POLL}
+    sim.inject("create_error_after", on="create")  # made, then answered 500
+    first = generate_image(request, output=tmp_path / "out", **options)
+    assert sim.stats().tasks_created == 1
+    assert sim.stats().list_calls >= 1
+    assert [Path(f.path).name for f in first.files] == [f"multi-image2image-{first.task_id}-0.png"]
+    again = generate_image(request, output=tmp_path / "out", **options)
+    assert again.task_id == first.task_id
+    assert sim.stats().tasks_created == 1
+
+
+def test_generate_image_refuses_a_video_endpoint(sim: KlingSimulator, tmp_path: Path):
+    state = generate_image(
+        {"prompt": "x"},
+        endpoint="text2video",
+        credentials=sim.credentials(),
+        output=tmp_path,
+        return_state=True,
+    )
+    error = state.result(raise_on_failure=False)
+    assert "'text2video' makes no images; allowed: multi-image2image" in str(error)
+    assert sim.stats().create_calls == 0
+
+
+@pytest.mark.parametrize("by", ["task_id", "external_task_id"])
+def test_resume_task_waits_and_saves_without_creating(sim: KlingSimulator, tmp_path: Path, by: str):
+    with sim.credentials().get_client() as client:
+        made = client.create("text2video", {"prompt": unique("A kite over dunes")})
+    ident = made.task_id if by == "task_id" else made.external_task_id
+    result = resume_task(
+        "text2video",
+        **{by: ident},
+        credentials=sim.credentials(),
+        output=tmp_path,
+        poll_interval_seconds=POLL,
+    )
+    assert result.task_id == made.task_id
+    assert Path(result.files[0].path).is_file()
+    stats = sim.stats()
+    assert stats.create_calls == 1
+    assert stats.tasks_created == 1
+
+
+# --- what Prefect shows --------------------------------------------------------------------------
+
+
+def test_events_follow_every_transition_and_relate_to_the_flow_run(
+    sim: KlingSimulator, tmp_path: Path
+):
+    request = {"prompt": unique("A hummingbird"), "model_name": "kling-v2-master"}
+    state = video(sim, request, tmp_path)
+    result = state.result()
+    expected = {
+        "kling.task.submitted",
+        "kling.task.running",
+        "kling.task.succeeded",
+        "kling.task.downloaded",
+    }
+    events = kling_events(result.task_id, expected)
+    by_name = {event.event: event for event in events}
+    assert expected <= set(by_name)
+    for event in by_name.values():
+        assert event.resource.id == f"kling.task.{result.task_id}"
+        assert f"prefect.flow-run.{flow_run_id(state)}" in {r.id for r in event.related}
+        assert event.payload["endpoint"] == "text2video"
+        assert event.payload["model"] == "kling-v2-master"
+        assert event.payload["external_task_id"] == result.reference.external_task_id
+    assert by_name["kling.task.succeeded"].payload["units"] == 1
+    assert by_name["kling.task.downloaded"].payload["units"] == 1
+
+
+def test_a_failed_task_emits_a_failed_event_and_a_summary(sim: KlingSimulator, tmp_path: Path):
+    state = video(sim, {"prompt": unique("A forbidden scene")}, tmp_path)
+    error = state.result(raise_on_failure=False)
+    assert isinstance(error, KlingTaskFailed)
+    task_id = error.task.task_id
+    events = kling_events(task_id, {"kling.task.failed"})
+    [failed] = [event for event in events if event.event == "kling.task.failed"]
+    assert failed.payload["status_message"] == "Failure to pass the risk control system"
+    [summary] = artifacts(flow_run_id(state), key=f"kling-task-{task_id}")
+    assert "Failure to pass the risk control system" in summary.data
+    assert "| Status | failed |" in summary.data
+
+
+def test_the_summary_and_progress_artifacts(sim: KlingSimulator, tmp_path: Path):
+    prompt = unique("A slow pan across a misty valley")
+    state = video(sim, {"prompt": prompt, "mode": "std", "duration": "10"}, tmp_path)
+    result = state.result()
+    run_id = flow_run_id(state)
+    [summary] = artifacts(run_id, key=f"kling-task-{result.task_id}")
+    assert summary.type == "markdown"
+    text = summary.data
+    [saved] = result.files
+    task = next(t for t in sim.tasks() if t["task_id"] == result.task_id)
+    created = task["created_at"] / 1000
+    expiry = (datetime.fromtimestamp(created, UTC) + RESULT_LIFETIME).strftime("%Y-%m-%d")
+    for needle in (
+        result.task_id,
+        result.reference.external_task_id,
+        "text2video",
+        "| Mode | std |",
+        "| Duration | 10 s |",
+        prompt,
+        "| Units charged | 2 |",
+        saved.sha256,
+        f"{saved.bytes:,} bytes",
+        expiry,
+    ):
+        assert needle in text, needle
+    assert "| Queue time | unknown |" not in text
+    assert "| Processing time | unknown |" not in text
+    [progress] = [a for a in artifacts(run_id) if a.type == "progress"]
+    assert progress.data == 100
+
+
+def test_publishing_problems_never_fail_the_run(
+    sim: KlingSimulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    import prefect_kling.observe as observe
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("Prefect is unreachable")
+
+    for name in ("create_markdown_artifact", "create_progress_artifact", "emit_event"):
+        monkeypatch.setattr(observe, name, broken)
+    result = video(sim, {"prompt": unique("A quiet street")}, tmp_path).result()
+    assert result.status == "succeed"
+
+
+# --- batches -------------------------------------------------------------------------------------
+
+
+def test_a_batch_of_50_with_faults_under_a_limit_of_5(
+    make_sim: Callable[..., KlingSimulator], tmp_path: Path, quick_retries: None
+):
+    sim = make_sim(concurrency={"video": 5}, fault_rate=0.1)
+    tag = uuid.uuid4().hex[:8]
+    items = [
+        {"prompt": f"Batch clip {index} {tag}", "name": f"clip-{index}"} for index in range(50)
+    ]
+    started = time.monotonic()
+    state = batch_generate(
+        items,
+        credentials=sim.credentials(),
+        output=tmp_path,
+        max_concurrency=5,
+        poll_interval_seconds=0.1,
+        return_state=True,
+    )
+    report = state.result()
+    elapsed = time.monotonic() - started
+    print(f"batch of 50: {elapsed:.1f} s, {report.describe()}")
+
+    assert len(report.outcomes) == 50
+    for outcome in report.outcomes:
+        assert outcome.status in {"succeeded", "failed"}, outcome
+        if outcome.status == "succeeded":
+            assert outcome.files and Path(outcome.files[0].path).is_file()
+        else:  # an injected task failure, with Kling's reason
+            assert outcome.error.startswith("KlingTaskFailed: Kling task ")
+            assert "internal error" in outcome.error
+    assert report.counts["succeeded"] >= 35
+
+    stats = sim.stats()
+    assert sum(stats.faults_injected.values()) >= 20
+    assert stats.peak_in_flight["video"] <= 5
+    assert stats.tasks_created == 50
+    per_item = Counter(task["external_task_id"] for task in sim.tasks())
+    assert len(per_item) == 50 and set(per_item.values()) == {1}
+    assert len({outcome.reference.task_id for outcome in report.outcomes}) == 50
+
+    [table] = artifacts(flow_run_id(state), key="kling-batch")
+    rows = json.loads(table.data)
+    assert [row["item"] for row in rows] == [f"clip-{index}" for index in range(50)]
+    assert all(row["task_id"] for row in rows)
+
+
+def test_a_batch_gives_every_item_its_own_outcome(sim: KlingSimulator, tmp_path: Path):
+    tag = uuid.uuid4().hex[:8]
+    items = [
+        {"prompt": f"A fine clip {tag}", "name": "fine"},
+        {"prompt": f"A refused clip {tag}", "name": "refused"},
+        {"prompt": f"A forbidden clip {tag}", "name": "failing"},
+        {"prompt": f"A bad mode {tag}", "mode": "turbo", "name": "invalid"},
+        {"endpoint": "multi-image2image", "request": {"subject_image_list": []}, "name": "empty"},
+    ]
+    report = batch_generate(
+        items, credentials=sim.credentials(), output=tmp_path, poll_interval_seconds=0.1
+    )
+    outcomes = {outcome.name: outcome for outcome in report.outcomes}
+    assert outcomes["fine"].status == "succeeded"
+    assert outcomes["refused"].status == "error"
+    assert "1301" in outcomes["refused"].error
+    assert outcomes["failing"].status == "failed"
+    assert "risk control" in outcomes["failing"].error
+    assert outcomes["invalid"].status == "refused"
+    assert "mode" in outcomes["invalid"].error
+    assert outcomes["empty"].status == "refused"
+    assert sim.stats().tasks_created == 2
+
+
+def test_a_batch_stops_creating_at_its_budget(sim: KlingSimulator, tmp_path: Path):
+    tag = uuid.uuid4().hex[:8]
+    items = [{"prompt": f"Budget clip {index} {tag}"} for index in range(5)]
+    state = batch_generate(
+        items,
+        credentials=sim.credentials(),
+        output=tmp_path,
+        max_units=2,
+        poll_interval_seconds=0.1,
+        return_state=True,
+    )
+    report = state.result()
+    assert report.counts == Counter({"succeeded": 2, "skipped": 3})
+    for outcome in report.outcomes:
+        if outcome.status == "skipped":
+            assert "budget of 2 units" in outcome.error
+    assert sim.stats().create_calls == 2
+    assert report.units == 2
+    said = run_logs(flow_run_id(state), "were not created")
+    assert "3 items were not created: KlingBudgetExceeded: not creating text2video" in said
+
+
+def test_a_batch_from_a_csv_file_reuses_the_cached_creates(sim: KlingSimulator, tmp_path: Path):
+    tag = uuid.uuid4().hex[:8]
+    source = tmp_path / "batch.csv"
+    source.write_text(
+        "name,prompt,duration,idempotency_key\n"
+        f"one,A CSV clip {tag},5,\n"
+        f"two,A CSV clip {tag},5,take-2\n",
+        encoding="utf-8",
+    )
+    first = batch_generate(
+        str(source),
+        credentials=sim.credentials(),
+        output=tmp_path / "out",
+        poll_interval_seconds=0.1,
+    )
+    assert first.all_succeeded
+    assert sim.stats().create_calls == 2
+    second = batch_generate(
+        str(source),
+        credentials=sim.credentials(),
+        output=tmp_path / "out",
+        poll_interval_seconds=0.1,
+    )
+    assert second.all_succeeded
+    assert sim.stats().create_calls == 2
+    assert [o.reference.task_id for o in second.outcomes] == [
+        o.reference.task_id for o in first.outcomes
+    ]
+
+
+def test_cache_lifetime_is_shorter_than_the_files_are_kept():
+    assert flows.CACHE_LIFETIME[Provider.KLING] < RESULT_LIFETIME
+    assert flows.CACHE_LIFETIME[Provider.COMETAPI] < timedelta(days=1)

@@ -39,7 +39,6 @@ Example:
 from __future__ import annotations
 
 import fnmatch
-import logging
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -47,6 +46,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from prefect_kling._logging import RunAwareLogger
 from prefect_kling.endpoints import Endpoint, get_endpoint
 from prefect_kling.exceptions import (
     FieldProblem,
@@ -57,7 +57,7 @@ from prefect_kling.exceptions import (
 from prefect_kling.models.common import IMAGE_ERROR, KlingRequest, explain_errors, show
 from prefect_kling.providers import Provider
 
-logger = logging.getLogger(__name__)
+logger = RunAwareLogger(__name__)
 
 
 class UnknownModelWarning(UserWarning):

@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -36,6 +35,7 @@ import httpx
 from pydantic import BaseModel
 
 from prefect_kling._envelope import parse_envelope
+from prefect_kling._logging import RunAwareLogger
 from prefect_kling._retry import CreateAction, RetryPolicy
 from prefect_kling._version import __version__
 from prefect_kling.capabilities import validate_request
@@ -53,7 +53,7 @@ from prefect_kling.models.lipsync import IdentifyFaceRequest, IdentifyFaceResult
 from prefect_kling.models.tasks import KlingTask, TaskReference
 from prefect_kling.providers import Provider
 
-logger = logging.getLogger(__name__)
+logger = RunAwareLogger(__name__)
 
 MAX_PAGE_SIZE = 500
 """Largest page Kling's list queries serve."""

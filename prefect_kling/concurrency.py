@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import logging
 import threading
 import time
 from collections import defaultdict
@@ -30,9 +29,10 @@ from prefect.concurrency.context import ConcurrencyContext
 from prefect.concurrency.sync import concurrency
 from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 
+from prefect_kling._logging import RunAwareLogger
 from prefect_kling.endpoints import Family
 
-logger = logging.getLogger(__name__)
+logger = RunAwareLogger(__name__)
 
 DEFAULT_LIMITS: dict[Family, int] = {Family.VIDEO: 5, Family.IMAGE: 5, Family.TRY_ON: 5}
 """Slots created for a missing limit: a common resource-pack concurrency."""

@@ -13,7 +13,6 @@ warning and carries on when Prefect refuses or is unreachable.
 from __future__ import annotations
 
 import functools
-import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
@@ -28,9 +27,10 @@ from prefect.artifacts import (
 )
 from prefect.events import emit_event
 
+from prefect_kling._logging import RunAwareLogger
 from prefect_kling.models.tasks import KlingTask, TaskReference, TaskStatus
 
-logger = logging.getLogger(__name__)
+logger = RunAwareLogger(__name__)
 
 RESULT_LIFETIME = timedelta(days=30)
 """Kling deletes generated files this long after the task was created."""

@@ -14,17 +14,17 @@ Example:
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from prefect_kling._logging import RunAwareLogger
 from prefect_kling._retry import is_transient
 from prefect_kling.client import AsyncKlingClient, KlingClient
 from prefect_kling.exceptions import KlingError, KlingTaskFailed, KlingTaskTimedOut
 from prefect_kling.models.tasks import KlingTask, TaskReference
 
-logger = logging.getLogger(__name__)
+logger = RunAwareLogger(__name__)
 
 DEFAULT_MAX_WAIT_SECONDS = 3600.0
 """Kling's slowest jobs take tens of minutes at busy hours; an hour covers them."""

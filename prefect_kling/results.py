@@ -38,7 +38,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import inspect
-import logging
 import os
 import random
 import re
@@ -54,6 +53,7 @@ import httpx
 from prefect.filesystems import WritableFileSystem
 from pydantic import BaseModel, Field, ValidationError
 
+from prefect_kling._logging import RunAwareLogger
 from prefect_kling._retry import RetryPolicy, parse_retry_after
 from prefect_kling.exceptions import (
     KlingDownloadError,
@@ -65,7 +65,7 @@ from prefect_kling.exceptions import (
 )
 from prefect_kling.models.tasks import KlingTask, TaskReference
 
-logger = logging.getLogger(__name__)
+logger = RunAwareLogger(__name__)
 
 Kind = Literal["video", "image"]
 """What a result file is."""

@@ -14,7 +14,6 @@ Example:
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections import defaultdict
@@ -22,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Self
 
+from prefect_kling._logging import RunAwareLogger
 from prefect_kling.client import MAX_PAGE_SIZE, KlingClient
 from prefect_kling.credentials import KlingCredentials
 from prefect_kling.endpoints import get_endpoint
@@ -29,7 +29,7 @@ from prefect_kling.exceptions import KlingError, KlingTaskFailed, KlingTaskTimed
 from prefect_kling.models.tasks import KlingTask, TaskReference
 from prefect_kling.polling import StatusCallback
 
-logger = logging.getLogger(__name__)
+logger = RunAwareLogger(__name__)
 
 _MAX_LIST_PAGES = 4
 

@@ -1,0 +1,275 @@
+"""A callback receiver: Kling's status POSTs in, Prefect events out.
+
+Kling POSTs the task object to a create's `callback_url` on every status change, possibly
+more than once and out of order, with no signature (a newer format may be signed the
+Standard Webhooks way). The receiver is a small ASGI app at a path holding a secret token:
+it answers at once, drops duplicates and updates that arrive after a later status, checks
+the signature when a signing secret is set, and emits the same `kling.task.*` events as the
+polling sensor, with the same resource ids. Flows waiting with `callback_url` react to those
+events, confirming with one query before acting: a callback is a hint, not proof.
+
+Run it with `prefect-kling receiver --port 8080 --token TOKEN`, or mount `create_receiver_app`
+in an existing Starlette/FastAPI app.
+
+Example:
+    >>> import asyncio, httpx
+    >>> seen = []
+    >>> app = create_receiver_app("s3cret", emit=lambda task, source: seen.append(task.status))
+    >>> async def post(body):
+    ...     transport = httpx.ASGITransport(app=app)
+    ...     async with httpx.AsyncClient(transport=transport, base_url="http://hooks") as client:
+    ...         return (await client.post("/kling/callbacks/s3cret", json=body)).status_code
+    >>> asyncio.run(post({"task_id": "1", "task_status": "succeed"})), seen
+    (204, ['succeed'])
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pydantic import ValidationError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from prefect_kling.models.tasks import KlingTask, TaskStatus
+from prefect_kling.observe import EVENT_PREFIX, event_name
+
+logger = logging.getLogger(__name__)
+
+CALLBACK_PATH = "/kling/callbacks/{token}"
+SIGNATURE_TOLERANCE_SECONDS = 300
+_RANK = {
+    TaskStatus.SUBMITTED.value: 0,
+    TaskStatus.PROCESSING.value: 1,
+    TaskStatus.SUCCEED.value: 2,
+    TaskStatus.FAILED.value: 2,
+}
+_NEWER_FORMAT_STATUS = {
+    "succeeded": TaskStatus.SUCCEED.value,
+    "success": TaskStatus.SUCCEED.value,
+    "failed": TaskStatus.FAILED.value,
+    "processing": TaskStatus.PROCESSING.value,
+    "running": TaskStatus.PROCESSING.value,
+    "queued": TaskStatus.SUBMITTED.value,
+    "pending": TaskStatus.SUBMITTED.value,
+    "submitted": TaskStatus.SUBMITTED.value,
+}
+
+Emitter = Callable[[KlingTask, str], None]
+"""Told of each new status: the task, and where it came from (`callback`)."""
+
+
+class CallbackRejected(Exception):
+    """A callback that must not be believed (bad or missing signature, stale timestamp)."""
+
+
+def parse_callback(body: Mapping[str, Any]) -> KlingTask:
+    """Read a callback body: Kling's bare task object, or the newer `id`/`status`/`outputs` shape.
+
+    Raises:
+        ValueError: Neither shape.
+
+    Example:
+        >>> parse_callback({"id": "9", "status": "succeeded",
+        ...                 "outputs": [{"type": "video", "url": "https://x/v.mp4"}]}).videos[0].url
+        'https://x/v.mp4'
+    """
+    if "task_id" in body:
+        return KlingTask.model_validate(body)
+    if "id" in body and "status" in body:
+        status = _NEWER_FORMAT_STATUS.get(str(body["status"]).lower(), str(body["status"]))
+        outputs = body.get("outputs") or []
+        videos = [
+            item
+            for item in outputs
+            if isinstance(item, Mapping) and item.get("type", "video") == "video"
+        ]
+        images = [
+            item for item in outputs if isinstance(item, Mapping) and item.get("type") == "image"
+        ]
+        return KlingTask.model_validate(
+            {
+                **{
+                    key: value
+                    for key, value in body.items()
+                    if key not in {"id", "status", "outputs"}
+                },
+                "task_id": body["id"],
+                "task_status": status,
+                "task_status_msg": body.get("error") or body.get("status_message"),
+                "task_result": {
+                    "videos": videos,
+                    "images": [
+                        {"index": position, **image} for position, image in enumerate(images)
+                    ],
+                },
+                "final_unit_deduction": _billed_units(body.get("billing")),
+            }
+        )
+    raise ValueError("neither a Kling task object nor a newer-format callback")
+
+
+def _billed_units(billing: Any) -> str | None:
+    if not isinstance(billing, list):
+        return None
+    total = 0.0
+    for item in billing:
+        try:
+            total += float(item.get("units", item.get("quantity", 0)))
+        except (AttributeError, TypeError, ValueError):
+            continue
+    return f"{total:g}" if billing else None
+
+
+def verify_signature(
+    secret: str, headers: Mapping[str, str], body: bytes, *, now: float | None = None
+) -> None:
+    """Check a Standard Webhooks signature (`webhook-id`, `-timestamp`, `-signature` headers).
+
+    The signed content is `{id}.{timestamp}.{body}`, HMAC-SHA256 with the secret (after its
+    `whsec_` prefix, Base64-decoded); `webhook-signature` lists `v1,<base64>` entries.
+
+    Raises:
+        CallbackRejected: Missing headers, a timestamp over 5 minutes away, or no matching
+            signature.
+    """
+    message_id = headers.get("webhook-id")
+    timestamp = headers.get("webhook-timestamp")
+    signatures = headers.get("webhook-signature")
+    if not (message_id and timestamp and signatures):
+        raise CallbackRejected("missing webhook-id, webhook-timestamp or webhook-signature")
+    try:
+        sent_at = int(timestamp)
+    except ValueError:
+        raise CallbackRejected("webhook-timestamp is not a number") from None
+    current = time.time() if now is None else now
+    if abs(current - sent_at) > SIGNATURE_TOLERANCE_SECONDS:
+        raise CallbackRejected("webhook-timestamp is more than 5 minutes away")
+    expected = sign(secret, message_id, sent_at, body)
+    for entry in signatures.split():
+        version, _, value = entry.partition(",")
+        if version == "v1" and hmac.compare_digest(value, expected):
+            return
+    raise CallbackRejected("no valid signature")
+
+
+def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
+    """The Standard Webhooks v1 signature (Base64) of a message."""
+    key = secret.removeprefix("whsec_")
+    try:
+        key_bytes = base64.b64decode(key, validate=True)
+    except ValueError:
+        key_bytes = key.encode()
+    content = f"{message_id}.{timestamp}.".encode() + body
+    return base64.b64encode(hmac.new(key_bytes, content, hashlib.sha256).digest()).decode()
+
+
+class StatusLedger:
+    """The last status seen per task: tells new updates from repeats and stragglers.
+
+    Bounded: the oldest tasks are forgotten first.
+    """
+
+    def __init__(self, max_tasks: int = 100_000):
+        self._ranks: OrderedDict[str, int] = OrderedDict()
+        self._max = max_tasks
+        self._lock = threading.Lock()
+
+    def advance(self, task: KlingTask) -> bool:
+        """Record the task's status; False when it is not later than what was seen."""
+        rank = _RANK.get(task.status, -1)
+        with self._lock:
+            if rank <= self._ranks.get(task.task_id, -1):
+                return False
+            self._ranks[task.task_id] = rank
+            self._ranks.move_to_end(task.task_id)
+            while len(self._ranks) > self._max:
+                self._ranks.popitem(last=False)
+            return True
+
+
+def emit_callback_event(task: KlingTask, source: str) -> None:
+    """Emit `kling.task.<status>` for a task reported by a callback."""
+    from prefect.events import emit_event
+
+    payload = {
+        "status": task.status,
+        "external_task_id": task.external_task_id,
+        "units": task.units,
+        "status_message": task.task_status_msg,
+        "source": source,
+    }
+    emit_event(
+        event=event_name(task.status),
+        resource={"prefect.resource.id": f"{EVENT_PREFIX}.{task.task_id}"},
+        payload={key: value for key, value in payload.items() if value is not None},
+    )
+
+
+def create_receiver_app(
+    token: str,
+    *,
+    signing_secret: str | None = None,
+    emit: Emitter = emit_callback_event,
+    ledger: StatusLedger | None = None,
+) -> Starlette:
+    """The receiver as an ASGI app, serving `POST /kling/callbacks/<token>`.
+
+    Args:
+        token: Secret part of the path; other paths answer 404.
+        signing_secret: Standard Webhooks secret; when set, unsigned or badly signed
+            callbacks are refused with 401 and change nothing.
+        emit: What to do with each new status (default: emit a Prefect event).
+        ledger: Memory of statuses seen (shared between apps, or for tests).
+    """
+    seen = ledger or StatusLedger()
+
+    async def receive(request: Request) -> Response:
+        if not hmac.compare_digest(request.path_params["token"], token):
+            return JSONResponse({"detail": "not found"}, status_code=404)
+        body = await request.body()
+        if signing_secret is not None:
+            try:
+                verify_signature(signing_secret, request.headers, body)
+            except CallbackRejected as error:
+                logger.warning("Refused a Kling callback: %s", error)
+                return JSONResponse({"detail": str(error)}, status_code=401)
+        try:
+            task = parse_callback(json.loads(body))
+        except (ValueError, ValidationError, TypeError) as error:
+            return JSONResponse({"detail": f"not a Kling task: {error}"}, status_code=400)
+        if seen.advance(task):
+            logger.info("Kling callback: task %s is %s", task.task_id, task.status)
+            emit(task, "callback")
+        return Response(status_code=204)
+
+    async def health(request: Request) -> Response:
+        return JSONResponse({"ok": True})
+
+    return Starlette(
+        routes=[
+            Route(CALLBACK_PATH, receive, methods=["POST"]),
+            Route("/healthz", health, methods=["GET"]),
+        ]
+    )
+
+
+def callback_url(base_url: str, token: str) -> str:
+    """The `callback_url` to give Kling for a receiver at `base_url`.
+
+    Example:
+        >>> callback_url("https://hooks.example.com/", "s3cret")
+        'https://hooks.example.com/kling/callbacks/s3cret'
+    """
+    return base_url.rstrip("/") + CALLBACK_PATH.format(token=token)

@@ -309,3 +309,65 @@ def test_an_inconclusive_lookup_never_sends_the_create_again():
     with make_client(kling) as client, pytest.raises(KlingError):
         client.create("text2video", {"prompt": "a fox"})
     assert len(kling.calls("POST", "/v1/videos/text2video")) == 1
+
+
+@pytest.mark.parametrize("fault", ["create_error_after", "drop_after_create"])
+@pytest.mark.parametrize("provider", ["kling", "cometapi"])
+def test_reconciliation_against_the_simulator_leaves_exactly_one_task(fault, provider):
+    from prefect_kling.simulator import KlingSimulator, SimulatorConfig
+
+    config = SimulatorConfig(access_key=ACCESS_KEY, secret_key=SECRET_KEY, api_key=API_KEY, seed=3)
+    with KlingSimulator(config) as sim:
+        sim.inject(fault, times=1, on="create")
+        with sim.credentials(provider).get_client(sleep=lambda seconds: None) as client:
+            reference = client.create("text2video", {"prompt": f"once only {fault}"})
+        stats = sim.stats()
+        assert stats.faults_injected.get(fault) == 1
+        assert stats.tasks_created == 1
+        assert [task["task_id"] for task in sim.tasks()] == [reference.task_id]
+
+
+def test_jwt_is_reminted_across_a_two_hour_wait():
+    from pydantic import SecretStr
+
+    from prefect_kling._auth import KlingJWTAuth
+    from prefect_kling.models.tasks import TaskReference
+    from prefect_kling.polling import PollSchedule, poll_task
+
+    now = [1_800_000_000.0]
+    expired_answers = []
+
+    def kling(request):
+        token = request.headers["Authorization"].removeprefix("Bearer ")
+        claims = jwt.decode(
+            token,
+            SECRET_KEY,
+            algorithms=["HS256"],
+            options={"verify_exp": False, "verify_nbf": False},
+        )
+        if claims["exp"] <= now[0]:
+            expired_answers.append(token)
+            return envelope(code=1004, message="token expired", status=401)
+        finished = now[0] >= 1_800_000_000.0 + 7200
+        return envelope(task_data("5", "succeed" if finished else "processing"))
+
+    credentials = KlingCredentials(**KLING)
+    auth = KlingJWTAuth(SecretStr(ACCESS_KEY), SecretStr(SECRET_KEY), clock=lambda: now[0])
+    credentials._auth = auth
+
+    def sleep(seconds):
+        now[0] += seconds
+
+    with credentials.get_client(transport=httpx.MockTransport(kling), sleep=sleep) as client:
+        reference = TaskReference(task_id="5", endpoint="text2video", provider="kling")
+        task = poll_task(
+            client,
+            reference,
+            schedule=PollSchedule(30, 60, 2),
+            clock=lambda: now[0],
+            sleep=sleep,
+            max_wait_seconds=10_000,
+        )
+    assert task.succeeded
+    assert expired_answers == []
+    assert auth.minted >= 4  # 2 hours of 30-minute tokens

@@ -14,7 +14,7 @@ in an existing Starlette/FastAPI app.
 Example:
     >>> import asyncio, httpx
     >>> seen = []
-    >>> app = create_receiver_app("s3cret", emit=lambda task, source: seen.append(task.status))
+    >>> app = create_receiver_app("s3cret", emit=lambda task, *how: seen.append(task.status))
     >>> async def post(body):
     ...     transport = httpx.ASGITransport(app=app)
     ...     async with httpx.AsyncClient(transport=transport, base_url="http://hooks") as client:
@@ -66,8 +66,9 @@ _NEWER_FORMAT_STATUS = {
     "submitted": TaskStatus.SUBMITTED.value,
 }
 
-Emitter = Callable[[KlingTask, str], None]
-"""Told of each new status: the task, and where it came from (`callback`)."""
+Emitter = Callable[[KlingTask, str, "str | None"], None]
+"""Told of each new status: the task, where it came from (`callback`), and its endpoint when
+the callback URL named it (`?endpoint=text2video`, as the flows' callback URLs do)."""
 
 
 class CallbackRejected(Exception):
@@ -199,20 +200,25 @@ class StatusLedger:
             return True
 
 
-def emit_callback_event(task: KlingTask, source: str) -> None:
+def emit_callback_event(task: KlingTask, source: str, endpoint: str | None = None) -> None:
     """Emit `kling.task.<status>` for a task reported by a callback."""
     from prefect.events import emit_event
 
     payload = {
+        "task_id": task.task_id,
+        "endpoint": endpoint,
         "status": task.status,
         "external_task_id": task.external_task_id,
         "units": task.units,
         "status_message": task.task_status_msg,
         "source": source,
     }
+    resource = {"prefect.resource.id": f"{EVENT_PREFIX}.{task.task_id}"}
+    if endpoint:
+        resource["kling.endpoint"] = endpoint
     emit_event(
         event=event_name(task.status),
-        resource={"prefect.resource.id": f"{EVENT_PREFIX}.{task.task_id}"},
+        resource=resource,
         payload={key: value for key, value in payload.items() if value is not None},
     )
 
@@ -251,7 +257,7 @@ def create_receiver_app(
             return JSONResponse({"detail": f"not a Kling task: {error}"}, status_code=400)
         if seen.advance(task):
             logger.info("Kling callback: task %s is %s", task.task_id, task.status)
-            emit(task, "callback")
+            emit(task, "callback", request.query_params.get("endpoint"))
         return Response(status_code=204)
 
     async def health(request: Request) -> Response:
@@ -265,11 +271,14 @@ def create_receiver_app(
     )
 
 
-def callback_url(base_url: str, token: str) -> str:
+def callback_url(base_url: str, token: str, endpoint: str | None = None) -> str:
     """The `callback_url` to give Kling for a receiver at `base_url`.
 
+    Naming the endpoint lets the events (and a `resume-task` trigger) say where to query.
+
     Example:
-        >>> callback_url("https://hooks.example.com/", "s3cret")
-        'https://hooks.example.com/kling/callbacks/s3cret'
+        >>> callback_url("https://hooks.example.com/", "s3cret", "text2video")
+        'https://hooks.example.com/kling/callbacks/s3cret?endpoint=text2video'
     """
-    return base_url.rstrip("/") + CALLBACK_PATH.format(token=token)
+    url = base_url.rstrip("/") + CALLBACK_PATH.format(token=token)
+    return f"{url}?endpoint={endpoint}" if endpoint else url

@@ -57,9 +57,17 @@ def wait_all(watcher: BatchWatcher, references: list[TaskReference], **options: 
 
 @pytest.mark.parametrize("size", [5, 50])
 def test_one_list_query_per_round_whatever_the_batch_size(sim: KlingSimulator, size: int):
+    sim.configure(queue_seconds=0, processing_seconds=1000)
     references = create(sim, size)
     before = sim.stats()
     with BatchWatcher(sim.credentials(), interval=INTERVAL) as watcher:
+
+        def finish_after_three_rounds() -> None:
+            while watcher.rounds < 3:
+                threading.Event().wait(INTERVAL / 2)
+            sim.advance(2000)
+
+        threading.Thread(target=finish_after_three_rounds, daemon=True).start()
         results = wait_all(watcher, references)
     after = sim.stats()
     assert all(isinstance(task, KlingTask) and task.succeeded for task in results)

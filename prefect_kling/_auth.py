@@ -38,9 +38,10 @@ class KlingJWTAuth(httpx.Auth):
 
     Example:
         >>> import jwt
-        >>> auth = KlingJWTAuth(SecretStr("ak"), SecretStr("sk"), clock=lambda: 1_000_000)
-        >>> options = {"verify_exp": False}
-        >>> claims = jwt.decode(auth.token(), "sk", algorithms=["HS256"], options=options)
+        >>> secret = "a-secret-key-of-at-least-32-bytes"
+        >>> auth = KlingJWTAuth(SecretStr("ak"), SecretStr(secret), clock=lambda: 1_000_000)
+        >>> options = {"verify_exp": False, "verify_nbf": False}
+        >>> claims = jwt.decode(auth.token(), secret, algorithms=["HS256"], options=options)
         >>> claims == {"iss": "ak", "exp": 1_001_800, "nbf": 999_995}
         True
     """

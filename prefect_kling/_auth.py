@@ -36,7 +36,7 @@ class KlingJWTAuth(httpx.Auth):
         not_before_skew_seconds: Back-dating of `nbf`, for clocks running a little ahead.
         clock: Wall clock in seconds (injectable for tests).
 
-    Example:
+    Examples:
         >>> import jwt
         >>> secret = "a-secret-key-of-at-least-32-bytes"
         >>> auth = KlingJWTAuth(SecretStr("ak"), SecretStr(secret), clock=lambda: 1_000_000)

@@ -5,7 +5,7 @@ CometAPI's own `{"error": {...}}` shape, an HTML page, a redirect or garbage, en
 envelope's `data` or as one typed exception from `prefect_kling.exceptions`; never as a
 `KeyError` or `JSONDecodeError`.
 
-Example:
+Examples:
     >>> import httpx
     >>> body = {"code": 1102, "message": "balance not enough", "request_id": "r1"}
     >>> answer = httpx.Response(429, json=body)
@@ -67,7 +67,7 @@ _SNIPPET_LENGTH = 200
 def error_class(code: int | None, status_code: int) -> type[KlingAPIError]:
     """The exception for a business code, or from the HTTP status when the code is unknown.
 
-    Example:
+    Examples:
         >>> error_class(1303, 429).__name__, error_class(None, 503).__name__
         ('KlingConcurrencyLimited', 'KlingServerError')
     """

@@ -15,7 +15,7 @@ class RunAwareLogger:
     Inside a flow or task run the Prefect UI shows the lines with the run; outside runs
     (and in threads of our own) they go to the named Python logger.
 
-    Example:
+    Examples:
         >>> RunAwareLogger("prefect_kling.example").current().name
         'prefect_kling.example'
     """

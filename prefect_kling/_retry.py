@@ -6,7 +6,7 @@ error page) is followed by a lookup of the create's external task id instead of 
 repeat; only 1302/1303 and errors that certainly happened before the server acted are
 repeated directly.
 
-Example:
+Examples:
     >>> import random
     >>> from prefect_kling.exceptions import KlingConcurrencyLimited
     >>> policy = RetryPolicy(jitter=0)
@@ -47,7 +47,7 @@ class CreateAction(Enum):
 def is_transient(error: BaseException) -> bool:
     """Whether the same call may succeed later (1302, 1303, 5000-5002, network trouble).
 
-    Example:
+    Examples:
         >>> from prefect_kling.exceptions import KlingContentRejected
         >>> is_transient(KlingContentRejected("refused", code=1301))
         False
@@ -113,7 +113,7 @@ class RetryPolicy:
 def parse_retry_after(value: str | None) -> float | None:
     """Seconds from a `Retry-After` header given in seconds (dates are ignored).
 
-    Example:
+    Examples:
         >>> parse_retry_after("3"), parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT")
         (3.0, None)
     """

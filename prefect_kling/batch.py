@@ -4,7 +4,7 @@ A CSV has one column per request field plus the optional columns `endpoint`,
 `idempotency_key` and `name`; empty cells are left out. A JSON-lines file has one object per
 line, either flat like a CSV row or `{"endpoint": ..., "request": {...}}`.
 
-Example:
+Examples:
     >>> items = load_batch(
     ...     [{"prompt": "a fox"}, {"endpoint": "text2video", "request": {"prompt": "an owl"}}]
     ... )

@@ -4,7 +4,7 @@ Kling states the units a task cost (`final_unit_deduction`) only when it has end
 still running count with an estimate until their real cost is known. The estimates are
 deliberately simple and can be replaced per run (`UnitBudget(estimates=...)`).
 
-Example:
+Examples:
     >>> budget = UnitBudget(max_units=3)
     >>> first = budget.reserve("text2video", {"mode": "std", "duration": "5"})
     >>> budget.settle(first, charged=1.0)
@@ -31,18 +31,46 @@ def _video_units(request: Mapping[str, Any]) -> float:
     return base * (2 if str(request.get("duration")) == "10" else 1)
 
 
+def _effect_units(request: Mapping[str, Any]) -> float:
+    # Effects nest their settings under `input`.
+    return _video_units(request.get("input") or {})
+
+
 def _image_units(request: Mapping[str, Any]) -> float:
-    return 0.25 * int(request.get("n") or 1)
+    per_image = 0.5 if request.get("resolution") == "2k" else 0.25
+    return per_image * int(request.get("n") or 1)
+
+
+def _flat(units: float) -> UnitEstimate:
+    return lambda request: units
 
 
 DEFAULT_ESTIMATES: dict[str, UnitEstimate] = {
     "text2video": _video_units,
     "image2video": _video_units,
     "multi-image2video": _video_units,
+    "effects": _effect_units,
+    # The extension runs in the source video's mode, which the request does not name.
+    "video-extend": _flat(1.0),
+    # 0.5 per 5 s of the source video, whose length the request does not give.
+    "lip-sync": _flat(1.0),
+    "advanced-lip-sync": _flat(1.0),
     "multi-image2image": _image_units,
+    "image-generation": _image_units,
+    "image-expand": _image_units,
+    "virtual-try-on": _flat(1.0),
 }
-"""Units a task is assumed to cost until Kling says: video std 5 s = 1 (pro x 3.5, 10 s x 2),
-images 0.25 each. Endpoints missing here count 1."""
+"""Units a task is assumed to cost until Kling says.
+
+- videos (text2video, image2video, multi-image2video, effects): std 5 s = 1, pro x 3.5,
+  10 s x 2;
+- video-extend: 1 (a 5 s extension in std mode);
+- lip-sync and advanced lip-sync: 1 (0.5 per 5 s of a source video of up to 10 s);
+- images (multi-image2image, image-generation, image-expand): 0.25 per image, 0.5 at 2k;
+- virtual try-on: 1.
+
+Endpoints missing here count 1.
+"""
 
 
 class UnitBudget:

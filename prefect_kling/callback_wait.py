@@ -6,7 +6,7 @@ every status change, and the receiver emits `kling.task.succeeded` / `.failed` e
 waiter of that task, which then makes one confirming query before acting (a callback is a
 hint, not proof). A slow safety poll covers callbacks that never come.
 
-Example:
+Examples:
     ```python
     with CallbackWatcher(credentials, safety_interval=300) as watcher:
         reference = client.create("text2video", {"prompt": "...", "callback_url": url})

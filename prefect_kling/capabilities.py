@@ -26,7 +26,7 @@ Extending the map:
 - A provider that differs on an endpoint is a `dataclasses.replace` of the official row
   in its table, stating only what differs. A provider without the route has no row.
 
-Example:
+Examples:
     >>> from prefect_kling.capabilities import validate_request
     >>> from prefect_kling.providers import Provider
     >>> try:
@@ -86,7 +86,7 @@ class FeatureRule:
         required_with: Settings that make the field required, as `{field: patterns}`
             (all must match; `*` matches any value given).
 
-    Example:
+    Examples:
         >>> from prefect_kling.models import TextToVideoRequest
         >>> rule = FeatureRule("cfg_scale", not_with={"model_name": ("kling-v2*",)})
         >>> request = TextToVideoRequest(prompt="a", cfg_scale=0.5, model_name="kling-v2-6")
@@ -155,7 +155,7 @@ class EndpointLimits:
         defaults: The value Kling uses for a setting left out, to evaluate `features`.
         features: Fields that only some models, modes or durations support.
 
-    Example:
+    Examples:
         >>> limits_for(Provider.COMETAPI, "multi-image2video").item_counts
         {'image_list': (2, 4)}
     """
@@ -339,7 +339,7 @@ def feature_support(
     Returns:
         For every feature with a rule: None when it is supported, else why not.
 
-    Example:
+    Examples:
         >>> support = feature_support("text2video", Provider.KLING, model_name="kling-v2-6")
         >>> support["sound"] is None
         True

@@ -1,11 +1,14 @@
 """The `prefect-kling` command line.
 
-Generation commands run the ready-made flows (so Prefect's caching, retries, artifacts and
-events apply) against `KlingCredentials.from_env()` or a saved block (`--credentials NAME`).
+Generation commands (`prefect_kling.cli_commands`: text2video, image2video,
+multi-image2video, multi-image2image, image, extend, lip-sync, effect, expand, try-on) run
+the ready-made flows (so Prefect's caching, retries, artifacts and events apply) against
+`KlingCredentials.from_env()` or a saved block (`--credentials NAME`). `costs` lists the
+account's resource packs with a free query; `status` and `wait` read earlier tasks.
 
 Exit codes: 0 success; 2 input refused before anything was sent (the message names the field
-and what is allowed); 1 a remote failure or a timeout (the message carries Kling's code,
-message, request id and task id).
+and what is allowed, or the provider that has no such route); 1 a remote failure or a
+timeout (the message carries Kling's code, message, request id and task id).
 """
 
 from __future__ import annotations
@@ -21,11 +24,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from prefect_kling.cli_commands import COMMANDS, add_common, add_generation_commands
+
 for _name, _value in {"PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}.items():
     os.environ.setdefault(_name, _value)
 
 EXIT_OK, EXIT_REMOTE, EXIT_INPUT = 0, 1, 2
-GENERATION_COMMANDS = ("text2video", "image2video", "multi-image2video", "multi-image2image")
+GENERATION_COMMANDS = tuple(name for name in COMMANDS if name != "extend")
+"""The commands that run `generate_video` or `generate_image` once (`extend` runs a chain)."""
 
 
 class ProgressLine:
@@ -75,52 +81,6 @@ class ProgressLine:
             self.stream.flush()
 
 
-def _add_common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--credentials",
-        metavar="BLOCK_NAME",
-        help="saved KlingCredentials block (default: KLING_* variables)",
-    )
-    parser.add_argument(
-        "--output-dir",
-        default="kling-output",
-        help="folder for the result files (default: %(default)s)",
-    )
-    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-    parser.add_argument(
-        "--max-wait",
-        type=float,
-        default=3600.0,
-        metavar="SECONDS",
-        help="longest wait (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--poll-interval",
-        type=float,
-        default=2.0,
-        metavar="SECONDS",
-        help="first pause between queries; it grows to 30 s (default: %(default)s)",
-    )
-
-
-def _add_generation(parser: argparse.ArgumentParser, *, video: bool) -> None:
-    _add_common(parser)
-    parser.add_argument("--model", dest="model_name", help="Kling model, e.g. kling-v2-master")
-    parser.add_argument("--negative-prompt", help="what the result should not show")
-    parser.add_argument("--aspect-ratio", help="e.g. 16:9")
-    if video:
-        parser.add_argument("--mode", help="std or pro")
-        parser.add_argument("--duration", help="5 or 10 (seconds)")
-    parser.add_argument("--idempotency-key", help="ask for a fresh take of a request made before")
-    parser.add_argument(
-        "--refresh", action="store_true", help="ignore the cached create, make a new task"
-    )
-    parser.add_argument(
-        "--watermark", action="store_true", help="also save the watermarked variants"
-    )
-    parser.add_argument("--max-units", type=float, help="refuse to create past this many units")
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of `prefect-kling`."""
     parser = argparse.ArgumentParser(
@@ -128,38 +88,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    text = commands.add_parser("text2video", help="generate a video from a prompt")
-    text.add_argument("--prompt", required=True)
-    text.add_argument("--cfg-scale", type=float)
-    _add_generation(text, video=True)
+    add_generation_commands(commands)
 
-    image = commands.add_parser(
-        "image2video", help="animate an image (start and optional end frame)"
+    costs = commands.add_parser(
+        "costs", help="list the account's resource packs and remaining units (free)"
     )
-    image.add_argument("--image", required=True, metavar="PATH_OR_URL")
-    image.add_argument("--image-tail", metavar="PATH_OR_URL")
-    image.add_argument("--prompt")
-    image.add_argument("--cfg-scale", type=float)
-    _add_generation(image, video=True)
-
-    multi = commands.add_parser("multi-image2video", help="a video from 2 to 4 reference images")
-    multi.add_argument(
-        "--image", action="append", required=True, dest="images", metavar="PATH_OR_URL"
-    )
-    multi.add_argument("--prompt", required=True)
-    _add_generation(multi, video=True)
-
-    compose = commands.add_parser(
-        "multi-image2image", help="an image from subject, scene and style images"
-    )
-    compose.add_argument(
-        "--subject", action="append", required=True, dest="subjects", metavar="PATH_OR_URL"
-    )
-    compose.add_argument("--scene", metavar="PATH_OR_URL")
-    compose.add_argument("--style", metavar="PATH_OR_URL")
-    compose.add_argument("--prompt")
-    compose.add_argument("--n", type=int, help="number of images (1..9)")
-    _add_generation(compose, video=False)
+    costs.add_argument("--pack", metavar="NAME", help="only the resource pack of this name")
+    costs.add_argument("--credentials", metavar="BLOCK_NAME")
+    costs.add_argument("--json", action="store_true")
 
     status = commands.add_parser("status", help="query a task once")
     status.add_argument("endpoint")
@@ -172,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     wait.add_argument("endpoint")
     wait.add_argument("task_id")
-    _add_common(wait)
+    add_common(wait)
     wait.add_argument("--watermark", action="store_true")
 
     sim = commands.add_parser(
@@ -188,32 +124,19 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--requests-per-second", type=float)
     sim.add_argument("--link-ttl-seconds", type=float)
 
+    receiver = commands.add_parser(
+        "receiver", help="receive Kling's callbacks and turn them into Prefect events"
+    )
+    receiver.add_argument("--host", default="127.0.0.1")
+    receiver.add_argument("--port", type=int, default=8080)
+    receiver.add_argument("--token", help="secret part of the callback path (default: random)")
+    receiver.add_argument(
+        "--signing-secret", help="Standard Webhooks secret; unsigned callbacks are then refused"
+    )
+
     demo = commands.add_parser("demo", help="run the ready-made flows on the embedded simulator")
     demo.add_argument("--output-dir", default="kling-output/demo")
     return parser
-
-
-def _request_fields(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
-    """The endpoint and the request fields given on the command line."""
-    names = (
-        "prompt",
-        "negative_prompt",
-        "model_name",
-        "mode",
-        "duration",
-        "aspect_ratio",
-        "cfg_scale",
-        "n",
-    )
-    fields = {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
-    if args.command == "image2video":
-        fields.update({"image": args.image, "image_tail": args.image_tail})
-    elif args.command == "multi-image2video":
-        fields["image_list"] = [{"image": image} for image in args.images]
-    elif args.command == "multi-image2image":
-        fields["subject_image_list"] = [{"subject_image": subject} for subject in args.subjects]
-        fields.update({"scene_image": args.scene, "style_image": args.style})
-    return args.command, {key: value for key, value in fields.items() if value is not None}
 
 
 def _credentials(args: argparse.Namespace) -> Any:
@@ -235,37 +158,121 @@ def _print_result(result: Any, as_json: bool, out: Any) -> None:
         f"{summary['status']}, {units} units\n"
     )
     for file in summary["files"]:
+        video = (
+            f", video id {file['video_id']}, {file['duration']} s" if file.get("video_id") else ""
+        )
         out.write(
-            f"  saved {file['path']} ({file['bytes']:,} bytes, sha256 {file['sha256'][:12]})\n"
+            f"  saved {file['path']} ({file['bytes']:,} bytes, "
+            f"sha256 {file['sha256'][:12]}{video})\n"
         )
 
 
+def _run_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The flow arguments every generation command shares."""
+    return {
+        "output": args.output_dir,
+        "idempotency_key": args.idempotency_key,
+        "refresh": args.refresh,
+        "watermark": args.watermark,
+        "max_wait_seconds": args.max_wait,
+        "max_units": args.max_units,
+        "poll_interval_seconds": args.poll_interval,
+    }
+
+
 def _generate(args: argparse.Namespace, out: Any) -> int:
-    from prefect_kling.client import prepare_create
     from prefect_kling.endpoints import ResultKind, get_endpoint
-    from prefect_kling.flows import generate_image, generate_video
+    from prefect_kling.flows import check_request, generate_image, generate_video
 
     credentials = _credentials(args)
-    endpoint, fields = _request_fields(args)
-    prepare_create(endpoint, fields, credentials.provider)  # refuse bad input before any run starts
+    endpoint, fields = COMMANDS[args.command].request(args)
+    # Refuse bad input (or a provider without the route) before any run starts.
+    check_request(endpoint, fields, credentials, idempotency_key=args.idempotency_key)
     flow = (
         generate_image if get_endpoint(endpoint).result_kind is ResultKind.IMAGE else generate_video
     )
     with ProgressLine():
-        result = flow(
-            fields,
-            endpoint=endpoint,
-            credentials=credentials,
-            output=args.output_dir,
-            idempotency_key=args.idempotency_key,
-            refresh=args.refresh,
-            watermark=args.watermark,
-            max_wait_seconds=args.max_wait,
-            max_units=args.max_units,
-            poll_interval_seconds=args.poll_interval,
-        )
+        result = flow(fields, endpoint=endpoint, credentials=credentials, **_run_options(args))
     _print_result(result, args.json, out)
     return EXIT_OK
+
+
+def _extend(args: argparse.Namespace, out: Any) -> int:
+    from prefect_kling.flows import check_request, extend_video
+
+    credentials = _credentials(args)
+    endpoint, fields = COMMANDS["extend"].request(args)
+    check_request(endpoint, fields, credentials)
+    with ProgressLine():
+        results = extend_video(
+            args.video_id,
+            times=args.times,
+            prompt=args.prompt,
+            negative_prompt=args.negative_prompt,
+            cfg_scale=args.cfg_scale,
+            credentials=credentials,
+            **_run_options(args),
+        )
+    if args.json:
+        last = results[-1].summary()
+        out.write(json.dumps({**last, "steps": [r.summary() for r in results]}) + "\n")
+        return EXIT_OK
+    for step, result in enumerate(results, start=1):
+        out.write(f"Step {step} of {len(results)}: ")
+        _print_result(result, False, out)
+    return EXIT_OK
+
+
+def _costs(args: argparse.Namespace, out: Any) -> int:
+    from prefect_kling.models.account import AccountCostsQuery
+
+    credentials = _credentials(args)
+    with credentials.get_client() as client:
+        costs = client.account_costs(AccountCostsQuery(resource_pack_name=args.pack))
+    if args.json:
+        packs = [
+            {**pack.model_dump(mode="json"), "used_quantity": pack.used_quantity}
+            for pack in costs.packs
+        ]
+        out.write(json.dumps({"packs": packs, "remaining_by_type": costs.remaining_by_type}))
+        out.write("\n")
+        return EXIT_OK
+    out.write(_packs_table(costs.packs))
+    return EXIT_OK
+
+
+def _packs_table(packs: Sequence[Any]) -> str:
+    """The resource packs as an aligned text table."""
+    if not packs:
+        return "No resource packs in the last 365 days.\n"
+
+    def number(value: float | None) -> str:
+        return "-" if value is None else f"{value:g}"
+
+    header = ("NAME", "TYPE", "STATUS", "TOTAL", "REMAINING", "USED", "VALID UNTIL")
+    rows = [
+        (
+            pack.resource_pack_name or "-",
+            pack.resource_pack_type or "-",
+            pack.status or "-",
+            number(pack.total_quantity),
+            number(pack.remaining_quantity),
+            number(pack.used_quantity),
+            pack.invalid_time.strftime("%Y-%m-%d %H:%M UTC") if pack.invalid_time else "-",
+        )
+        for pack in packs
+    ]
+    widths = [max(len(row[column]) for row in (header, *rows)) for column in range(len(header))]
+    numeric = {3, 4, 5}
+    lines = [
+        "  ".join(
+            cell.rjust(width) if column in numeric else cell.ljust(width)
+            for column, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
+        for row in (header, *rows)
+    ]
+    note = "Kling updates remaining units with up to 12 hours of delay."
+    return "\n".join([*lines, "", note]) + "\n"
 
 
 def _status(args: argparse.Namespace, out: Any) -> int:
@@ -297,6 +304,23 @@ def _wait(args: argparse.Namespace, out: Any) -> int:
             poll_interval_seconds=args.poll_interval,
         )
     _print_result(result, args.json, out)
+    return EXIT_OK
+
+
+def _receiver(args: argparse.Namespace, out: Any) -> int:
+    import secrets
+
+    from prefect_kling.receiver import callback_url, serve_receiver
+
+    token = args.token or secrets.token_urlsafe(24)
+    base = f"http://{args.host}:{args.port}"
+    out.write(
+        f"Kling callback receiver on {base}\n"
+        f"  callback_url:  {callback_url(base, token)}?endpoint=<endpoint>\n"
+        "  (behind your public address; events go to this machine's Prefect API)\n"
+    )
+    out.flush()
+    serve_receiver(host=args.host, port=args.port, token=token, signing_secret=args.signing_secret)
     return EXIT_OK
 
 
@@ -384,9 +408,12 @@ def _demo(args: argparse.Namespace, out: Any) -> int:
 
 HANDLERS: dict[str, Callable[[argparse.Namespace, Any], int]] = {
     **dict.fromkeys(GENERATION_COMMANDS, _generate),
+    "extend": _extend,
+    "costs": _costs,
     "status": _status,
     "wait": _wait,
     "simulator": _simulator,
+    "receiver": _receiver,
     "demo": _demo,
 }
 

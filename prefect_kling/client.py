@@ -10,7 +10,7 @@ When a create fails in a way that leaves its outcome unknown (a timeout, a dropp
 connection, 5000/5002, a gateway's error page), the client looks that external id up and
 sends the create again only when the server certainly has no such task.
 
-Example:
+Examples:
     >>> from prefect_kling import KlingCredentials
     >>> from prefect_kling.simulator import KlingSimulator
     >>> with KlingSimulator() as sim, sim.credentials().get_client() as client:
@@ -76,7 +76,7 @@ def derive_external_task_id(
         payload: The create body as it will be sent.
         idempotency_key: Any text; a new key asks for a fresh take of the same request.
 
-    Example:
+    Examples:
         >>> a = derive_external_task_id("text2video", {"prompt": "fox"})
         >>> a == derive_external_task_id("text2video", {"prompt": "fox", "callback_url": "https://h"})
         True

@@ -86,7 +86,7 @@ def kling_slots(
 ) -> Iterator[None]:
     """Hold `occupy` slots of the family's limit (never more than the limit has).
 
-    Example:
+    Examples:
         ```python
         with kling_slots(Family.IMAGE, occupy=4):
             reference = multi_image_to_image(credentials, subjects, n=4)
@@ -150,7 +150,7 @@ class SlotPool:
         linger: Seconds a returned holding waits for a taker before it is released.
         default_limit: Slots to create a missing limit with.
 
-    Example:
+    Examples:
         ```python
         with SlotPool() as pool:
             with pool.hold(Family.VIDEO):

@@ -202,7 +202,7 @@ class KlingCredentials(Block):
             KlingConfigurationError: A needed variable is missing or invalid; the message
                 names it.
 
-        Example:
+        Examples:
             >>> env = {"KLING_PROVIDER": "cometapi", "KLING_API_KEY": "k"}
             >>> creds = KlingCredentials.from_env(env)
             >>> creds.api_base_url

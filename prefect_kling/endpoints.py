@@ -19,7 +19,7 @@ Two calls create no task and are described apart, as `Route`s: `IDENTIFY_FACE` (
 of the current lip-sync, answered at once) and `ACCOUNT_COSTS` (the account's resource
 packs, free; on the account prefix, without `/v1`).
 
-Example:
+Examples:
     >>> from prefect_kling.endpoints import get_endpoint
     >>> from prefect_kling.providers import Provider
     >>> get_endpoint("multi-image2image").create_path(Provider.COMETAPI)
@@ -286,7 +286,7 @@ class Route:
         Raises:
             KlingValidationError: The provider has no such route.
 
-        Example:
+        Examples:
             >>> ACCOUNT_COSTS.path(Provider.KLING)
             'account/costs'
         """

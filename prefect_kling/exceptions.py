@@ -82,7 +82,7 @@ class KlingValidationError(KlingError, ValueError):
     ) -> KlingValidationError:
         """Build the error for one refused field.
 
-        Example:
+        Examples:
             >>> str(KlingValidationError.single("mode", "'fast' is not allowed; allowed: std, pro"))
             "Invalid request: mode: 'fast' is not allowed; allowed: std, pro"
         """

@@ -1,6 +1,11 @@
 """Ready-made flows: generate, resume and batch, without ever paying twice.
 
-- `generate_video` / `generate_image`: one request -> create -> wait -> save the files.
+- `generate_video` / `generate_image`: one request -> create -> wait -> save the files, on
+  any endpoint that makes videos (text2video, image2video, multi-image2video, video-extend,
+  lip-sync, advanced-lip-sync, effects) or images (multi-image2image, image-generation,
+  image-expand, virtual-try-on). An advanced lip-sync may name its video instead of a
+  session: the flow then identifies the faces first (free, no task).
+- `extend_video`: extend a video N times in a chain, each step extending the last result.
 - `resume_task`: wait for and save a task created earlier, without creating anything.
 - `batch_generate`: many requests (a list, a CSV or a JSON-lines file) under a concurrency
   limit; every item ends with an outcome, and one failure does not stop the others.
@@ -25,7 +30,7 @@ What keeps them safe and visible:
 - **Visibility.** Events on every transition, a progress artifact while waiting, a summary
   artifact per task, image artifacts, and a table per batch.
 
-Example:
+Examples:
     ```python
     from prefect_kling.flows import generate_video
 
@@ -56,8 +61,9 @@ from prefect_kling.budget import UnitBudget
 from prefect_kling.client import PreparedCreate, prepare_create
 from prefect_kling.concurrency import SlotPool, kling_slots
 from prefect_kling.credentials import KlingCredentials
-from prefect_kling.endpoints import ENDPOINTS, ResultKind, get_endpoint
+from prefect_kling.endpoints import ENDPOINTS, Endpoint, ResultKind, get_endpoint
 from prefect_kling.exceptions import (
+    KlingBudgetExceeded,
     KlingError,
     KlingTaskFailed,
     KlingTaskTimedOut,
@@ -74,6 +80,7 @@ from prefect_kling.observe import (
 from prefect_kling.polling import DEFAULT_MAX_WAIT_SECONDS, PollSchedule, poll_task
 from prefect_kling.providers import Provider
 from prefect_kling.results import SavedFile, save_task_results
+from prefect_kling.tasks import LipSyncPlan
 from prefect_kling.watcher import BatchWatcher
 
 DEFAULT_OUTPUT = "kling-output"
@@ -103,6 +110,14 @@ class GenerationResult(BaseModel):
         """Kling's task id."""
         return self.reference.task_id
 
+    @property
+    def video_id(self) -> str | None:
+        """Kling's id of the (first) video made, for a next step such as an extend."""
+        return next(
+            (file.video_id for file in self.files if file.kind == "video" and file.video_id),
+            None,
+        )
+
     def summary(self) -> dict[str, Any]:
         """A flat, JSON-ready summary (what `prefect-kling --json` prints)."""
         return {
@@ -113,7 +128,16 @@ class GenerationResult(BaseModel):
             "status_message": self.status_message,
             "units": self.units,
             "files": [
-                {"path": file.path, "bytes": file.bytes, "sha256": file.sha256, "url": file.url}
+                {
+                    "path": file.path,
+                    "bytes": file.bytes,
+                    "sha256": file.sha256,
+                    "url": file.url,
+                    "kind": file.kind,
+                    "index": file.index,
+                    "video_id": file.video_id,
+                    "duration": file.duration,
+                }
                 for file in self.files
             ],
         }
@@ -321,9 +345,7 @@ def _generate(
             "endpoint", f"{endpoint!r} makes no {kind.value}s; allowed: {allowed}"
         )
     creds = resolve_credentials(credentials)
-    prepared = prepare_create(
-        row, request, creds.provider, idempotency_key=idempotency_key, strict=strict
-    )
+    prepared = _prepare(row, request, creds, idempotency_key=idempotency_key, strict=strict)
     budget = UnitBudget(max_units)
     ticket = budget.reserve(row.name, prepared.payload)
     shown = _shown_request(prepared)
@@ -346,18 +368,73 @@ def _generate(
     return _finish(reference, finished, tracker, shown, output, watermark)
 
 
+_SHOWN_FIELDS = frozenset(
+    {"prompt", "model_name", "mode", "duration", "aspect_ratio", "n", "effect_scene", "video_id"}
+)
+
+
 def _shown_request(prepared: PreparedCreate) -> dict[str, Any]:
-    """The request as artifacts may show it: no image data, no callback URL."""
-    return {
-        key: value
-        for key, value in prepared.request.model_dump(mode="json", exclude_none=True).items()
-        if key in {"prompt", "model_name", "mode", "duration", "aspect_ratio", "n"}
-    }
+    """The request as artifacts may show it: no image or audio data, no callback URL."""
+    fields = prepared.request.model_dump(mode="json", exclude_none=True)
+    nested = fields.get("input")  # effects and lip-sync nest their settings
+    if isinstance(nested, dict):
+        fields = {**fields, **nested}
+    return {key: value for key, value in fields.items() if key in _SHOWN_FIELDS}
 
 
 def _slots(prepared: PreparedCreate) -> int:
     """Kling counts an image task with `n` images as `n` tasks."""
     return int(prepared.payload.get("n") or 1) if prepared.endpoint.family.value == "image" else 1
+
+
+def _prepare(
+    row: Endpoint,
+    request: dict[str, Any],
+    credentials: KlingCredentials,
+    *,
+    idempotency_key: str | None,
+    strict: bool,
+) -> PreparedCreate:
+    """Validate the request; an advanced lip-sync by video first identifies its faces."""
+    if not _names_its_video(row, request):
+        return prepare_create(
+            row, request, credentials.provider, idempotency_key=idempotency_key, strict=strict
+        )
+    plan = LipSyncPlan.check(
+        request, credentials.provider, idempotency_key=idempotency_key, strict=strict
+    )
+    with credentials.get_client() as client:
+        faces = client.identify_face(plan.source)
+    return prepare_create(row, plan.request(faces), credentials.provider, strict=strict)
+
+
+def _names_its_video(row: Endpoint, request: Any) -> bool:
+    return row.name == "advanced-lip-sync" and LipSyncPlan.names_its_video(request)
+
+
+def check_request(
+    endpoint: str,
+    request: dict[str, Any],
+    credentials: KlingCredentials,
+    *,
+    idempotency_key: str | None = None,
+    strict: bool = False,
+) -> None:
+    """Check a request as `generate_video` / `generate_image` will, sending nothing.
+
+    Raises:
+        KlingValidationError: The request breaks a rule, or the provider has no such
+            route; the message names the field (or the provider).
+    """
+    row = get_endpoint(endpoint)
+    if _names_its_video(row, request):
+        LipSyncPlan.check(
+            request, credentials.provider, idempotency_key=idempotency_key, strict=strict
+        )
+    else:
+        prepare_create(
+            row, request, credentials.provider, idempotency_key=idempotency_key, strict=strict
+        )
 
 
 @flow(name="kling-generate-video")
@@ -379,8 +456,13 @@ def generate_video(
 
     Args:
         request: The request fields, e.g. `{"prompt": "...", "duration": "5"}`; images
-            may be URLs, local paths, bytes or Base64.
-        endpoint: `text2video`, `image2video` or `multi-image2video`.
+            may be URLs, local paths, bytes or Base64. An `advanced-lip-sync` request
+            may give `video_id` or `video_url` instead of `session_id`: the faces are
+            then identified first, and face choices may leave out `face_id` (the first
+            face not chosen otherwise), `sound_insert_time` (when the face appears) and
+            `sound_end_time` (the audio plays until the face leaves).
+        endpoint: A video endpoint: `text2video`, `image2video`, `multi-image2video`,
+            `video-extend`, `lip-sync`, `advanced-lip-sync` or `effects`.
         credentials: A block, a saved block's name, or None for the `KLING_*` variables.
         output: A local folder or a Prefect writable filesystem block.
         idempotency_key: A new key asks for a new take of the same request.
@@ -430,7 +512,9 @@ def generate_image(
 ) -> GenerationResult:
     """Generate images: validate, create (or reuse), wait, save the files.
 
-    Takes the same arguments as `generate_video`; `endpoint` is an image endpoint.
+    Takes the same arguments as `generate_video`; `endpoint` is an image endpoint:
+    `multi-image2image`, `image-generation`, `image-expand` or `virtual-try-on` (whose
+    tasks hold slots of the Prefect limit `kling-try-on`).
     """
     return _generate(
         ResultKind.IMAGE,
@@ -447,6 +531,91 @@ def generate_image(
         result_storage=result_storage,
         poll_interval_seconds=poll_interval_seconds,
     )
+
+
+@flow(name="kling-extend-video")
+def extend_video(
+    video_id: str,
+    times: int = 1,
+    prompt: str | None = None,
+    credentials: Credentials = None,
+    output: Output = DEFAULT_OUTPUT,
+    negative_prompt: str | None = None,
+    cfg_scale: float | None = None,
+    idempotency_key: str | None = None,
+    refresh: bool = False,
+    watermark: bool = False,
+    max_wait_seconds: float = DEFAULT_MAX_WAIT_SECONDS,
+    max_units: float | None = None,
+    strict: bool = False,
+    result_storage: Any = None,
+    poll_interval_seconds: float = 2.0,
+) -> list[GenerationResult]:
+    """Extend a video `times` times in a chain, each step extending the one before.
+
+    Each step is a `generate_video` subflow on `video-extend`, fed with the video id of the
+    previous step's result, so each adds 4 to 5 seconds; a rerun with the same inputs
+    reuses every step already made. Kling's official API only (a gateway without the
+    route is refused before anything is sent), for videos under 30 days old and up to
+    3 minutes long in the end.
+
+    Args:
+        video_id: The video to extend, e.g. `GenerationResult.video_id` of an earlier run.
+        times: How many extensions to chain, 1 or more.
+        prompt: What the added seconds should show (every step).
+        credentials: A block, a saved block's name, or None for the `KLING_*` variables.
+        output: A local folder or a Prefect writable filesystem block.
+        negative_prompt: What the added seconds should not show.
+        cfg_scale: How closely to follow the prompt, 0 to 1.
+        idempotency_key: A new key asks for a new take of the chain.
+        refresh: Ignore the cached creates and make new tasks.
+        watermark: Also save the watermarked variants.
+        max_wait_seconds: Longest wait for each step.
+        max_units: Send no create that could take the chain past this many units:
+            checked before the first step with estimates (1 unit a step), and before
+            each step with what the steps before it were charged.
+        strict: Refuse unknown model names instead of warning.
+        result_storage: Where cached creates are kept (a block or block slug).
+        poll_interval_seconds: First pause between queries.
+
+    Returns:
+        One result a step, in order; the last one holds the full-length video.
+    """
+    if times < 1:
+        raise KlingValidationError.single("times", f"{times}; allowed: 1 or more")
+    creds = resolve_credentials(credentials)
+    fields = {"prompt": prompt, "negative_prompt": negative_prompt, "cfg_scale": cfg_scale}
+    request = {"video_id": video_id, **{k: v for k, v in fields.items() if v is not None}}
+    prepared = prepare_create("video-extend", request, creds.provider, strict=strict)
+    estimate = UnitBudget().estimate("video-extend", prepared.payload)
+    if max_units is not None and estimate * times > max_units:
+        raise KlingBudgetExceeded(
+            f"not extending {times} times: {times} x {estimate:g} estimated units would pass "
+            f"the budget of {max_units:g} units"
+        )
+    results: list[GenerationResult] = []
+    spent = 0.0
+    for step in range(1, times + 1):
+        result = generate_video(
+            request,
+            endpoint="video-extend",
+            credentials=creds,
+            output=output,
+            idempotency_key=idempotency_key,
+            refresh=refresh,
+            watermark=watermark,
+            max_wait_seconds=max_wait_seconds,
+            max_units=None if max_units is None else max_units - spent,
+            strict=strict,
+            result_storage=result_storage,
+            poll_interval_seconds=poll_interval_seconds,
+        )
+        results.append(result)
+        spent += estimate if result.units is None else result.units
+        if result.video_id is None:
+            raise KlingError(f"extend step {step} (task {result.task_id}) gave no video id")
+        request = {**request, "video_id": result.video_id}
+    return results
 
 
 @flow(name="kling-resume-task")
@@ -635,6 +804,7 @@ def batch_generate(
 __all__ = [
     "GenerationResult",
     "batch_generate",
+    "extend_video",
     "generate_image",
     "generate_video",
     "resume_task",

@@ -5,7 +5,7 @@ Local data is checked against Kling's rules before anything is sent: JPEG or PNG
 10 MB, both sides at least 300 px, aspect ratio (width:height) between 1:2.5 and 2.5:1.
 Only the image header is read; pixels are never decoded.
 
-Example:
+Examples:
     >>> from prefect_kling.media import load_image, make_png
     >>> load_image("https://example.com/cat.png", field="image")
     'https://example.com/cat.png'
@@ -51,7 +51,7 @@ def load_image(source: str | os.PathLike[str] | bytes, *, field: str) -> str:
     Raises:
         KlingImageError: The source is not an image, or breaks one of Kling's rules.
 
-    Example:
+    Examples:
         >>> encoded = load_image(make_png(300, 300), field="image")
         >>> load_image("data:image/png;base64," + encoded, field="image") == encoded
         True
@@ -88,7 +88,7 @@ def make_png(width: int, height: int, *, seed: int = 0) -> bytes:
     Returns:
         The PNG file's bytes.
 
-    Example:
+    Examples:
         >>> import io
         >>> from PIL import Image
         >>> Image.open(io.BytesIO(make_png(400, 300, seed=7))).size

@@ -66,7 +66,7 @@ def never_fails(function: Callable[P, R]) -> Callable[P, R | None]:
 def artifact_key(*parts: str) -> str:
     """An artifact key Prefect accepts: lowercase letters, digits and dashes.
 
-    Example:
+    Examples:
         >>> artifact_key("kling", "Text2Video", "86728374_1")
         'kling-text2video-86728374-1'
     """

@@ -5,7 +5,7 @@ errors to ride out, when to say something); `poll_task` and `apoll_task` are the
 and async loops around it. Both take the clock and the sleep function as arguments, so tests
 run hours of waiting in microseconds.
 
-Example:
+Examples:
     >>> schedule = PollSchedule(first_interval=2, max_interval=30, factor=2)
     >>> [schedule.interval(n) for n in range(6)]
     [2.0, 4.0, 8.0, 16.0, 30.0, 30.0]

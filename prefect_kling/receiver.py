@@ -11,7 +11,7 @@ events, confirming with one query before acting: a callback is a hint, not proof
 Run it with `prefect-kling receiver --port 8080 --token TOKEN`, or mount `create_receiver_app`
 in an existing Starlette/FastAPI app.
 
-Example:
+Examples:
     >>> import asyncio, httpx
     >>> seen = []
     >>> app = create_receiver_app("s3cret", emit=lambda task, *how: seen.append(task.status))
@@ -38,6 +38,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from starlette.applications import Starlette
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -81,7 +82,7 @@ def parse_callback(body: Mapping[str, Any]) -> KlingTask:
     Raises:
         ValueError: Neither shape.
 
-    Example:
+    Examples:
         >>> parse_callback({"id": "9", "status": "succeeded",
         ...                 "outputs": [{"type": "video", "url": "https://x/v.mp4"}]}).videos[0].url
         'https://x/v.mp4'
@@ -213,7 +214,8 @@ def emit_callback_event(task: KlingTask, source: str, endpoint: str | None = Non
         "status_message": task.task_status_msg,
         "source": source,
     }
-    resource = {"prefect.resource.id": f"{EVENT_PREFIX}.{task.task_id}"}
+    # The source label lets automations tell callbacks from the flows' own events.
+    resource = {"prefect.resource.id": f"{EVENT_PREFIX}.{task.task_id}", "kling.source": source}
     if endpoint:
         resource["kling.endpoint"] = endpoint
     emit_event(
@@ -255,10 +257,12 @@ def create_receiver_app(
             task = parse_callback(json.loads(body))
         except (ValueError, ValidationError, TypeError) as error:
             return JSONResponse({"detail": f"not a Kling task: {error}"}, status_code=400)
-        if seen.advance(task):
-            logger.info("Kling callback: task %s is %s", task.task_id, task.status)
-            emit(task, "callback", request.query_params.get("endpoint"))
-        return Response(status_code=204)
+        if not seen.advance(task):
+            return Response(status_code=204)
+        logger.info("Kling callback: task %s is %s", task.task_id, task.status)
+        # Answer first, emit after: Kling gets its 2xx at once whatever Prefect's latency.
+        emitting = BackgroundTask(emit, task, "callback", request.query_params.get("endpoint"))
+        return Response(status_code=204, background=emitting)
 
     async def health(request: Request) -> Response:
         return JSONResponse({"ok": True})
@@ -276,9 +280,21 @@ def callback_url(base_url: str, token: str, endpoint: str | None = None) -> str:
 
     Naming the endpoint lets the events (and a `resume-task` trigger) say where to query.
 
-    Example:
+    Examples:
         >>> callback_url("https://hooks.example.com/", "s3cret", "text2video")
         'https://hooks.example.com/kling/callbacks/s3cret?endpoint=text2video'
     """
     url = base_url.rstrip("/") + CALLBACK_PATH.format(token=token)
     return f"{url}?endpoint={endpoint}" if endpoint else url
+
+
+def serve_receiver(
+    *, host: str = "127.0.0.1", port: int = 8080, token: str, signing_secret: str | None = None
+) -> None:
+    """Run the receiver in the foreground until Ctrl-C (`prefect-kling receiver`).
+
+    It needs `PREFECT_API_URL` (or a Prefect profile) to send its events to.
+    """
+    import uvicorn
+
+    uvicorn.run(create_receiver_app(token, signing_secret=signing_secret), host=host, port=port)

@@ -113,7 +113,7 @@ class _FileFacts(BaseModel):
 class SavedFile(_FileFacts):
     """One file of a task, saved.
 
-    Example:
+    Examples:
         >>> saved = SavedFile(path="out/text2video-8672-0.mp4", bytes=5, sha256="ab",
         ...                   url="https://cdn.example/v.mp4", kind="video", index=0)
         >>> saved.watermark, saved.video_id
@@ -217,7 +217,7 @@ def result_file_name(
     Raises:
         ValueError: The kind, index or suffix is not valid.
 
-    Example:
+    Examples:
         >>> ref = TaskReference(task_id="8672", endpoint="text2video", provider="kling")
         >>> result_file_name(ref, "video", 0, watermark=True, suffix=".mp4")
         'text2video-8672-0-watermark.mp4'
@@ -728,7 +728,7 @@ def save_task_results(
             likely expired: Kling keeps results for 30 days).
         KlingTransportError: Every attempt at a download broke.
 
-    Example:
+    Examples:
         >>> import tempfile
         >>> task = KlingTask.model_validate({"task_id": "8672", "task_status": "succeed",
         ...     "task_result": {"videos": [{"id": "v1", "url": "https://cdn.example/v.mp4"}]}})

@@ -42,7 +42,7 @@ def wait_for_task(
         KlingTaskFailed: The task failed; the error carries Kling's reason.
         KlingTaskTimedOut: The wait ran out; the error carries the reference.
 
-    Example:
+    Examples:
         ```python
         from prefect import flow
         from prefect_kling import KlingCredentials, TaskReference

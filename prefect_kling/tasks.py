@@ -5,7 +5,7 @@ one the same request made before) and returns a `TaskReference`; `wait_for_task`
 `prefect_kling.sensors` waits for it. The tasks are synchronous, so they run when called
 directly from sync and async flows alike.
 
-Example:
+Examples:
     ```python
     from prefect import flow
     from prefect_kling import KlingCredentials
@@ -23,15 +23,22 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Self
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
+from prefect_kling.client import derive_external_task_id, prepare_create
 from prefect_kling.credentials import KlingCredentials
+from prefect_kling.endpoints import get_endpoint
+from prefect_kling.exceptions import KlingError, KlingValidationError, problems_from_pydantic
 from prefect_kling.models.account import AccountCosts, AccountCostsQuery
+from prefect_kling.models.common import explain_errors
+from prefect_kling.models.lipsync import IdentifyFaceRequest, IdentifyFaceResult
 from prefect_kling.models.tasks import KlingTask, TaskReference
+from prefect_kling.providers import Provider
 
 ImageSource = Any
 """A URL, a local path, bytes, or Base64 text."""
@@ -249,6 +256,140 @@ def extend_video(
     return create_task(credentials, "video-extend", data, idempotency_key=idempotency_key)
 
 
+_VIDEO_SOURCE = ("video_id", "video_url")
+_FACE_PENDING = "(identify-face)"
+"""Stands in for what identify-face will tell, while a request is checked beforehand."""
+
+
+def _given(value: Any) -> Any:
+    """A face choice as the fields given (None values left out); anything else as is."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(exclude_none=True)
+    if isinstance(value, Mapping):
+        return {key: item for key, item in value.items() if item is not None}
+    return value  # refused by the request model, which names its place
+
+
+def _draft_choice(choice: Any) -> Any:
+    """A face choice with stand-ins for what identify-face will tell (the face, its end)."""
+    if not isinstance(choice, dict):
+        return choice
+    start = choice.get("sound_start_time", 0)
+    end = start + 1 if isinstance(start, int) and not isinstance(start, bool) else 1
+    return {"face_id": _FACE_PENDING, "sound_end_time": end, **choice}
+
+
+@dataclass(frozen=True)
+class LipSyncPlan:
+    """An advanced lip-sync that names its video instead of a session, checked.
+
+    `check` validates everything before anything is sent; `request` completes it from
+    identify-face's answer. The external task id comes from the video and the face
+    choices, never from the session (identify-face opens a new one on every call), so
+    the same request is the same task: a rerun finds it instead of paying again.
+
+    A face choice may leave out `face_id` (it takes the first face not chosen
+    otherwise), `sound_insert_time` (the clip starts when its face appears) and
+    `sound_end_time` (the audio plays until its face leaves the video).
+
+    Attributes:
+        source: What identify-face is asked: `video_id` or `video_url`.
+        choices: The face choices as given.
+        rest: The other fields (`callback_url`, ...).
+        external_task_id: The create's external id.
+    """
+
+    source: dict[str, Any]
+    choices: list[dict[str, Any]]
+    rest: dict[str, Any]
+    external_task_id: str
+
+    @staticmethod
+    def names_its_video(request: Any) -> bool:
+        """Whether an advanced lip-sync request gives no session (so names its video)."""
+        return isinstance(request, Mapping) and request.get("session_id") is None
+
+    @classmethod
+    def check(
+        cls,
+        request: Mapping[str, Any],
+        provider: Provider,
+        *,
+        idempotency_key: str | None = None,
+        strict: bool = False,
+    ) -> Self:
+        """Validate an advanced lip-sync given by its video, sending nothing.
+
+        Raises:
+            KlingValidationError: A field breaks a rule, or the provider has no route;
+                the message names the field (or the provider).
+        """
+        endpoint = "advanced-lip-sync"
+        source = {key: request[key] for key in _VIDEO_SOURCE if request.get(key) is not None}
+        rest = {key: value for key, value in request.items() if key not in _VIDEO_SOURCE}
+        raw = rest.pop("face_choose", None)
+        choices = [_given(choice) for choice in raw] if isinstance(raw, list) else raw
+        drafts = [_draft_choice(c) for c in choices] if isinstance(choices, list) else choices
+        # The provider's route first, then the video, then the rest of the request.
+        get_endpoint(endpoint).create_path(provider)
+        try:
+            IdentifyFaceRequest.model_validate(source)
+        except ValidationError as error:
+            errors = explain_errors(IdentifyFaceRequest, error.errors())
+            raise KlingValidationError(problems_from_pydantic(errors), endpoint=endpoint) from None
+        draft = {**rest, "session_id": _FACE_PENDING, "face_choose": drafts}
+        checked = prepare_create(endpoint, draft, provider, strict=strict)
+        # Only what was given, in its checked form (audio read from its path, for instance).
+        given = [
+            {key: value for key, value in checked_choice.items() if key in choice}
+            for checked_choice, choice in zip(checked.payload["face_choose"], choices, strict=True)
+        ]
+        external_task_id = rest.get("external_task_id") or derive_external_task_id(
+            endpoint, {**source, "face_choose": given}, idempotency_key
+        )
+        return cls(source, choices, rest, external_task_id)
+
+    def request(self, faces: IdentifyFaceResult) -> dict[str, Any]:
+        """The advanced lip-sync request, completed from identify-face's answer.
+
+        Raises:
+            KlingError: identify-face found fewer faces than choices without a face.
+        """
+        by_id = {face.face_id: face for face in faces.face_data if face.face_id is not None}
+        chosen = {choice.get("face_id") for choice in self.choices}
+        free = [face_id for face_id in faces.face_ids if face_id not in chosen]
+        completed = []
+        for given in self.choices:
+            choice = dict(given)
+            if "face_id" not in choice:
+                if not free:
+                    raise KlingError(
+                        f"identify-face found {len(faces.face_ids)} face(s) in the video, "
+                        "too few for the face choices given"
+                    )
+                choice["face_id"] = free.pop(0)
+            face = by_id.get(choice["face_id"])
+            if face is not None and face.start_time is not None:
+                choice.setdefault("sound_insert_time", face.start_time)
+            if "sound_end_time" not in choice:
+                if face is None or face.end_time is None:
+                    raise KlingValidationError.single(
+                        "face_choose.sound_end_time",
+                        f"missing, and identify-face gave no time span for face "
+                        f"{choice['face_id']!r}; allowed: the end of the clip in milliseconds",
+                        endpoint="advanced-lip-sync",
+                    )
+                shown_for = face.end_time - choice.get("sound_insert_time", 0)
+                choice["sound_end_time"] = choice.get("sound_start_time", 0) + max(1, shown_for)
+            completed.append(choice)
+        return {
+            **self.rest,
+            "session_id": faces.session_id,
+            "face_choose": completed,
+            "external_task_id": self.external_task_id,
+        }
+
+
 @task(name="kling-lip-sync", **_CREATE_TASK_OPTIONS)
 def lip_sync(
     credentials: KlingCredentials,
@@ -262,31 +403,29 @@ def lip_sync(
 
     The legacy call (`advanced=False`) takes `LipSyncRequest` fields: `mode`
     (`text2video` or `audio2video`), `video_id` or `video_url`, and `text` with `voice_id`,
-    or `audio_url` / `audio_file`. The current pair (`advanced=True`) first identifies the
-    video's faces (free, no task), then creates an advanced lip-sync from `video_id` or
-    `video_url` and `face_choose` (a list of `FaceChoice`; a `face_id` left out means the
-    first face found).
+    or `audio_url` / `audio_file`. The current pair (`advanced=True`) takes `video_id` or
+    `video_url` and `face_choose` (a list of `FaceChoice` fields): it checks them, identifies
+    the video's faces (free, no task), then creates the advanced lip-sync; face choices may
+    leave out `face_id`, `sound_insert_time` and `sound_end_time` (see `LipSyncPlan`). With
+    a `session_id` from an earlier identify-face instead of the video, it creates at once.
+    Either way the same request is the same task: a rerun does not pay again.
 
     Args:
         credentials: Where and how to reach Kling.
         advanced: Use identify-face + advanced-lip-sync instead of the legacy call.
-        request: All fields at once (legacy call only).
+        request: All fields at once, as a mapping or a request model.
         idempotency_key: Ask for a fresh take of a request made before.
         **fields: The fields described above.
     """
+    data = _fields(request, fields)
     if not advanced:
-        data = _fields(request, fields)
         return create_task(credentials, "lip-sync", data, idempotency_key=idempotency_key)
-    source = {key: fields.pop(key) for key in ("video_id", "video_url") if key in fields}
+    if not LipSyncPlan.names_its_video(data):
+        return create_task(credentials, "advanced-lip-sync", data, idempotency_key=idempotency_key)
+    plan = LipSyncPlan.check(data, credentials.provider, idempotency_key=idempotency_key)
     with credentials.get_client() as client:
-        faces = client.identify_face(source)
-        first_face = faces.face_ids[0] if faces.face_ids else None
-        choices = [
-            {"face_id": first_face, **choice} if "face_id" not in choice else choice
-            for choice in fields.pop("face_choose", [])
-        ]
-        data = {"session_id": faces.session_id, "face_choose": choices, **fields}
-        return client.create("advanced-lip-sync", data, idempotency_key=idempotency_key)
+        faces = client.identify_face(plan.source)
+        return client.create("advanced-lip-sync", plan.request(faces))
 
 
 @task(name="kling-apply-video-effect", **_CREATE_TASK_OPTIONS)

@@ -5,7 +5,7 @@ pending (up to 500 per request) and wakes the waiters whose task changed; tasks 
 meet in those pages, and endpoints without list queries, are read one by one. The number
 of requests per round grows with the number of endpoints, not with the size of the batch.
 
-Example:
+Examples:
     ```python
     with BatchWatcher(credentials, interval=5) as watcher:
         task = watcher.wait(reference, max_wait_seconds=3600, on_status=reporter)

@@ -277,3 +277,40 @@ def test_demo_saves_real_videos(tmp_path):
     assert len(videos) == 2
     assert all(video.read_bytes()[4:8] == b"ftyp" for video in videos)
     assert "Prefect flow run:" in out and "prefect server start" in out
+
+
+def test_receiver_command_turns_callbacks_into_events(tmp_path):
+    from tests.prefect_server import free_port
+
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "prefect_kling.cli",
+            "receiver",
+            "--port",
+            str(port),
+            "--token",
+            "tok-1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                assert process.poll() is None and time.monotonic() < deadline
+                time.sleep(0.1)
+        url = f"http://127.0.0.1:{port}/kling/callbacks/tok-1"
+        assert httpx.post(url, json={"task_id": "1", "task_status": "succeed"}).status_code == 204
+        assert httpx.post(url.replace("tok-1", "guess"), json={"task_id": "1"}).status_code == 404
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, _ = process.communicate(timeout=30)
+    assert "/kling/callbacks/tok-1?endpoint=<endpoint>" in out

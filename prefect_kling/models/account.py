@@ -4,7 +4,7 @@ The query creates no task and costs nothing (Kling allows about one a second), w
 makes it the way to check keys without spending anything. Remaining quantities are
 updated by Kling with up to 12 hours of delay.
 
-Example:
+Examples:
     >>> costs = AccountCosts.model_validate({
     ...     "code": 0,
     ...     "resource_pack_subscribe_infos": [{
@@ -51,7 +51,7 @@ Instant = Annotated[datetime | None, BeforeValidator(_instant)]
 def to_milliseconds(moment: datetime) -> int:
     """A datetime as Unix milliseconds, as Kling's account query wants it.
 
-    Example:
+    Examples:
         >>> to_milliseconds(datetime(2026, 1, 1, tzinfo=UTC))
         1767225600000
     """
@@ -64,7 +64,7 @@ class AccountCostsQuery(StrictModel):
     Times are datetimes (naive ones are UTC) or Unix milliseconds. Left out, the window is
     the last 365 days up to now.
 
-    Example:
+    Examples:
         >>> query = AccountCostsQuery(start_time=1767225600000, end_time=1769904000000)
         >>> query.to_params()
         {'start_time': 1767225600000, 'end_time': 1769904000000}
@@ -181,7 +181,7 @@ class AccountCosts(_Lenient):
     def remaining_by_type(self) -> dict[str, float]:
         """Units left in the active packs, summed per pack type.
 
-        Example:
+        Examples:
             >>> AccountCosts.model_validate({"resource_pack_subscribe_infos": [
             ...     {"resource_pack_type": "video", "remaining_quantity": 5, "status": "online"},
             ...     {"resource_pack_type": "video", "remaining_quantity": 2, "status": "online"},

@@ -104,7 +104,7 @@ def nest_input(data: Any, inner: type[BaseModel]) -> Any:
         data: The raw data of the outer model.
         inner: The model of `input`.
 
-    Example:
+    Examples:
         >>> from prefect_kling.models import WatermarkInfo
         >>> nest_input({"enabled": True, "callback_url": "https://h"}, WatermarkInfo)
         {'callback_url': 'https://h', 'input': {'enabled': True}}
@@ -127,7 +127,7 @@ def nest_input(data: Any, inner: type[BaseModel]) -> Any:
 class StrictModel(BaseModel):
     """Base of request models and their parts: unknown fields refused, instances frozen.
 
-    Example:
+    Examples:
         >>> from prefect_kling.models import WatermarkInfo
         >>> try:
         ...     WatermarkInfo(enabled=True, colour="red")
@@ -151,7 +151,7 @@ class KlingRequest(StrictModel):
     Attributes:
         provider_names: Fields a provider spells differently, as `{provider: {field: name}}`.
 
-    Example:
+    Examples:
         >>> from prefect_kling.models import MultiImageToImageRequest
         >>> request = MultiImageToImageRequest(
         ...     subject_image_list=[{"subject_image": "https://example.com/cat.png"}],
@@ -269,7 +269,7 @@ def _nested_model(annotation: Any) -> type[BaseModel] | None:
 def show(value: Any, limit: int = 60) -> str:
     """A value as shown in an error message: its repr, abridged when long.
 
-    Example:
+    Examples:
         >>> show("x" * 100)
         "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx... (102 characters)"
     """

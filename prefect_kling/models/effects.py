@@ -44,7 +44,7 @@ _SINGLE_IMAGE_FIELDS = ("image", "duration")
 class EffectInput(StrictModel):
     """The images and settings of a video effect; which fields apply depends on the scene.
 
-    Example:
+    Examples:
         >>> EffectInput(image="https://example.com/cake.png").duration
         '5'
     """
@@ -65,7 +65,7 @@ class EffectInput(StrictModel):
 class VideoEffectRequest(KlingRequest):
     """Apply a ready-made effect scene (`videos/effects`).
 
-    Example:
+    Examples:
         >>> from prefect_kling.providers import Provider
         >>> request = VideoEffectRequest(
         ...     effect_scene="hug",

@@ -36,7 +36,7 @@ ImageCount = Annotated[
 class SubjectImageItem(StrictModel):
     """One subject of a multi-image-to-image request.
 
-    Example:
+    Examples:
         >>> SubjectImageItem(subject_image="https://example.com/cat.png").subject_image
         'https://example.com/cat.png'
     """
@@ -50,7 +50,7 @@ class MultiImageToImageRequest(KlingRequest):
     CometAPI spells `scene_image` as `scence_image`; `to_payload` sends each provider its own
     spelling.
 
-    Example:
+    Examples:
         >>> from prefect_kling.providers import Provider
         >>> request = MultiImageToImageRequest(
         ...     subject_image_list=[
@@ -87,7 +87,7 @@ class ImageGenerationRequest(KlingRequest):
 
     A negative prompt is for text to image only: Kling refuses it together with `image`.
 
-    Example:
+    Examples:
         >>> from prefect_kling.providers import Provider
         >>> request = ImageGenerationRequest(prompt="A lighthouse at dawn.", n=2, resolution="2k")
         >>> request.to_payload(Provider.KLING)
@@ -156,7 +156,7 @@ class ImageExpandRequest(KlingRequest):
     `(1 + left + right) * (1 + up + down)` times the original area, may be at most 3 times
     the original. All four ratios are always sent (0 for a side that stays).
 
-    Example:
+    Examples:
         >>> from prefect_kling.providers import Provider
         >>> request = ImageExpandRequest(
         ...     image="https://example.com/room.png", left_expansion_ratio=0.5,
@@ -210,7 +210,7 @@ class ImageExpandRequest(KlingRequest):
 class VirtualTryOnRequest(KlingRequest):
     """Dress a person in a garment (`kolors-virtual-try-on`).
 
-    Example:
+    Examples:
         >>> from prefect_kling.providers import Provider
         >>> request = VirtualTryOnRequest(
         ...     human_image="https://example.com/person.png",

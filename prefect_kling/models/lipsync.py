@@ -129,7 +129,7 @@ class LipSyncInput(StrictModel):
     (`audio_type="file"`, `audio_file`) or a link (`audio_type="url"`, `audio_url`);
     `audio_type` is filled in from the source when left out.
 
-    Example:
+    Examples:
         >>> LipSyncInput(mode="audio2video", video_id="8594", audio_url="https://x/a.mp3").audio_type
         'url'
     """
@@ -247,7 +247,7 @@ class LipSyncRequest(KlingRequest):
     The body nests the settings under `input`, as Kling expects; they may also be given
     flat (see the module docstring), never both ways at once.
 
-    Example:
+    Examples:
         >>> from prefect_kling.providers import Provider
         >>> request = LipSyncRequest(
         ...     mode="text2video", video_id="8594", text="Hello there.", voice_id="oversea_male1"
@@ -272,7 +272,7 @@ class IdentifyFaceRequest(KlingRequest):
 
     A synchronous call, not a task: the answer (`IdentifyFaceResult`) comes at once.
 
-    Example:
+    Examples:
         >>> from prefect_kling.providers import Provider
         >>> IdentifyFaceRequest(video_id=8594).to_payload(Provider.KLING)
         {'video_id': '8594'}
@@ -307,7 +307,7 @@ class FaceData(_Lenient):
 class IdentifyFaceResult(_Lenient):
     """What identify-face answers: the session for advanced lip-sync, and the faces found.
 
-    Example:
+    Examples:
         >>> result = IdentifyFaceResult.model_validate({
         ...     "session_id": "s-1",
         ...     "face_data": [{"face_id": "0", "start_time": 0, "end_time": 5200}],
@@ -337,7 +337,7 @@ class FaceChoice(StrictModel):
     `sound_insert_time` places it in the video (all in milliseconds). Kling wants the clip
     to overlap the face's time span; it checks that itself.
 
-    Example:
+    Examples:
         >>> choice = FaceChoice(face_id="0", sound_file="https://x/line.mp3", sound_end_time=3000)
         >>> choice.sound_start_time, choice.sound_file
         (0, 'https://x/line.mp3')
@@ -379,7 +379,7 @@ class FaceChoice(StrictModel):
 class AdvancedLipSyncRequest(KlingRequest):
     """Make chosen faces speak, second step of the current lip-sync (`videos/advanced-lip-sync`).
 
-    Example:
+    Examples:
         >>> from prefect_kling.providers import Provider
         >>> request = AdvancedLipSyncRequest(
         ...     session_id="s-1",

@@ -5,7 +5,7 @@ Kling's task objects differ between endpoints, gateways and API versions: fields
 units are a string. These models accept all of that, keep unknown fields, and expose
 typed views (`KlingTask.units`, `KlingTask.videos`, `KlingTask.finished`).
 
-Example:
+Examples:
     >>> task = KlingTask.model_validate({
     ...     "task_id": "8672", "task_status": "succeed", "final_unit_deduction": "2.5",
     ...     "task_result": {"videos": [{"id": "v1", "url": "https://x/v", "duration": "5.042"}]},
@@ -46,7 +46,7 @@ class TaskStatus(StrEnum):
 def parse_timestamp(value: Any) -> datetime | None:
     """Read a Kling timestamp: Unix milliseconds, Unix seconds, ISO text, or nothing.
 
-    Example:
+    Examples:
         >>> parse_timestamp(1773380633979) == parse_timestamp(1773380633.979)
         True
     """
@@ -242,7 +242,7 @@ class TaskReference(BaseModel):
 
     The query path depends on the endpoint, so the endpoint always travels with the id.
 
-    Example:
+    Examples:
         >>> ref = TaskReference(task_id="8672", endpoint="text2video", provider="kling")
         >>> TaskReference.model_validate_json(ref.model_dump_json()) == ref
         True

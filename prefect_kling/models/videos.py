@@ -59,7 +59,7 @@ CameraAxis = Annotated[
 class CameraConfig(StrictModel):
     """Manual camera movement of a `simple` camera control: exactly one axis non-zero.
 
-    Example:
+    Examples:
         >>> CameraConfig(zoom=5).zoom
         5.0
     """
@@ -75,7 +75,7 @@ class CameraConfig(StrictModel):
 class CameraControl(StrictModel):
     """Camera movement: a preset, or `simple` with one manual axis in `config`.
 
-    Example:
+    Examples:
         >>> CameraControl(type="simple", config={"pan": -4}).config.pan
         -4.0
         >>> CameraControl(type="forward_up").config is None
@@ -118,7 +118,7 @@ class CameraControl(StrictModel):
 class WatermarkInfo(StrictModel):
     """Whether Kling also renders a watermarked copy of the result.
 
-    Example:
+    Examples:
         >>> WatermarkInfo(enabled=True).enabled
         True
     """
@@ -134,7 +134,7 @@ Watermark = Annotated[
 class TrajectoryPoint(StrictModel):
     """One point of a motion-brush trajectory, in pixels from the image's bottom-left corner.
 
-    Example:
+    Examples:
         >>> TrajectoryPoint(x=10, y=20).y
         20
     """
@@ -146,7 +146,7 @@ class TrajectoryPoint(StrictModel):
 class DynamicMask(StrictModel):
     """A motion-brush group: a painted area and the path it moves along.
 
-    Example:
+    Examples:
         >>> mask = DynamicMask(
         ...     mask="https://example.com/mask.png",
         ...     trajectories=[{"x": 10, "y": 10}, {"x": 200, "y": 40}],
@@ -167,7 +167,7 @@ class DynamicMask(StrictModel):
 class ImageListItem(StrictModel):
     """One reference image of a multi-image-to-video request.
 
-    Example:
+    Examples:
         >>> ImageListItem(image="https://example.com/a.png").image
         'https://example.com/a.png'
     """
@@ -178,7 +178,7 @@ class ImageListItem(StrictModel):
 class TextToVideoRequest(KlingRequest):
     """Create a video from a text prompt (`text2video`).
 
-    Example:
+    Examples:
         >>> from prefect_kling.providers import Provider
         >>> request = TextToVideoRequest(prompt="A red fox runs through fresh snow.", duration=5)
         >>> request.to_payload(Provider.KLING)
@@ -216,7 +216,7 @@ class ImageToVideoRequest(KlingRequest):
     end frame or masks allow (5 s only, so far) is a per-model fact, checked from the
     capability map in `prefect_kling.capabilities`.
 
-    Example:
+    Examples:
         >>> from prefect_kling.media import make_png
         >>> from prefect_kling.providers import Provider
         >>> request = ImageToVideoRequest(image=make_png(640, 480), prompt="The tiles ripple.")
@@ -272,7 +272,7 @@ class ImageToVideoRequest(KlingRequest):
 class MultiImageToVideoRequest(KlingRequest):
     """Make a video from several reference images (`multi-image2video`).
 
-    Example:
+    Examples:
         >>> from prefect_kling.providers import Provider
         >>> request = MultiImageToVideoRequest(
         ...     image_list=[{"image": "https://example.com/a.png"}, {"image": "https://example.com/b.png"}],
@@ -306,7 +306,7 @@ class VideoExtendRequest(KlingRequest):
     3 minutes in total; it checks that itself, as only it knows the video. The extension
     runs on the model of the original video, so the request names no model.
 
-    Example:
+    Examples:
         >>> from prefect_kling.providers import Provider
         >>> VideoExtendRequest(video_id="859402", prompt="The fox looks back.").to_payload(
         ...     Provider.KLING

@@ -4,7 +4,7 @@
 foreground. It speaks Kling's official API (`/v1`, JWT) and a gateway's (`/kling/v1`,
 bearer key), and tells what happened on the server side through `stats()`.
 
-Example:
+Examples:
     >>> from prefect_kling.simulator import KlingSimulator, SimulatorConfig
     >>> with KlingSimulator(SimulatorConfig(seed=7)) as sim:
     ...     sim.base_url.startswith("http://127.0.0.1:")

@@ -5,7 +5,7 @@ The MP4 is a one-second 320x180 H.264 test pattern shipped as package data. A la
 stays playable; the padding is streamed from one reusable zero buffer and never held in
 memory. PNGs are drawn with Pillow at a size that matches the requested aspect ratio.
 
-Example:
+Examples:
     >>> size = sample_video_size() + 1000
     >>> data = b"".join(iter_video(size, 0, size))
     >>> len(data) == size and data[4:8] == b"ftyp" and data[-992:] == bytes(992)

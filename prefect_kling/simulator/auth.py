@@ -3,7 +3,7 @@
 JWTs are checked against the real wall clock (not the simulator's advanced clock), because
 clients mint them from their own clock.
 
-Example:
+Examples:
     >>> import time, jwt
     >>> now = int(time.time())
     >>> token = jwt.encode({"iss": "ak", "exp": now + 60, "nbf": now - 5}, "s" * 32)

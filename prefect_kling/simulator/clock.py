@@ -1,6 +1,6 @@
 """The simulator's clock (real time plus a test-controlled offset) and its rate limiter.
 
-Example:
+Examples:
     >>> clock = SimClock()
     >>> before = clock.now()
     >>> clock.advance(60)

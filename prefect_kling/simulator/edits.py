@@ -7,7 +7,7 @@ field) or returns an `Order`. What only the account knows (does the video exist,
 session still valid, does the face belong to it) is checked by the state when the task
 is created, see `lineage`.
 
-Example:
+Examples:
     >>> ctx = Context(provider="kling", prompt_max=2500, negative_max=2500)
     >>> validate_video_extend({"video_id": 8594}, ctx).video_id
     '8594'
@@ -222,7 +222,7 @@ def _millis(params: Mapping[str, str], name: str) -> int:
 def validate_costs_query(params: Mapping[str, str]) -> CostsQuery:
     """Check the query string of `GET /account/costs`.
 
-    Example:
+    Examples:
         >>> validate_costs_query({"start_time": "1", "end_time": "2"}).end_ms
         2
     """

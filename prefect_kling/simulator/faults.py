@@ -6,7 +6,7 @@ kind. Forced faults (queued with `inject`) are used first, in the order they wer
 otherwise each enabled kind is tried in turn with probability `fault_rate`, using a seeded
 `random.Random`, so that a seeded run is reproducible.
 
-Example:
+Examples:
     >>> injector = FaultInjector(seed=1)
     >>> injector.inject(FaultKind.DROP, times=1, on="query")
     >>> injector.draw({FaultKind.DROP, FaultKind.SLOW}, scope="create", rate=0.0, enabled=set())

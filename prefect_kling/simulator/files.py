@@ -28,7 +28,7 @@ FACE_SIDE = 128
 def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     """`(start, end)` of a single `bytes=` range, `(0, size)` without one, `None` if bad.
 
-    Example:
+    Examples:
         >>> parse_range("bytes=10-19", 100), parse_range("bytes=-5", 100)
         ((10, 20), (95, 100))
     """

@@ -7,7 +7,7 @@ without a limit has no pack to report. A task's units are taken from its family'
 when it ends (`remaining_quantity` follows at once, where Kling may lag up to 12 hours);
 a pack that is used up or expired makes creates of its family answer 429/1102.
 
-Example:
+Examples:
     >>> pack = Pack("video", total=10, effective_ms=0, invalid_ms=PACK_DAYS * DAY_MS)
     >>> view = pack.view(used=10.5, now_ms=1000)
     >>> view["remaining_quantity"], view["status"]

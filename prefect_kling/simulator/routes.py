@@ -33,7 +33,7 @@ Pricing (`final_unit_deduction`, made-up but plausible units):
     image (2 per image at `2k` resolution).
     A failed task is not charged ("0"); identify-face and account costs are free.
 
-Example:
+Examples:
     >>> match = resolve("cometapi", "GET", "images/generations/123")
     >>> match.kind, match.ident, [row.name for row in match.endpoints]
     ('query', '123', ['text2image', 'multi-image2image'])

@@ -132,7 +132,7 @@ class KlingSimulator:
         host: Interface to listen on (loopback by default).
         port: Port to listen on; 0 picks a free one.
 
-    Example:
+    Examples:
         >>> import httpx
         >>> from prefect_kling.simulator import KlingSimulator, SimulatorConfig
         >>> config = SimulatorConfig(queue_seconds=0, processing_seconds=5, seed=7)

@@ -10,7 +10,7 @@ file over 10 MB is refused at once; a decodable image with the wrong format, few
 300 px on a side or an aspect ratio outside 1:2.5..2.5:1 makes the task fail later, as
 Kling reports pixel problems in `task_status_msg` (e.g. "Image pixel is invalid").
 
-Example:
+Examples:
     >>> ctx = Context(provider="kling", prompt_max=2500, negative_max=2500)
     >>> validate_text2video({"prompt": "a cat", "duration": "10"}, ctx).duration
     10

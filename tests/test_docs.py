@@ -1,0 +1,140 @@
+"""Every Python example in the documentation runs.
+
+Each fenced ```python block of `docs/**/*.md` and `README.md` is one test, named
+`<file>:<line>`. It runs in a fresh namespace (as a script: `__name__ == "__main__"`), in a
+temporary working directory, with the `KLING_*` variables pointing at an embedded Kling
+simulator started for it, so that `KlingCredentials.from_env()` and the flows' default
+credentials reach it. The code is compiled with the Markdown file as its file name and its
+own line numbers, so a traceback points at the line of the page.
+
+A block that defines `test_*` functions (an example of a test for your own suite) also has
+them called, with a temporary folder for a `tmp_path` parameter.
+
+A block that cannot run offline (real keys, a Prefect Cloud workspace, a long-running
+server) is marked on the line before its fence with `<!-- not run: <reason> -->`, and is
+skipped with that reason.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import re
+import textwrap
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from prefect_kling.simulator import KlingSimulator, SimulatorConfig
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = [*sorted((ROOT / "docs").rglob("*.md")), ROOT / "README.md"]
+
+_FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})\s*(?P<info>[^\s`]*)")
+_NOT_RUN = re.compile(r"^\s*<!--\s*not run:\s*(?P<reason>.+?)\s*-->\s*$")
+
+
+@dataclass(frozen=True)
+class Example:
+    """One fenced Python block of a page."""
+
+    path: Path
+    line: int  # line number of the first line of code (1-based)
+    code: str
+    skip_reason: str | None
+
+    @property
+    def name(self) -> str:
+        return f"{self.path.relative_to(ROOT)}:{self.line}"
+
+
+def examples(path: Path) -> Iterator[Example]:
+    """The Python blocks of a Markdown page, in order."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    number = 0
+    while number < len(lines):
+        opening = _FENCE.match(lines[number])
+        if opening is None:
+            number += 1
+            continue
+        fence, info = opening["fence"], opening["info"].lower()
+        start = number + 1
+        end = start
+        while end < len(lines) and not lines[end].strip().startswith(fence):
+            end += 1
+        if info in ("python", "py"):
+            previous = lines[number - 1] if number > 0 else ""
+            marker = _NOT_RUN.match(previous)
+            yield Example(
+                path=path,
+                line=start + 1,
+                code=textwrap.dedent("\n".join(lines[start:end])),
+                skip_reason=marker["reason"] if marker else None,
+            )
+        number = end + 1
+
+
+EXAMPLES = [example for page in PAGES for example in examples(page)]
+CASES = [
+    pytest.param(
+        example,
+        id=example.name,
+        marks=[pytest.mark.skip(reason=example.skip_reason)] if example.skip_reason else [],
+    )
+    for example in EXAMPLES
+]
+
+
+@pytest.fixture
+def kling_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[KlingSimulator]:
+    """A simulator, the `KLING_*` variables pointing at it, and a temporary working directory."""
+    config = SimulatorConfig(queue_seconds=0.05, processing_seconds=0.2)
+    with KlingSimulator(config) as sim:
+        for name in ("KLING_PROVIDER", "KLING_REGION", "KLING_API_KEY"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("KLING_BASE_URL", sim.base_url)
+        monkeypatch.setenv("KLING_ACCESS_KEY", sim.config.access_key)
+        monkeypatch.setenv("KLING_SECRET_KEY", sim.config.secret_key)
+        monkeypatch.chdir(tmp_path)
+        yield sim
+
+
+def test_every_page_is_collected():
+    assert any(example.path.name == "README.md" for example in EXAMPLES)
+    assert all(example.code.strip() for example in EXAMPLES), "an empty python block"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[str(page.relative_to(ROOT)) for page in PAGES])
+def test_not_run_markers_stand_before_a_python_block(page: Path):
+    lines = page.read_text(encoding="utf-8").splitlines()
+    for number, line in enumerate(lines):
+        if "not run:" in line and line.lstrip().startswith("<!--"):
+            following = _FENCE.match(lines[number + 1]) if number + 1 < len(lines) else None
+            assert following and following["info"].lower() in ("python", "py"), (
+                f"{page.name}:{number + 1}: a not-run marker must be on the line before a "
+                "```python fence"
+            )
+
+
+@pytest.mark.parametrize("example", CASES)
+def test_example_runs(example: Example, kling_environment: KlingSimulator, tmp_path: Path) -> None:
+    # The page's own line numbers, in tracebacks and for `inspect.getsource`.
+    tree = ast.parse(example.code, filename=str(example.path))
+    ast.increment_lineno(tree, example.line - 1)
+    code = compile(tree, str(example.path), "exec")
+    namespace: dict[str, Any] = {"__name__": "__main__", "__file__": str(example.path)}
+    exec(code, namespace)
+    for name, value in list(namespace.items()):
+        if name.startswith("test_") and inspect.isfunction(value):
+            folder = tmp_path / name
+            folder.mkdir()
+            value(
+                **(
+                    {"tmp_path": folder}
+                    if "tmp_path" in inspect.signature(value).parameters
+                    else {}
+                )
+            )

@@ -1,0 +1,181 @@
+"""Overhead: the time prefect-kling adds per task over the bare client doing the same work.
+
+Tasks take no time on the simulator (`processing_seconds=0`: a task has ended by the first
+query), so what is left is what each side does around the same create, wait and download:
+
+- **bare**: `KlingClient.create` + `poll_task` + `save_task_results` (the package's own
+  client, polling and durable download, without Prefect);
+- **generate_video**: the flow, run once per task: Prefect's flow and task machinery, the
+  cached create step (with its lookup before the create), the slot of the `kling-video`
+  limit, events, the progress and summary artifacts, the download task;
+- **batch item**: `batch_generate` with `max_concurrency=1`, its wall time divided by the
+  number of items (one flow run for all of them, one task run per item).
+
+Both single-task sides run alternately, one task at a time, against one simulator and one
+isolated Prefect; the figures are medians. The last line printed is one JSON object.
+
+    python bench/overhead.py            # 20 tasks each side, a batch of 20
+    python bench/overhead.py --quick    # 3 tasks each side, a batch of 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from typing import Any
+
+import _common  # first: it isolates Prefect
+
+import prefect_kling.flows as flows_module
+from prefect_kling.client import KlingClient
+from prefect_kling.flows import batch_generate, generate_video
+from prefect_kling.polling import PollSchedule, poll_task
+from prefect_kling.results import save_task_results
+from prefect_kling.simulator import KlingSimulator, SimulatorConfig
+
+POLL = 0.05
+
+
+def bare(credentials: Any, prompt: str, output: str) -> None:
+    with KlingClient(credentials) as client:
+        reference = client.create("text2video", {"prompt": prompt})
+        task = poll_task(client, reference, schedule=PollSchedule(first_interval=POLL))
+    save_task_results(task, reference, output)
+
+
+def flow(credentials: Any, prompt: str, output: str) -> None:
+    generate_video(
+        {"prompt": prompt}, credentials=credentials, output=output, poll_interval_seconds=POLL
+    )
+
+
+PHASES = {
+    "kling_slots": "slot of kling-video (acquire + release)",
+    "_create_step": "create step (cached task, lookup, create, event)",
+    "poll_task": "wait (queries)",
+    "save_task_results": "download",
+    "_finish": "finish (download task, events, summary artifact)",
+}
+
+
+@contextlib.contextmanager
+def phases(spent: dict[str, list[float]]) -> Iterator[None]:
+    """Time the steps `generate_video` goes through, as `prefect_kling.flows` calls them."""
+    originals = {
+        name: getattr(flows_module, name) for name in PHASES if hasattr(flows_module, name)
+    }
+
+    def wrap(name: str, original: Any) -> Any:
+        if name == "kling_slots":
+
+            @contextlib.contextmanager
+            def slots(*args: Any, **kwargs: Any) -> Iterator[None]:
+                began = time.perf_counter()
+                with original(*args, **kwargs):
+                    entered = time.perf_counter()
+                    yield
+                    left = time.perf_counter()
+                spent[name].append(entered - began + time.perf_counter() - left)
+
+            return slots
+
+        def timed_step(*args: Any, **kwargs: Any) -> Any:
+            began = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                spent[name].append(time.perf_counter() - began)
+
+        return timed_step
+
+    for name, original in originals.items():
+        setattr(flows_module, name, wrap(name, original))
+    try:
+        yield
+    finally:
+        for name, original in originals.items():
+            setattr(flows_module, name, original)
+
+
+def timed(function: Any, *args: Any) -> float:
+    began = time.perf_counter()
+    function(*args)
+    return time.perf_counter() - began
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="3 tasks per side")
+    parser.add_argument("--tasks", type=int, help="tasks per side (default 20)")
+    args = parser.parse_args()
+    count = args.tasks or (3 if args.quick else 20)
+
+    config = SimulatorConfig(queue_seconds=0, processing_seconds=0, seed=9)
+    times: dict[str, list[float]] = {"bare": [], "generate_video": []}
+    with _common.prefect_server(), KlingSimulator(config) as sim:
+        _common.set_limit("video", 10)
+        credentials = sim.credentials()
+        output = str(_common.scratch("bench-overhead-"))
+        # One of each first, untimed: imports, connections, the limit's creation.
+        bare(credentials, "Warm-up clip (bare)", output)
+        flow(credentials, "Warm-up clip (flow)", output)
+        spent: dict[str, list[float]] = defaultdict(list)
+        for index in range(count):
+            times["bare"].append(timed(bare, credentials, f"Overhead clip {index} (bare)", output))
+            with phases(spent):
+                times["generate_video"].append(
+                    timed(flow, credentials, f"Overhead clip {index} (flow)", output)
+                )
+        items = [{"prompt": f"Overhead clip {index} (batch)"} for index in range(count)]
+        batch_seconds = timed(
+            lambda: batch_generate(
+                items,
+                credentials=credentials,
+                output=output,
+                max_concurrency=1,
+                poll_interval_seconds=POLL,
+            )
+        )
+
+    bare_p50 = _common.median(times["bare"])
+    flow_p50 = _common.median(times["generate_video"])
+    per_item = batch_seconds / count
+    print(f"{count} tasks per side, each ending at once on the simulator")
+    print(f"{'bare client':>22}: p50 {bare_p50 * 1000:7.0f} ms per task")
+    print(
+        f"{'generate_video':>22}: p50 {flow_p50 * 1000:7.0f} ms per task "
+        f"(+{(flow_p50 - bare_p50) * 1000:.0f} ms)"
+    )
+    print(
+        f"{'batch_generate item':>22}: {per_item * 1000:7.0f} ms per item "
+        f"(+{(per_item - bare_p50) * 1000:.0f} ms; {batch_seconds:.1f} s for {count}, "
+        "max_concurrency=1)"
+    )
+    steps = {name: _common.median(values) for name, values in spent.items()}
+    inside = sum(value for name, value in steps.items() if name != "save_task_results")
+    print("generate_video, p50 of each step:")
+    for name, value in steps.items():
+        print(f"{PHASES[name]:>52}: {value * 1000:6.0f} ms")
+    print(f"{'flow run machinery (the rest)':>52}: {(flow_p50 - inside) * 1000:6.0f} ms")
+    _common.emit(
+        {
+            "benchmark": "overhead",
+            "quick": args.quick,
+            "tasks": count,
+            "bare_p50_seconds": bare_p50,
+            "generate_video_p50_seconds": flow_p50,
+            "generate_video_overhead_p50_seconds": flow_p50 - bare_p50,
+            "generate_video_p95_seconds": _common.percentile(times["generate_video"], 95),
+            "generate_video_steps_p50_seconds": steps,
+            "batch_item_seconds": per_item,
+            "batch_item_overhead_seconds": per_item - bare_p50,
+            "targets": {"reported": "p50 overhead per task (no target set)"},
+        }
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -331,8 +331,12 @@ def main() -> None:
             f"{side['slot_idle_per_item']:.2f} s = detection {side['lag_mean']:.2f} + download "
             f"{side['save_mean']:.2f} + the rest {rest:.2f} (until the next create on the "
             f"slot; ramp-up and tail included); first task after "
-            f"{side['first_task_seconds']:.1f} s, {args.concurrency} at once after "
-            f"{side['ramp_seconds']:.1f} s"
+            f"{side['first_task_seconds']:.1f} s, {args.concurrency} at once "
+            + (
+                f"after {side['ramp_seconds']:.1f} s"
+                if not math.isnan(side["ramp_seconds"])
+                else "never"
+            )
         )
     print(f"chart: {path}")
     keys = (

@@ -19,7 +19,7 @@ Task times are drawn within +-20 % of `--task-seconds` (60 s; tasks on Kling tak
 so that tasks end at every phase of a polling interval. Lags are given in seconds and as a
 share of the task's duration. The last line printed is one JSON object.
 
-    python bench/detection_lag.py            # 60 s tasks: about three minutes
+    python bench/detection_lag.py            # 60 s tasks: about five minutes
     python bench/detection_lag.py --quick    # 1.5 s tasks, intervals scaled down alike
 """
 

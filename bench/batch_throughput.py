@@ -115,7 +115,7 @@ def run_ours(args: argparse.Namespace, output: Path) -> dict[str, Any]:
         wall_seconds=wall,
         began=began,
         succeeded=report.counts["succeeded"],
-        watcher_requests=report.list_requests,
+        watcher_requests=report.watcher_requests,
         table=table,
     )
     return figures

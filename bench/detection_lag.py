@@ -7,13 +7,12 @@ the lag. Three ways of waiting, each on its own tasks, all in one isolated Prefe
 - **polling, batch**: `batch_generate` (one `BatchWatcher` with list queries every
   `poll_interval_seconds`, 5 s by default); acting = the start of the task's download.
 - **polling, single flow**: several `generate_video` flows at once (`poll_task`: 2 s, then
-  x1.5 up to 30 s); acting = the start of the task's download.
-- **callback**: the flows do not pass `callback_url` yet, so this measures the parts that
-  exist: tasks created with a `callback_url` pointing at `create_receiver_app` (uvicorn on
-  loopback), whose emitter records the arrival and emits the `kling.task.*` Prefect event;
-  a `CallbackWatcher` (one Prefect event subscription) wakes each task's waiter, which
-  confirms with one query. Acting = `CallbackWatcher.wait` returning. The receiver's arrival
-  time alone is reported too.
+  x1.1 up to 30 s); acting = the start of the task's download.
+- **callback**: `batch_generate(callback_url=...)` pointing at `create_receiver_app`
+  (uvicorn on loopback), whose emitter records the arrival and emits the `kling.task.*`
+  Prefect event; the batch's `CallbackWatcher` (one Prefect event subscription) wakes each
+  item, which confirms with one query; acting = the start of the task's download. The
+  receiver's arrival time alone is reported too.
 
 Task times are drawn within +-20 % of `--task-seconds` (60 s; tasks on Kling take minutes),
 so that tasks end at every phase of a polling interval. Lags are given in seconds and as a
@@ -26,25 +25,21 @@ share of the task's duration. The last line printed is one JSON object.
 from __future__ import annotations
 
 import argparse
-import socket
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import _common  # first: it isolates Prefect
-import uvicorn
 
-from prefect_kling.callback_wait import CallbackWatcher
-from prefect_kling.client import KlingClient
 from prefect_kling.flows import batch_generate, generate_video
 from prefect_kling.models.tasks import KlingTask
-from prefect_kling.receiver import callback_url, create_receiver_app, emit_callback_event
+from prefect_kling.receiver import callback_url, emit_callback_event, running_receiver
 from prefect_kling.simulator import KlingSimulator, SimulatorConfig
 
 TARGET_CALLBACK_P50 = 1.0
 TARGET_POLLING_SHARE = 0.10
 SPREAD = 0.2
+TOKEN = "bench-token"
 
 
 def simulator(args: argparse.Namespace) -> KlingSimulator:
@@ -135,70 +130,39 @@ def polling_flows(args: argparse.Namespace) -> dict[str, Any]:
         }
 
 
-class Receiver:
-    """`create_receiver_app` served by uvicorn in a thread, on a free loopback port."""
-
-    TOKEN = "bench-token"
-
-    def __init__(self, emit: Any):
-        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        self.socket.bind(("127.0.0.1", 0))
-        port = self.socket.getsockname()[1]
-        self.url = callback_url(f"http://127.0.0.1:{port}", self.TOKEN)
-        app = create_receiver_app(self.TOKEN, emit=emit)
-        config = uvicorn.Config(app, log_config=None, log_level="warning", lifespan="off")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(
-            target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True
-        )
-
-    def __enter__(self) -> Receiver:
-        self.thread.start()
-        while not self.server.started:
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-
-
 def callbacks(args: argparse.Namespace) -> dict[str, Any]:
     arrived: dict[str, float] = {}
-    woke: dict[str, float] = {}
 
     def emit(task: KlingTask, *details: Any) -> None:
         if task.finished:
             arrived[task.task_id] = time.time()
         emit_callback_event(task, *details)
 
+    watch = _common.Stopwatch()
     with (
         simulator(args) as sim,
         _common.varied_durations(sim, SPREAD),
-        Receiver(emit) as receiver,
-        KlingClient(sim.credentials()) as client,
-        # The safety poll would hide a missing callback: make it longer than the run.
-        CallbackWatcher(sim.credentials(), safety_interval=3600) as watcher,
+        _common.recorded_downloads(watch),
+        running_receiver(TOKEN, emit=emit) as receiver,
     ):
-
-        def one(index: int) -> None:
-            reference = client.create(
-                "text2video",
-                {"prompt": f"Lag clip {index} (callback)", "callback_url": receiver.url},
-            )
-            watcher.wait(reference, max_wait_seconds=args.task_seconds * 3 + 60)
-            woke[reference.task_id] = time.time()
-
-        with ThreadPoolExecutor(max_workers=args.tasks) as pool:
-            list(pool.map(one, range(args.tasks)))
+        report = batch_generate(
+            [{"prompt": f"Lag clip {index} (callback)"} for index in range(args.tasks)],
+            credentials=sim.credentials(),
+            output=str(_common.scratch("bench-lag-callback-")),
+            max_concurrency=args.tasks,
+            callback_url=callback_url(receiver, TOKEN),
+            # The safety poll would hide a missing callback: make it longer than the run.
+            callback_safety_poll_seconds=3600,
+        )
+        acted = {key: value["download_started"] for key, value in watch.moments.items()}
         stats = sim.stats()
         return {
             "callbacks_sent": stats.callbacks_sent,
             "callbacks_failed": stats.callbacks_failed,
-            "confirming_queries": watcher.queries,
+            "confirming_queries": report.watcher_requests,
             "requests_per_task": requests_per_task(sim),
             "receiver": from_table(sim, arrived),
-            **from_table(sim, woke),
+            **from_table(sim, acted),
         }
 
 
@@ -239,9 +203,9 @@ def main() -> None:
 
     print(f"tasks of {args.task_seconds:g} s +-{SPREAD:.0%}")
     print(line(f"polling, batch ({args.batch_interval:g} s)", batch))
-    print(line(f"polling, flows ({args.flow_interval:g} s x1.5)", flows))
+    print(line(f"polling, flows ({args.flow_interval:g} s x1.1)", flows))
     print(line("callback, receiver", callback["receiver"]))
-    print(line("callback, CallbackWatcher", callback))
+    print(line("callback, batch", callback))
     print(
         f"callbacks sent {callback['callbacks_sent']}, failed {callback['callbacks_failed']}, "
         f"confirming queries {callback['confirming_queries']}"

@@ -5,6 +5,8 @@ the deployments listed in prefect.yaml from the entrypoints below. Without a yam
 
     python flows/deployments.py deploy   # register them on the Prefect server, pool "kling"
     python flows/deployments.py serve    # or serve them from this process, no worker needed
+
+Add `--resume-on-callback` to either to enable the trigger of `resume-task`.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from prefect import flow
+from prefect.events import DeploymentEventTrigger
 from prefect.filesystems import WritableFileSystem
 
 from prefect_kling.flows import (
@@ -67,34 +70,75 @@ def scheduled_batch(
     return {"counts": dict(report.counts), "units": report.units}
 
 
-def _deployments() -> list[Any]:
-    return [
-        generate_video.to_deployment(name="generate-video", tags=["kling"]),
-        scheduled_batch.to_deployment(
-            name="nightly-batch", cron="0 2 * * *", parameters={"prompts": "flows/prompts.csv"}
-        ),
-        resume_task.to_deployment(name="resume-task", tags=["kling"]),
-    ]
+RESUME_ON_CALLBACK = DeploymentEventTrigger(
+    # Enable for the no-waiting-worker recipe (docs/callbacks.md): `deploy --resume-on-callback`.
+    enabled=False,
+    match={"prefect.resource.id": "kling.task.*", "kling.source": "callback"},
+    expect={"kling.task.succeeded"},
+    parameters={
+        "endpoint": "{{ event.payload.endpoint }}",
+        "task_id": "{{ event.payload.task_id }}",
+    },
+)
+"""Runs `resume-task` for each task a callback reports done (only receiver events match)."""
+
+DEPLOYMENTS: dict[str, tuple[str, dict[str, Any]]] = {
+    "generate-video": ("generate_video", {"parameters": {"credentials": "kling"}}),
+    "generate-image": ("generate_image", {"parameters": {"credentials": "kling"}}),
+    "nightly-batch": (
+        "scheduled_batch",
+        {"cron": "0 2 * * *", "parameters": {"prompts": "flows/prompts.csv"}},
+    ),
+    "batch": ("batch_generate", {"parameters": {"credentials": "kling"}}),
+    "resume-task": (
+        "resume_task",
+        {"parameters": {"credentials": "kling"}, "triggers": [RESUME_ON_CALLBACK]},
+    ),
+}
+"""The deployments of `prefect.yaml`: name -> (flow in this module, deployment options)."""
 
 
-def deploy() -> None:
-    """Register the deployments on the Prefect server, run by workers of the `kling` pool."""
-    for entrypoint, name, extra in (
-        ("flows/deployments.py:generate_video", "generate-video", {}),
-        ("flows/deployments.py:scheduled_batch", "nightly-batch", {"cron": "0 2 * * *"}),
-        ("flows/deployments.py:resume_task", "resume-task", {}),
-        ("flows/deployments.py:batch_generate", "batch", {}),
-    ):
-        flow.from_source(source=str(PROJECT), entrypoint=entrypoint).deploy(
-            name=name, work_pool_name=WORK_POOL, **extra
+def _options(options: dict[str, Any], resume_on_callback: bool) -> dict[str, Any]:
+    if "triggers" not in options:
+        return options
+    triggers = [t.model_copy(update={"enabled": resume_on_callback}) for t in options["triggers"]]
+    return {**options, "triggers": triggers}
+
+
+def deploy(*, resume_on_callback: bool = False) -> None:
+    """Register the deployments on the Prefect server, run by workers of the `kling` pool.
+
+    Args:
+        resume_on_callback: Enable the trigger that runs `resume-task` on callbacks.
+    """
+    for name, (function, options) in DEPLOYMENTS.items():
+        flow.from_source(source=str(PROJECT), entrypoint=f"flows/deployments.py:{function}").deploy(
+            name=name,
+            work_pool_name=WORK_POOL,
+            tags=["kling"],
+            **_options(options, resume_on_callback),
         )
 
 
-if __name__ == "__main__":
+def serve_all(*, resume_on_callback: bool = False) -> None:
+    """Serve every deployment from this process (no work pool, no worker)."""
     from prefect import serve
 
+    module = sys.modules[__name__]
+    serve(
+        *(
+            getattr(module, function).to_deployment(
+                name=name, tags=["kling"], **_options(options, resume_on_callback)
+            )
+            for name, (function, options) in DEPLOYMENTS.items()
+        )
+    )
+
+
+if __name__ == "__main__":
     command = sys.argv[1] if len(sys.argv) > 1 else "serve"
+    on_callback = "--resume-on-callback" in sys.argv[2:]
     if command == "deploy":
-        deploy()
+        deploy(resume_on_callback=on_callback)
     else:
-        serve(*_deployments())
+        serve_all(resume_on_callback=on_callback)

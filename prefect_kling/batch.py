@@ -90,7 +90,10 @@ class BatchReport(BaseModel):
 
     outcomes: list[BatchOutcome] = Field(description="One outcome per item, in input order.")
     units: float = Field(default=0.0, description="Units charged in all.")
-    list_requests: int = Field(default=0, description="Queries the batch watcher sent.")
+    watcher_requests: int = Field(
+        default=0,
+        description="Queries sent while waiting: list queries, or confirmations of callbacks.",
+    )
 
     @property
     def counts(self) -> Counter[str]:

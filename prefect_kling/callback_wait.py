@@ -65,7 +65,7 @@ class CallbackWatcher:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
         self._thread: threading.Thread | None = None
-        self.queries = 0
+        self.requests = 0
 
     def __enter__(self) -> Self:
         self._thread = threading.Thread(
@@ -119,7 +119,7 @@ class CallbackWatcher:
                 hint.wait(timeout=min(remaining, self.safety_interval))
                 hint.clear()
                 try:
-                    self.queries += 1
+                    self.requests += 1
                     task = client.get_task(reference.endpoint, reference.task_id)
                 except KlingError as error:
                     waiter.query_failed(error)

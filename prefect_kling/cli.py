@@ -177,6 +177,7 @@ def _run_options(args: argparse.Namespace) -> dict[str, Any]:
         "max_wait_seconds": args.max_wait,
         "max_units": args.max_units,
         "poll_interval_seconds": args.poll_interval,
+        "callback_url": args.callback_url,
     }
 
 

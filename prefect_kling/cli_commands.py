@@ -81,6 +81,12 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
         "--watermark", action="store_true", help="also save the watermarked variants"
     )
     parser.add_argument("--max-units", type=float, help="refuse to create past this many units")
+    parser.add_argument(
+        "--callback-url",
+        metavar="URL",
+        help="your receiver's URL: wait for its events instead of polling "
+        "(default: KLING_CALLBACK_URL, or the credentials block's)",
+    )
 
 
 def _add_look(parser: argparse.ArgumentParser, *, video: bool) -> None:

@@ -8,9 +8,10 @@ server under the account's number, so the excess waits in Prefect instead of fai
 Set the limits to your account's numbers once (`prefect gcl create kling-video --limit 5`,
 or `prefect-kling` creates them with `DEFAULT_LIMITS` when missing).
 
-A batch holds its slots through a `SlotPool`: a slot an item gives back is handed to the
-batch's next item instead of being released and acquired again, so a batch of any size
-costs the Prefect server a few acquisitions, not two calls per item.
+A batch holds its slots through a `SlotPool`: items asking at the same time share one
+acquisition, and a slot an item gives back is handed to the batch's next item instead of
+being released and acquired again, so a batch of any size costs the Prefect server a few
+acquisitions, not two calls per item.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import contextlib
 import contextvars
 import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -98,12 +99,26 @@ def kling_slots(
         yield
 
 
+def _free_slots(family: Family, limit: int) -> int:
+    """Slots of the family's limit that nobody holds right now (a hint: others may take them)."""
+    with get_client(sync_client=True) as client:
+        try:
+            current = client.read_global_concurrency_limit_by_name(family.concurrency_limit_name)
+        except ObjectNotFound:  # deleted meanwhile: the acquisition will say so
+            return 0
+    return max(0, min(limit, current.limit) - current.active_slots)
+
+
 class _Holding:
-    """Slots held by a thread of their own, which renews their lease until let go."""
+    """Slots held by a thread of their own, which renews their lease until let go.
+
+    A pool shares them out: `in_use` of the `slots` are taken by items right now.
+    """
 
     def __init__(self, family: Family, slots: int):
         self.family = family
         self.slots = slots
+        self.in_use = 0
         self.idle_since = 0.0
         self._acquired = threading.Event()
         self._release = threading.Event()
@@ -121,6 +136,10 @@ class _Holding:
             raise
         if self._error is not None:
             raise self._error
+
+    @property
+    def free(self) -> int:
+        return self.slots - self.in_use
 
     def _hold(self) -> None:
         try:
@@ -142,12 +161,14 @@ class _Holding:
 class SlotPool:
     """Slots of the `kling-<family>` limits, acquired as items need them and handed on.
 
-    An item that ends gives its slots back to the pool, and the next item asking for as
-    many slots of the same family takes them at once. Slots that nobody takes within
-    `linger` seconds, and all of them when the pool closes, go back to Prefect.
+    Items that ask for slots at the same time are served by one acquisition (as many slots
+    as they ask for together, no more than the limit has free), and an item that ends
+    gives its slots back to the pool, where the next item takes them at once. Slots are
+    given back to Prefect per acquisition, once none of its slots has been in use for
+    `linger` seconds, and all of them when the pool closes.
 
     Args:
-        linger: Seconds a returned holding waits for a taker before it is released.
+        linger: Seconds an unused acquisition waits for a taker before it is released.
         default_limit: Slots to create a missing limit with.
 
     Examples:
@@ -162,8 +183,11 @@ class SlotPool:
         self.linger = linger
         self.default_limit = default_limit
         self.acquisitions = 0
-        self._idle: dict[tuple[Family, int], list[_Holding]] = defaultdict(list)
-        self._lock = threading.Lock()
+        self._holdings: dict[Family, list[_Holding]] = defaultdict(list)
+        self._wanted: Counter[Family] = Counter()
+        self._acquiring: set[Family] = set()
+        self._limits: dict[Family, int] = {}
+        self._changed = threading.Condition()
         self._closed = threading.Event()
         self._reaper = threading.Thread(target=self._reap, name="kling-slot-pool", daemon=True)
         self._reaper.start()
@@ -177,24 +201,56 @@ class SlotPool:
     @contextmanager
     def hold(self, family: Family, occupy: int = 1) -> Iterator[None]:
         """Hold `occupy` slots of the family's limit (never more than the limit has)."""
-        key = (family, occupy)
-        with self._lock:
-            holding = self._idle[key].pop() if self._idle[key] else None
-        if holding is None:
-            limit = ensure_limit(family, self.default_limit)
-            holding = _Holding(family, max(1, min(occupy, limit)))
-            with self._lock:
-                self.acquisitions += 1
+        limit = self._limit(family)
+        occupy = max(1, min(occupy, limit))
+        holding = self._take(family, occupy, limit)
         try:
             yield
         finally:
-            holding.idle_since = time.monotonic()
-            with self._lock:
-                if not self._closed.is_set():
-                    self._idle[key].append(holding)
-                    holding = None
-            if holding is not None:
-                holding.release()
+            with self._changed:
+                holding.in_use -= occupy
+                holding.idle_since = time.monotonic()
+                self._changed.notify_all()
+            if self._closed.is_set():
+                self._release_idle()
+
+    def _limit(self, family: Family) -> int:
+        if family not in self._limits:
+            self._limits[family] = ensure_limit(family, self.default_limit)
+        return self._limits[family]
+
+    def _take(self, family: Family, occupy: int, limit: int) -> _Holding:
+        with self._changed:
+            self._wanted[family] += occupy
+            try:
+                while True:
+                    holding = next((h for h in self._holdings[family] if h.free >= occupy), None)
+                    if holding is not None:
+                        holding.in_use += occupy
+                        return holding
+                    if family not in self._acquiring:
+                        break
+                    self._changed.wait()
+                # This thread acquires for every item of the family waiting right now.
+                self._acquiring.add(family)
+                wanted = self._wanted[family]
+            finally:
+                self._wanted[family] -= occupy
+        try:
+            slots = max(occupy, min(wanted, _free_slots(family, limit)))
+            holding = _Holding(family, slots)
+        except BaseException:
+            with self._changed:
+                self._acquiring.discard(family)
+                self._changed.notify_all()
+            raise
+        with self._changed:
+            self.acquisitions += 1
+            self._acquiring.discard(family)
+            holding.in_use = occupy
+            self._holdings[family].append(holding)
+            self._changed.notify_all()
+        return holding
 
     def _reap(self) -> None:
         while not self._closed.wait(self.linger / 4):
@@ -203,15 +259,16 @@ class SlotPool:
     def _release_idle(self, older_than: float = 0.0) -> None:
         now = time.monotonic()
         expired = []
-        with self._lock:
-            for idle in self._idle.values():
-                expired += [h for h in idle if now - h.idle_since >= older_than]
-                idle[:] = [h for h in idle if now - h.idle_since < older_than]
+        with self._changed:
+            for holdings in self._holdings.values():
+                idle = [h for h in holdings if h.in_use == 0 and now - h.idle_since >= older_than]
+                expired += idle
+                holdings[:] = [h for h in holdings if h not in idle]
         for holding in expired:
             holding.release()
 
     def close(self) -> None:
-        """Give every slot still held back to Prefect."""
+        """Give every slot back to Prefect (slots still in use when their item ends)."""
         self._closed.set()
         self._reaper.join(timeout=30)
         self._release_idle()

@@ -28,6 +28,7 @@ ENVIRONMENT_VARIABLES = (
     "KLING_API_KEY",
     "KLING_ACCESS_KEY",
     "KLING_SECRET_KEY",
+    "KLING_CALLBACK_URL",
 )
 
 
@@ -85,6 +86,14 @@ class KlingCredentials(Block):
     )
     api_key: SecretStr | None = Field(
         default=None, description="A gateway's API key, sent as a bearer token."
+    )
+    callback_url: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Your callback receiver's URL, secret token included: the ready-made flows give "
+            "it to Kling and wait for its events instead of polling."
+        ),
+        examples=["https://hooks.example.com/kling/callbacks/<token>"],
     )
     timeout_seconds: float = Field(
         default=60.0, gt=0, description="Time limit of one HTTP request, in seconds."
@@ -192,8 +201,8 @@ class KlingCredentials(Block):
         """Credentials from `KLING_*` environment variables.
 
         `KLING_PROVIDER` (kling or cometapi) defaults to kling when `KLING_ACCESS_KEY` is set
-        and to cometapi when only `KLING_API_KEY` is. `KLING_REGION` and `KLING_BASE_URL`
-        are optional.
+        and to cometapi when only `KLING_API_KEY` is. `KLING_REGION`, `KLING_BASE_URL` and
+        `KLING_CALLBACK_URL` are optional.
 
         Args:
             environ: Variables to read instead of `os.environ`.
@@ -235,7 +244,11 @@ class KlingCredentials(Block):
                 f"KLING_API_KEY is not set (needed for provider {provider.value})"
             )
         return cls(
-            provider=provider, region=region, base_url=values["KLING_BASE_URL"] or None, **keys
+            provider=provider,
+            region=region,
+            base_url=values["KLING_BASE_URL"] or None,
+            callback_url=values["KLING_CALLBACK_URL"] or None,
+            **keys,
         )
 
 

@@ -26,6 +26,9 @@ What keeps them safe and visible:
   until their task ends, so the account's limit turns into queueing instead of 1303s. A
   batch hands its slots from item to item (`SlotPool`) and submits items as earlier ones
   end; one watcher follows all its tasks with list queries.
+- **Callbacks.** With a `callback_url` (an argument, or the credentials block's), Kling
+  reports to your receiver (`prefect_kling.receiver`) and the flows wait for its events:
+  one confirming query per task instead of polling, and a slow safety poll.
 - **Budget.** `max_units` stops sending creates once units charged plus in flight reach it.
 - **Visibility.** Events on every transition, a progress artifact while waiting, a summary
   artifact per task, image artifacts, and a table per batch.
@@ -43,14 +46,16 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 import uuid
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol, Self
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.filesystems import WritableFileSystem
-from prefect.futures import PrefectFuture, as_completed
+from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
 from prefect.task_runners import ThreadPoolTaskRunner
 from pydantic import BaseModel, Field
@@ -58,6 +63,7 @@ from pydantic import BaseModel, Field
 from prefect_kling._retry import is_transient
 from prefect_kling.batch import BatchItem, BatchOutcome, BatchReport, load_batch
 from prefect_kling.budget import UnitBudget
+from prefect_kling.callback_wait import CallbackWatcher
 from prefect_kling.client import PreparedCreate, prepare_create
 from prefect_kling.concurrency import SlotPool, kling_slots
 from prefect_kling.credentials import KlingCredentials
@@ -77,8 +83,15 @@ from prefect_kling.observe import (
     publish_images,
     publish_task_summary,
 )
-from prefect_kling.polling import DEFAULT_MAX_WAIT_SECONDS, PollSchedule, poll_task
+from prefect_kling.polling import (
+    DEFAULT_MAX_WAIT_SECONDS,
+    PollSchedule,
+    StatusCallback,
+    TaskWaiter,
+    poll_task,
+)
 from prefect_kling.providers import Provider
+from prefect_kling.receiver import with_endpoint
 from prefect_kling.results import SavedFile, save_task_results
 from prefect_kling.tasks import LipSyncPlan
 from prefect_kling.watcher import BatchWatcher
@@ -253,6 +266,72 @@ class _Tracker(ProgressReporter):
         super().__call__(task, elapsed)
 
 
+class _Waiter(Protocol):
+    def wait(
+        self,
+        reference: TaskReference,
+        *,
+        max_wait_seconds: float,
+        on_status: StatusCallback | None = None,
+    ) -> KlingTask: ...
+
+
+class _Poller:
+    """Waits for one task at a time by polling it on a schedule."""
+
+    def __init__(self, credentials: KlingCredentials, schedule: PollSchedule):
+        self._client = credentials.get_client()
+        self.schedule = schedule
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._client.close()
+
+    def wait(
+        self,
+        reference: TaskReference,
+        *,
+        max_wait_seconds: float,
+        on_status: StatusCallback | None = None,
+    ) -> KlingTask:
+        return poll_task(
+            self._client,
+            reference,
+            max_wait_seconds=max_wait_seconds,
+            schedule=self.schedule,
+            on_status=on_status,
+        )
+
+
+def _callback_url(argument: str | None, credentials: KlingCredentials) -> str | None:
+    """The receiver URL the flow gives Kling: its argument, else the credentials block's."""
+    if argument:
+        return argument
+    return credentials.callback_url.get_secret_value() if credentials.callback_url else None
+
+
+def _with_callback(request: dict[str, Any], callback_url: str | None, endpoint: str) -> dict:
+    """The request carrying the receiver URL, tagged with the endpoint to query."""
+    if callback_url is None:
+        return request
+    return {**request, "callback_url": with_endpoint(callback_url, endpoint)}
+
+
+def _waiter(
+    credentials: KlingCredentials,
+    callback_url: str | None,
+    *,
+    poll_interval_seconds: float,
+    safety_poll_seconds: float,
+) -> AbstractContextManager[_Waiter]:
+    """Events from the receiver when there is a callback URL, polling otherwise."""
+    if callback_url is not None:
+        return CallbackWatcher(credentials, safety_interval=safety_poll_seconds)
+    return _Poller(credentials, PollSchedule(first_interval=poll_interval_seconds))
+
+
 def _create_step(
     credentials: KlingCredentials,
     prepared: PreparedCreate,
@@ -337,6 +416,8 @@ def _generate(
     strict: bool,
     result_storage: Any,
     poll_interval_seconds: float,
+    callback_url: str | None,
+    callback_safety_poll_seconds: float,
 ) -> GenerationResult:
     row = get_endpoint(endpoint)
     if row.result_kind is not kind:
@@ -345,22 +426,24 @@ def _generate(
             "endpoint", f"{endpoint!r} makes no {kind.value}s; allowed: {allowed}"
         )
     creds = resolve_credentials(credentials)
+    callback = _callback_url(callback_url, creds)
+    request = _with_callback(request, callback, row.name)
     prepared = _prepare(row, request, creds, idempotency_key=idempotency_key, strict=strict)
     budget = UnitBudget(max_units)
     ticket = budget.reserve(row.name, prepared.payload)
     shown = _shown_request(prepared)
-    with kling_slots(row.family, occupy=_slots(prepared)):
+    # With callbacks, the event subscription opens before the create: no event is missed.
+    waiting = _waiter(
+        creds,
+        callback,
+        poll_interval_seconds=poll_interval_seconds,
+        safety_poll_seconds=callback_safety_poll_seconds,
+    )
+    with waiting as waiter, kling_slots(row.family, occupy=_slots(prepared)):
         reference = _create_step(creds, prepared, refresh=refresh, result_storage=result_storage)
         tracker = _Tracker(reference, model=shown.get("model_name"))
         try:
-            with creds.get_client() as client:
-                finished = poll_task(
-                    client,
-                    reference,
-                    max_wait_seconds=max_wait_seconds,
-                    schedule=PollSchedule(first_interval=poll_interval_seconds),
-                    on_status=tracker,
-                )
+            finished = waiter.wait(reference, max_wait_seconds=max_wait_seconds, on_status=tracker)
         except (KlingTaskFailed, KlingTaskTimedOut) as error:
             _on_failure(reference, error, tracker, shown)
             raise
@@ -451,6 +534,8 @@ def generate_video(
     strict: bool = False,
     result_storage: Any = None,
     poll_interval_seconds: float = 2.0,
+    callback_url: str | None = None,
+    callback_safety_poll_seconds: float = 300.0,
 ) -> GenerationResult:
     """Generate a video: validate, create (or reuse), wait, save the files.
 
@@ -474,6 +559,12 @@ def generate_video(
         result_storage: Where cached creates are kept (a block or block slug); share it
             between workers so that none of them pays for a request another already made.
         poll_interval_seconds: First pause between queries (it grows to 30 s).
+        callback_url: Your receiver's URL (secret token included; the credentials block's
+            `callback_url` by default, which keeps it out of the run's parameters). Kling
+            reports to it and the flow waits for the receiver's events instead of polling,
+            with one confirming query.
+        callback_safety_poll_seconds: With a callback URL, query anyway after this many
+            seconds without an event.
 
     Returns:
         The task, its cost and the files saved.
@@ -492,6 +583,8 @@ def generate_video(
         strict=strict,
         result_storage=result_storage,
         poll_interval_seconds=poll_interval_seconds,
+        callback_url=callback_url,
+        callback_safety_poll_seconds=callback_safety_poll_seconds,
     )
 
 
@@ -509,10 +602,13 @@ def generate_image(
     strict: bool = False,
     result_storage: Any = None,
     poll_interval_seconds: float = 2.0,
+    callback_url: str | None = None,
+    callback_safety_poll_seconds: float = 300.0,
 ) -> GenerationResult:
     """Generate images: validate, create (or reuse), wait, save the files.
 
-    Takes the same arguments as `generate_video`; `endpoint` is an image endpoint:
+    Takes the same arguments as `generate_video` (`callback_url` included); `endpoint`
+    is an image endpoint:
     `multi-image2image`, `image-generation`, `image-expand` or `virtual-try-on` (whose
     tasks hold slots of the Prefect limit `kling-try-on`).
     """
@@ -530,6 +626,8 @@ def generate_image(
         strict=strict,
         result_storage=result_storage,
         poll_interval_seconds=poll_interval_seconds,
+        callback_url=callback_url,
+        callback_safety_poll_seconds=callback_safety_poll_seconds,
     )
 
 
@@ -550,6 +648,8 @@ def extend_video(
     strict: bool = False,
     result_storage: Any = None,
     poll_interval_seconds: float = 2.0,
+    callback_url: str | None = None,
+    callback_safety_poll_seconds: float = 300.0,
 ) -> list[GenerationResult]:
     """Extend a video `times` times in a chain, each step extending the one before.
 
@@ -577,6 +677,8 @@ def extend_video(
         strict: Refuse unknown model names instead of warning.
         result_storage: Where cached creates are kept (a block or block slug).
         poll_interval_seconds: First pause between queries.
+        callback_url: Your receiver's URL: wait for its events instead of polling.
+        callback_safety_poll_seconds: With a callback URL, query anyway after this long.
 
     Returns:
         One result a step, in order; the last one holds the full-length video.
@@ -609,6 +711,8 @@ def extend_video(
             strict=strict,
             result_storage=result_storage,
             poll_interval_seconds=poll_interval_seconds,
+            callback_url=callback_url,
+            callback_safety_poll_seconds=callback_safety_poll_seconds,
         )
         results.append(result)
         spent += estimate if result.units is None else result.units
@@ -650,13 +754,18 @@ def resume_task(
         reference = TaskReference.from_task(current, endpoint=row.name, provider=creds.provider)
         tracker = _Tracker(reference, model=None)
         try:
-            finished = poll_task(
-                client,
-                reference,
-                max_wait_seconds=max_wait_seconds,
-                schedule=PollSchedule(first_interval=poll_interval_seconds),
-                on_status=tracker,
-            )
+            # A task already done (as when a callback's event started this run) costs no
+            # second query.
+            if current.finished and TaskWaiter(reference, on_status=tracker).observe(current):
+                finished = current
+            else:
+                finished = poll_task(
+                    client,
+                    reference,
+                    max_wait_seconds=max_wait_seconds,
+                    schedule=PollSchedule(first_interval=poll_interval_seconds),
+                    on_status=tracker,
+                )
         except (KlingTaskFailed, KlingTaskTimedOut) as error:
             _on_failure(reference, error, tracker, {})
             raise
@@ -670,13 +779,18 @@ def generate_item(
     output: Output,
     context: _BatchContext,
 ) -> BatchOutcome:
-    """One batch item from request to saved files; every failure becomes its outcome."""
+    """One batch item from request to saved files; every failure becomes its outcome.
+
+    The item takes one of the batch's places (`max_concurrency`) for its create and wait,
+    and leaves it when its task has ended: the next item is created while this one saves
+    its files.
+    """
     outcome = BatchOutcome(name=item.label, endpoint=item.endpoint)
     try:
         row = get_endpoint(item.endpoint)
         prepared = prepare_create(
             row,
-            item.request,
+            _with_callback(item.request, context.callback_url, row.name),
             credentials.provider,
             idempotency_key=item.idempotency_key,
             strict=context.strict,
@@ -689,7 +803,8 @@ def generate_item(
     except KlingError as error:
         return outcome.ended("skipped", error)
     try:
-        with context.slots.hold(row.family, _slots(prepared)):
+        # The place is left after the slots, so that the next item finds them free.
+        with context.places, context.slots.hold(row.family, _slots(prepared)):
             reference = _create_step(
                 credentials,
                 prepared,
@@ -744,6 +859,8 @@ def batch_generate(
     poll_interval_seconds: float = 5.0,
     strict: bool = False,
     result_storage: Any = None,
+    callback_url: str | None = None,
+    callback_safety_poll_seconds: float = 300.0,
 ) -> BatchReport:
     """Generate many videos or images; report the outcome of every item.
 
@@ -762,6 +879,10 @@ def batch_generate(
         poll_interval_seconds: Pause between two rounds of the batch watcher's list queries.
         strict: Refuse model names unknown for the provider instead of warning.
         result_storage: Where cached creates are kept (a block or block slug).
+        callback_url: Your receiver's URL (the credentials block's by default): wait for
+            its events, with one confirming query per task, instead of list queries.
+        callback_safety_poll_seconds: With a callback URL, query a task anyway after this
+            many seconds without an event.
     """
     logger = get_run_logger()
     if max_concurrency < 1:
@@ -771,8 +892,16 @@ def batch_generate(
     batch = load_batch(items)
     creds = resolve_credentials(credentials)
     budget = UnitBudget(max_units)
-    with BatchWatcher(creds, interval=poll_interval_seconds) as watcher, SlotPool() as slots:
+    callback = _callback_url(callback_url, creds)
+    watching: AbstractContextManager[CallbackWatcher | BatchWatcher] = (
+        CallbackWatcher(creds, safety_interval=callback_safety_poll_seconds)
+        if callback
+        else BatchWatcher(creds, interval=poll_interval_seconds)
+    )
+    with watching as watcher, SlotPool() as slots:
         context = _BatchContext(
+            callback_url=callback,
+            places=threading.Semaphore(max_concurrency),
             budget=budget,
             watcher=watcher,
             slots=slots,
@@ -782,17 +911,16 @@ def batch_generate(
             strict=strict,
             result_storage=result_storage,
         )
-        # Items are submitted as earlier ones end, so that only the items in progress
-        # exist as task runs (and show as running).
+        # Items run as task runs once there is room: those in progress, those saving their
+        # files, and as many started ahead, ready to take the next free place at once.
+        room = threading.Semaphore(2 * max_concurrency)
         futures: list[PrefectFuture[BatchOutcome]] = []
-        running: list[PrefectFuture[BatchOutcome]] = []
         for item in batch:
-            if len(running) >= max_concurrency:
-                running.remove(next(as_completed(running)))
+            room.acquire()
             futures.append(generate_item.submit(item, creds, output, context))
-            running.append(futures[-1])
+            futures[-1].add_done_callback(lambda _: room.release())
         outcomes = [_outcome(future, item) for future, item in zip(futures, batch, strict=True)]
-    report = BatchReport(outcomes=outcomes, units=budget.charged, list_requests=watcher.requests)
+    report = BatchReport(outcomes=outcomes, units=budget.charged, watcher_requests=watcher.requests)
     publish_batch_table(report.table_rows())
     logger.info(report.describe())
     skipped = [outcome for outcome in outcomes if outcome.status == "skipped"]

@@ -30,11 +30,14 @@ import hashlib
 import hmac
 import json
 import logging
+import socket
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import ValidationError
 from starlette.applications import Starlette
@@ -285,7 +288,77 @@ def callback_url(base_url: str, token: str, endpoint: str | None = None) -> str:
         'https://hooks.example.com/kling/callbacks/s3cret?endpoint=text2video'
     """
     url = base_url.rstrip("/") + CALLBACK_PATH.format(token=token)
-    return f"{url}?endpoint={endpoint}" if endpoint else url
+    return with_endpoint(url, endpoint) if endpoint else url
+
+
+def with_endpoint(url: str, endpoint: str) -> str:
+    """The callback URL with `endpoint=<name>` in its query (replacing any endpoint there).
+
+    Examples:
+        >>> with_endpoint("https://hooks.example.com/kling/callbacks/s3cret?x=1", "effects")
+        'https://hooks.example.com/kling/callbacks/s3cret?x=1&endpoint=effects'
+    """
+    parts = urlsplit(url)
+    query = [(key, value) for key, value in parse_qsl(parts.query) if key != "endpoint"]
+    return urlunsplit(parts._replace(query=urlencode([*query, ("endpoint", endpoint)])))
+
+
+@contextmanager
+def running_receiver(
+    token: str,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    signing_secret: str | None = None,
+    emit: Emitter = emit_callback_event,
+) -> Iterator[str]:
+    """Serve the receiver in a background thread while the block runs; yield its base URL.
+
+    For tests and local runs (with the simulator, say): the events go through this
+    process's Prefect events client, to the API its profile or `PREFECT_API_URL` names
+    (settings changed for one thread only, with `temporary_settings`, are not seen by the
+    receiver's thread).
+
+    Args:
+        token: Secret part of the path.
+        host: Interface to listen on (loopback by default).
+        port: Port to listen on; 0 picks a free one.
+        signing_secret: Standard Webhooks secret, as for `create_receiver_app`.
+        emit: What to do with each new status (default: emit a Prefect event).
+
+    Examples:
+        >>> import httpx
+        >>> seen = []
+        >>> record = lambda task, *how: seen.append(task.status)
+        >>> body = {"task_id": "1", "task_status": "failed"}
+        >>> with running_receiver("s3cret", emit=record) as url:
+        ...     answer = httpx.post(callback_url(url, "s3cret"), json=body)
+        >>> answer.status_code, seen
+        (204, ['failed'])
+    """
+    import uvicorn
+
+    app = create_receiver_app(token, signing_secret=signing_secret, emit=emit)
+    sock = socket.socket()
+    sock.bind((host, port))
+    bound_host, bound_port = sock.getsockname()[:2]
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, lifespan="off"))
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="kling-receiver", daemon=True
+    )
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            sock.close()
+            raise RuntimeError("the callback receiver did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://{bound_host}:{bound_port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
 
 
 def serve_receiver(

@@ -12,8 +12,12 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from prefect_kling.simulator import KlingSimulator
 
 _PREFECT_HOME = Path(tempfile.mkdtemp(prefix="prefect-kling-tests-"))
 os.environ.update(
@@ -32,6 +36,17 @@ for _name in list(os.environ):
 ACCESS_KEY = "ak-canary-ACCESS-4f1d2c9e8b7a"
 SECRET_KEY = "sk-canary-SECRET-9a8b7c6d5e4f3a2b"
 API_KEY = "ck-canary-APIKEY-0f9e8d7c6b5a4f3e"
+
+
+def canary_simulator(**settings: Any) -> KlingSimulator:
+    """A simulator (not started) that takes the canary keys, with quick tasks by default."""
+    from prefect_kling.simulator import KlingSimulator, SimulatorConfig
+
+    quick = {"queue_seconds": 0.05, "processing_seconds": 0.2}
+    keys = {"access_key": ACCESS_KEY, "secret_key": SECRET_KEY, "api_key": API_KEY}
+    return KlingSimulator(SimulatorConfig(**{**quick, **keys, **settings}))
+
+
 SECRETS = (ACCESS_KEY, SECRET_KEY, API_KEY)
 
 

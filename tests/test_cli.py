@@ -14,23 +14,15 @@ import pytest
 from prefect_kling.cli import ProgressLine, main
 from prefect_kling.media import make_png
 from prefect_kling.models.tasks import KlingTask
-from prefect_kling.simulator import KlingSimulator, SimulatorConfig
-from tests.conftest import ACCESS_KEY, API_KEY, SECRET_KEY
+from prefect_kling.receiver import callback_url, running_receiver
+from tests.conftest import ACCESS_KEY, API_KEY, SECRET_KEY, canary_simulator
 
 FAST = ["--poll-interval", "0.05", "--max-wait", "60"]
 
 
 @pytest.fixture(scope="module")
 def sim():
-    config = SimulatorConfig(
-        access_key=ACCESS_KEY,
-        secret_key=SECRET_KEY,
-        api_key=API_KEY,
-        queue_seconds=0.05,
-        processing_seconds=0.2,
-        seed=11,
-    )
-    with KlingSimulator(config) as simulator:
+    with canary_simulator(seed=11) as simulator:
         yield simulator
 
 
@@ -99,6 +91,28 @@ def test_text2video_json(provider_env, sim, tmp_path):
     assert summary["files"][0]["path"].endswith(".mp4")
     assert Path(summary["files"][0]["path"]).read_bytes()[4:8] == b"ftyp"
     assert_files_match(summary)
+
+
+def test_a_callback_url_replaces_polling(provider_env, sim, tmp_path):
+    with running_receiver("tok-cli") as receiver:
+        before = sim.stats()
+        code, out, err = run(
+            "text2video",
+            "--prompt",
+            f"a kite over the dunes ({provider_env})",
+            "--output-dir",
+            str(tmp_path),
+            "--max-wait",
+            "60",  # the safety poll (300 s) is longer: only the receiver's events end it in time
+            "--callback-url",
+            callback_url(receiver, "tok-cli"),
+            "--json",
+        )
+    assert code == 0, err
+    assert json.loads(out)["status"] == "succeed"
+    after = sim.stats()
+    # The lookup of the external id before the create, and one confirming query.
+    assert (after.query_calls + after.list_calls) - (before.query_calls + before.list_calls) <= 2
 
 
 def test_image2video_with_local_frames(provider_env, tmp_path):

@@ -6,8 +6,10 @@ The tests use the try-on family, which no flow test touches.
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from prefect import flow, task
@@ -110,3 +112,61 @@ def test_an_acquisition_error_reaches_the_caller(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(concurrency, "ensure_limit", lambda family, default=None: 1)
     with SlotPool() as pool, pytest.raises(Exception, match=NAME), pool.hold(FAMILY):
         pass  # the limit does not exist: strict acquisition refuses
+
+
+def _items_at_once(pool: SlotPool, count: int, hold_seconds: float) -> list[int]:
+    """Run `count` items that ask the pool for a slot at the same moment; return what each saw."""
+    start = threading.Barrier(count)
+    seen: list[int] = []
+
+    def item() -> None:
+        start.wait()
+        with pool.hold(FAMILY):
+            seen.append(active_slots())
+            time.sleep(hold_seconds)
+
+    threads = [threading.Thread(target=item) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return seen
+
+
+def test_items_that_ask_meanwhile_share_the_next_acquisition(monkeypatch: pytest.MonkeyPatch):
+    import prefect_kling.concurrency as concurrency
+
+    held = concurrency._held
+
+    def slow_server(family: Family, slots: int) -> Any:
+        time.sleep(0.5)  # as a busy Prefect server answers
+        return held(family, slots)
+
+    monkeypatch.setattr(concurrency, "_held", slow_server)
+    with SlotPool(linger=30, default_limit=5) as pool:
+        seen = _items_at_once(pool, 5, hold_seconds=0.5)
+        assert len(seen) == 5 and max(seen) <= 5
+        # The first item's acquisition, then one for all the items that asked meanwhile.
+        assert pool.acquisitions == 2
+    assert active_slots() == 0
+
+
+def test_a_shared_acquisition_takes_no_more_than_the_limit_has_free():
+    ensure_limit(FAMILY, default=3)
+    other_run = threading.Event()
+
+    def elsewhere() -> None:
+        with kling_slots(FAMILY, occupy=2):
+            other_run.set()
+            time.sleep(1.5)
+
+    holder = threading.Thread(target=elsewhere)
+    holder.start()
+    assert other_run.wait(30)
+    with SlotPool(linger=30) as pool:
+        seen = _items_at_once(pool, 2, hold_seconds=0.2)
+    holder.join()
+    # One slot was free: one item ran beside the other run (not waiting for two free
+    # slots at once), the second one after it; never more than the limit.
+    assert len(seen) == 2 and 3 in seen and max(seen) <= 3
+    assert active_slots() == 0

@@ -94,6 +94,14 @@ def test_from_env(env, provider, jwt):
     creds = KlingCredentials.from_env(env)
     assert creds.provider.value == provider
     assert creds.uses_jwt is jwt
+    assert creds.callback_url is None
+
+
+def test_from_env_reads_the_callback_url_and_keeps_it_secret():
+    url = "https://hooks.example.com/kling/callbacks/tok-9b1c"
+    creds = KlingCredentials.from_env({"KLING_API_KEY": API_KEY, "KLING_CALLBACK_URL": url})
+    assert creds.callback_url.get_secret_value() == url
+    assert "tok-9b1c" not in repr(creds) + creds.model_dump_json()
 
 
 @pytest.mark.parametrize(

@@ -506,6 +506,18 @@ def test_resume_task_waits_and_saves_without_creating(sim: KlingSimulator, tmp_p
     assert stats.tasks_created == 1
 
 
+def test_resume_task_of_a_finished_task_queries_it_once(sim: KlingSimulator, tmp_path: Path):
+    with sim.credentials().get_client() as client:
+        made = client.create("text2video", {"prompt": unique("A lighthouse at dusk")})
+    sim.advance(60)
+    before = sim.stats().query_calls
+    result = resume_task(
+        "text2video", task_id=made.task_id, credentials=sim.credentials(), output=tmp_path
+    )
+    assert result.status == "succeed" and Path(result.files[0].path).is_file()
+    assert sim.stats().query_calls - before == 1
+
+
 # --- what Prefect shows --------------------------------------------------------------------------
 
 

@@ -16,23 +16,14 @@ from prefect_kling import (
     wait_for_task,
 )
 from prefect_kling.media import make_png
-from prefect_kling.simulator import KlingSimulator, SimulatorConfig
-from tests.conftest import ACCESS_KEY, API_KEY, SECRET_KEY
+from tests.conftest import canary_simulator
 
 FAST = {"first_interval_seconds": 0.05, "max_interval_seconds": 0.1, "max_wait_seconds": 60}
 
 
 @pytest.fixture(scope="module")
 def sim():
-    config = SimulatorConfig(
-        access_key=ACCESS_KEY,
-        secret_key=SECRET_KEY,
-        api_key=API_KEY,
-        queue_seconds=0.05,
-        processing_seconds=0.15,
-        seed=5,
-    )
-    with KlingSimulator(config) as simulator:
+    with canary_simulator(seed=5, processing_seconds=0.15) as simulator:
         yield simulator
 
 

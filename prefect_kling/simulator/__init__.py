@@ -11,7 +11,11 @@ Examples:
     True
 """
 
-from prefect_kling.simulator.callbacks import CallbackFormat, KlingCallbackFormat
+from prefect_kling.simulator.callbacks import (
+    CallbackFormat,
+    KlingCallbackFormat,
+    SignedCallbackFormat,
+)
 from prefect_kling.simulator.config import SimulatorConfig
 from prefect_kling.simulator.faults import FaultKind
 from prefect_kling.simulator.server import KlingSimulator, serve
@@ -22,6 +26,7 @@ __all__ = [
     "FaultKind",
     "KlingCallbackFormat",
     "KlingSimulator",
+    "SignedCallbackFormat",
     "SimulatorConfig",
     "SimulatorStats",
     "serve",

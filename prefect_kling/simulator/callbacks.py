@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -49,6 +51,31 @@ class KlingCallbackFormat:
     def encode(self, task: dict[str, Any]) -> tuple[dict[str, str], bytes]:
         """Return JSON headers and the task object as the body."""
         return {"content-type": "application/json"}, json.dumps(task).encode()
+
+
+@dataclass(frozen=True)
+class SignedCallbackFormat:
+    """The bare task object signed the Standard Webhooks way, for testing signed receivers.
+
+    Attributes:
+        secret: The signing secret (`whsec_...`), as given to the receiver.
+    """
+
+    secret: str
+
+    def encode(self, task: dict[str, Any]) -> tuple[dict[str, str], bytes]:
+        """Return JSON and `webhook-id`/`-timestamp`/`-signature` headers, and the body."""
+        from prefect_kling.receiver import sign
+
+        body = json.dumps(task).encode()
+        message_id, timestamp = f"msg_{uuid.uuid4().hex}", int(time.time())
+        headers = {
+            "content-type": "application/json",
+            "webhook-id": message_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": f"v1,{sign(self.secret, message_id, timestamp, body)}",
+        }
+        return headers, body
 
 
 class CallbackDispatcher:

@@ -1,0 +1,43 @@
+"""`flows/deployments.py` describes the same deployments as `flows/prefect.yaml`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+import flows.deployments as deployments
+
+PREFECT_YAML = Path(__file__).resolve().parents[1] / "flows" / "prefect.yaml"
+
+
+def yaml_deployments() -> dict[str, dict]:
+    document = yaml.safe_load(PREFECT_YAML.read_text())
+    return {entry["name"]: entry for entry in document["deployments"]}
+
+
+def test_both_list_the_same_deployments_of_the_same_flows():
+    from_yaml = yaml_deployments()
+    assert set(from_yaml) == set(deployments.DEPLOYMENTS)
+    for name, (function, options) in deployments.DEPLOYMENTS.items():
+        assert from_yaml[name]["entrypoint"] == f"flows/deployments.py:{function}"
+        for key, value in options.get("parameters", {}).items():
+            assert from_yaml[name]["parameters"][key] == value, (name, key)
+
+
+def test_the_resume_trigger_is_the_same_and_off_unless_asked_for():
+    (in_yaml,) = yaml_deployments()["resume-task"]["triggers"]
+    trigger = deployments.RESUME_ON_CALLBACK
+    assert in_yaml["enabled"] is False and trigger.enabled is False
+    assert trigger.match.root == in_yaml["match"]
+    assert trigger.expect == set(in_yaml["expect"])
+    assert trigger.parameters == in_yaml["parameters"]
+    options = deployments.DEPLOYMENTS["resume-task"][1]
+    (enabled,) = deployments._options(options, resume_on_callback=True)["triggers"]
+    assert enabled.enabled is True
+    assert deployments.RESUME_ON_CALLBACK.enabled is False  # the shared one is left alone
+
+
+def test_the_nightly_batch_runs_on_the_same_schedule():
+    (schedule,) = yaml_deployments()["nightly-batch"]["schedules"]
+    assert deployments.DEPLOYMENTS["nightly-batch"][1]["cron"] == schedule["cron"]

@@ -325,12 +325,12 @@ def main() -> None:
             f"{side['peak_in_flight']}"
         )
     for label, side in (("prefect-kling", ours), ("baseline", base)):
-        rest = side["slot_idle_per_item"] - side["lag_mean"] - side["save_mean"]
+        rest = side["slot_idle_per_item"] - side["lag_mean"]
         print(
             f"{label:>14}: slots busy {side['utilisation']:.0%}; idle per item "
-            f"{side['slot_idle_per_item']:.2f} s = detection {side['lag_mean']:.2f} + download "
-            f"{side['save_mean']:.2f} + the rest {rest:.2f} (until the next create on the "
-            f"slot; ramp-up and tail included); first task after "
+            f"{side['slot_idle_per_item']:.2f} s = detection {side['lag_mean']:.2f} + the rest "
+            f"{rest:.2f} (until the next create on the slot, ramp-up and tail included; "
+            f"a download takes {side['save_mean']:.2f} s); first task after "
             f"{side['first_task_seconds']:.1f} s, {args.concurrency} at once "
             + (
                 f"after {side['ramp_seconds']:.1f} s"

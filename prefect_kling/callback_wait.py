@@ -143,6 +143,8 @@ class CallbackWatcher:
         from prefect.events.filters import EventFilter, EventNameFilter
 
         self._stop = asyncio.Event()
+        # Prefect replays the last minute's events on connecting: an older event naming a
+        # task waited for here costs one confirming query, nothing more.
         subscription = EventFilter(event=EventNameFilter(name=list(TERMINAL_EVENTS)))
         async with get_events_subscriber(
             filter=subscription, reconnect_on_clean_close=True

@@ -24,8 +24,8 @@ What keeps them safe and visible:
   network); refusals and bad parameters fail at once with Kling's message.
 - **Concurrency.** Creates hold slots of the Prefect global concurrency limit `kling-<family>`
   until their task ends, so the account's limit turns into queueing instead of 1303s. A
-  batch hands its slots from item to item (`SlotPool`) and submits items as earlier ones
-  end; one watcher follows all its tasks with list queries.
+  batch hands its slots from item to item (`SlotPool`) and creates the next item as soon
+  as an earlier one's task has ended; one watcher follows all its tasks with list queries.
 - **Callbacks.** With a `callback_url` (an argument, or the credentials block's), Kling
   reports to your receiver (`prefect_kling.receiver`) and the flows wait for its events:
   one confirming query per task instead of polling, and a slow safety poll.

@@ -8,8 +8,6 @@ beyond the wait, so a flow only finishes in time if the events reach it.
 
 from __future__ import annotations
 
-import json
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +20,7 @@ from pydantic import SecretStr
 from prefect_kling.callback_wait import CallbackWatcher
 from prefect_kling.flows import batch_generate, generate_video
 from prefect_kling.models.tasks import KlingTask
-from prefect_kling.receiver import callback_url, emit_callback_event, running_receiver, sign
+from prefect_kling.receiver import callback_url, emit_callback_event, running_receiver
 from prefect_kling.simulator import KlingSimulator, SignedCallbackFormat
 from tests.conftest import canary_simulator
 
@@ -51,14 +49,7 @@ class Receiver:
         return callback_url(self.base_url, TOKEN)
 
     def post(self, body: dict[str, Any], *, secret: str = SIGNING_SECRET) -> int:
-        raw = json.dumps(body).encode()
-        message_id, timestamp = f"msg_{uuid.uuid4().hex}", int(time.time())
-        headers = {
-            "content-type": "application/json",
-            "webhook-id": message_id,
-            "webhook-timestamp": str(timestamp),
-            "webhook-signature": f"v1,{sign(secret, message_id, timestamp, raw)}",
-        }
+        headers, raw = SignedCallbackFormat(secret).encode(body)
         return httpx.post(self.url, content=raw, headers=headers).status_code
 
     def statuses(self, task_id: str) -> list[str]:

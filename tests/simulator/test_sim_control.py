@@ -25,6 +25,7 @@ def test_public_names() -> None:
         "FaultKind",
         "KlingCallbackFormat",
         "KlingSimulator",
+        "SignedCallbackFormat",
         "SimulatorConfig",
         "SimulatorStats",
         "serve",

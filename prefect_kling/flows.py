@@ -332,23 +332,27 @@ def _waiter(
     return _Poller(credentials, PollSchedule(first_interval=poll_interval_seconds))
 
 
+def _refresh_take(refresh: bool) -> str | None:
+    """The take of a refresh: tied to this run, so that retries within the run find it again."""
+    return f"refresh-{flow_run.id or uuid.uuid4()}" if refresh else None
+
+
 def _create_step(
     credentials: KlingCredentials,
     prepared: PreparedCreate,
     *,
-    refresh: bool,
+    take: str | None,
     result_storage: Any,
 ) -> TaskReference:
+    """The cached create; a `take` makes a fresh take that replaces the cached record."""
     options: dict[str, Any] = {
-        "refresh_cache": refresh,
+        "refresh_cache": take is not None,
         "cache_expiration": CACHE_LIFETIME.get(credentials.provider, timedelta(hours=23)),
     }
     if result_storage is not None:
         options["result_storage"] = result_storage
     fields = prepared.request.model_dump(mode="json", exclude_none=True)
     fields.pop("external_task_id", None)
-    # A fresh take is tied to this run, so that retries within the run find it again.
-    take = f"refresh-{flow_run.id or uuid.uuid4()}" if refresh else None
     reference = submit_request.with_options(**options)(
         credentials, prepared.endpoint.name, fields, prepared.external_task_id, take
     )
@@ -440,7 +444,9 @@ def _generate(
         safety_poll_seconds=callback_safety_poll_seconds,
     )
     with waiting as waiter, kling_slots(row.family, occupy=_slots(prepared)):
-        reference = _create_step(creds, prepared, refresh=refresh, result_storage=result_storage)
+        reference = _create_step(
+            creds, prepared, take=_refresh_take(refresh), result_storage=result_storage
+        )
         tracker = _Tracker(reference, model=shown.get("model_name"))
         try:
             finished = waiter.wait(reference, max_wait_seconds=max_wait_seconds, on_status=tracker)
@@ -778,8 +784,12 @@ def generate_item(
     credentials: KlingCredentials,
     output: Output,
     context: _BatchContext,
+    take: str | None = None,
 ) -> BatchOutcome:
     """One batch item from request to saved files; every failure becomes its outcome.
+
+    A `take` makes a fresh take of the item (replacing its cached create), as for a task
+    that Kling failed.
 
     The item takes one of the batch's places (`max_concurrency`) for its create and wait,
     and leaves it when its task has ended: the next item is created while this one saves
@@ -808,7 +818,7 @@ def generate_item(
             reference = _create_step(
                 credentials,
                 prepared,
-                refresh=context.refresh,
+                take=take or _refresh_take(context.refresh),
                 result_storage=context.result_storage,
             )
             outcome = outcome.created(reference)
@@ -839,6 +849,25 @@ class _BatchContext:
         self.__dict__.update(values)
 
 
+def _run_items(
+    items: list[BatchItem],
+    takes: list[str | None],
+    credentials: KlingCredentials,
+    output: Output,
+    context: _BatchContext,
+) -> list[BatchOutcome]:
+    """Run the items as task runs; return their outcomes in order."""
+    # Items run once there is room: those in progress, those saving their files, and as
+    # many started ahead, ready to take the next free place at once.
+    room = threading.Semaphore(2 * context.max_concurrency)
+    futures: list[PrefectFuture[BatchOutcome]] = []
+    for item, take in zip(items, takes, strict=True):
+        room.acquire()
+        futures.append(generate_item.submit(item, credentials, output, context, take))
+        futures[-1].add_done_callback(lambda _: room.release())
+    return [_outcome(future, item) for future, item in zip(futures, items, strict=True)]
+
+
 def _outcome(future: PrefectFuture[BatchOutcome], item: BatchItem) -> BatchOutcome:
     result = future.result(raise_on_failure=False)
     if isinstance(result, BaseException):  # the item's task run itself broke
@@ -861,6 +890,7 @@ def batch_generate(
     result_storage: Any = None,
     callback_url: str | None = None,
     callback_safety_poll_seconds: float = 300.0,
+    retry_failed: bool = False,
 ) -> BatchReport:
     """Generate many videos or images; report the outcome of every item.
 
@@ -883,6 +913,9 @@ def batch_generate(
             its events, with one confirming query per task, instead of list queries.
         callback_safety_poll_seconds: With a callback URL, query a task anyway after this
             many seconds without an event.
+        retry_failed: Make one fresh take of each item whose task Kling failed (in this
+            run, or in an earlier run whose cached create this run reuses). The take is
+            named after the failed task, so a rerun finds it instead of paying again.
     """
     logger = get_run_logger()
     if max_concurrency < 1:
@@ -901,6 +934,7 @@ def batch_generate(
     with watching as watcher, SlotPool() as slots:
         context = _BatchContext(
             callback_url=callback,
+            max_concurrency=max_concurrency,
             places=threading.Semaphore(max_concurrency),
             budget=budget,
             watcher=watcher,
@@ -911,15 +945,19 @@ def batch_generate(
             strict=strict,
             result_storage=result_storage,
         )
-        # Items run as task runs once there is room: those in progress, those saving their
-        # files, and as many started ahead, ready to take the next free place at once.
-        room = threading.Semaphore(2 * max_concurrency)
-        futures: list[PrefectFuture[BatchOutcome]] = []
-        for item in batch:
-            room.acquire()
-            futures.append(generate_item.submit(item, creds, output, context))
-            futures[-1].add_done_callback(lambda _: room.release())
-        outcomes = [_outcome(future, item) for future, item in zip(futures, batch, strict=True)]
+        outcomes = _run_items(batch, [None] * len(batch), creds, output, context)
+        # Items whose task Kling failed, by position: the failed task's id names a fresh take.
+        failed = {
+            n: outcome.reference.task_id
+            for n, outcome in enumerate(outcomes)
+            if outcome.status == "failed" and outcome.reference is not None
+        }
+        if retry_failed and failed:
+            logger.info("Making fresh takes of %d items whose tasks Kling failed", len(failed))
+            takes: list[str | None] = [f"after-{task_id}" for task_id in failed.values()]
+            again = _run_items([batch[n] for n in failed], takes, creds, output, context)
+            for n, outcome in zip(failed, again, strict=True):
+                outcomes[n] = outcome
     report = BatchReport(outcomes=outcomes, units=budget.charged, watcher_requests=watcher.requests)
     publish_batch_table(report.table_rows())
     logger.info(report.describe())

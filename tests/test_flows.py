@@ -698,6 +698,32 @@ def test_a_batch_stops_creating_at_its_budget(sim: KlingSimulator, tmp_path: Pat
     assert "3 items were not created: KlingBudgetExceeded: not creating text2video" in said
 
 
+def test_retry_failed_makes_one_fresh_take_of_failed_items_only(
+    sim: KlingSimulator, tmp_path: Path
+):
+    tag = uuid.uuid4().hex[:8]
+    items = [{"prompt": f"Retry clip {index} {tag}", "name": f"clip-{index}"} for index in range(3)]
+    options = {"credentials": sim.credentials(), "output": tmp_path, "poll_interval_seconds": 0.1}
+    sim.inject("task_failure", times=1, on="create")
+    first = batch_generate(items, **options)
+    assert first.counts == Counter({"succeeded": 2, "failed": 1})
+    (failed,) = [outcome for outcome in first.outcomes if outcome.status == "failed"]
+    assert sim.stats().create_calls == 3
+
+    second = batch_generate(items, retry_failed=True, **options)
+    assert second.all_succeeded
+    assert sim.stats().create_calls == 4  # one fresh take, of the failed item only
+    retried = next(outcome for outcome in second.outcomes if outcome.name == failed.name)
+    assert retried.reference.task_id != failed.reference.task_id
+
+    third = batch_generate(items, retry_failed=True, **options)
+    assert third.all_succeeded
+    assert sim.stats().create_calls == 4  # the fresh take is the cached create now
+    assert {o.reference.task_id for o in third.outcomes} == {
+        o.reference.task_id for o in second.outcomes
+    }
+
+
 def test_a_batch_from_a_csv_file_reuses_the_cached_creates(sim: KlingSimulator, tmp_path: Path):
     tag = uuid.uuid4().hex[:8]
     source = tmp_path / "batch.csv"

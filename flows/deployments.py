@@ -42,6 +42,7 @@ def scheduled_batch(
     output: str = DEFAULT_OUTPUT,
     max_concurrency: int = 5,
     max_units: float | None = None,
+    retry_failed: bool = True,
 ) -> dict[str, Any]:
     """Generate the batch in a CSV or JSON-lines file, read locally or from a storage block.
 
@@ -52,6 +53,8 @@ def scheduled_batch(
         output: Folder for the results.
         max_concurrency: Items in progress at once.
         max_units: Budget of the run, in Kling units.
+        retry_failed: Make a fresh take of each prompt whose task Kling failed (on an
+            earlier night too); prompts already made are reused from the cache.
     """
     source: str = prompts
     if storage_block is not None:
@@ -66,6 +69,7 @@ def scheduled_batch(
         output=output,
         max_concurrency=max_concurrency,
         max_units=max_units,
+        retry_failed=retry_failed,
     )
     return {"counts": dict(report.counts), "units": report.units}
 

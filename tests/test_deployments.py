@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import yaml
 
 import flows.deployments as deployments
+from tests.conftest import canary_simulator
 
 PREFECT_YAML = Path(__file__).resolve().parents[1] / "flows" / "prefect.yaml"
 
@@ -41,3 +43,20 @@ def test_the_resume_trigger_is_the_same_and_off_unless_asked_for():
 def test_the_nightly_batch_runs_on_the_same_schedule():
     (schedule,) = yaml_deployments()["nightly-batch"]["schedules"]
     assert deployments.DEPLOYMENTS["nightly-batch"][1]["cron"] == schedule["cron"]
+
+
+def test_the_scheduled_batch_reads_its_file_and_a_second_night_pays_nothing(tmp_path):
+    tag = uuid.uuid4().hex[:8]
+    prompts = tmp_path / "prompts.csv"
+    prompts.write_text(f"name,prompt\nfox,A fox at night {tag}\nowl,An owl at night {tag}\n")
+    with canary_simulator(processing_seconds=0.2) as sim:
+        sim.credentials().save("kling-nightly-test", overwrite=True)
+        options = {
+            "prompts": str(prompts),
+            "credentials": "kling-nightly-test",
+            "output": str(tmp_path / "out"),
+        }
+        first = deployments.scheduled_batch(**options)
+        second = deployments.scheduled_batch(**options)
+        assert first["counts"] == second["counts"] == {"succeeded": 2}
+        assert sim.stats().create_calls == 2

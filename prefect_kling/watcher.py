@@ -25,9 +25,9 @@ from prefect_kling._logging import RunAwareLogger
 from prefect_kling.client import MAX_PAGE_SIZE, KlingClient
 from prefect_kling.credentials import KlingCredentials
 from prefect_kling.endpoints import get_endpoint
-from prefect_kling.exceptions import KlingError, KlingTaskFailed, KlingTaskTimedOut
+from prefect_kling.exceptions import KlingError, KlingTaskTimedOut
 from prefect_kling.models.tasks import KlingTask, TaskReference
-from prefect_kling.polling import StatusCallback
+from prefect_kling.polling import StatusCallback, TaskWaiter
 
 logger = RunAwareLogger(__name__)
 
@@ -37,11 +37,9 @@ _MAX_LIST_PAGES = 4
 @dataclass
 class _Waiter:
     reference: TaskReference
-    started: float
     changed: threading.Event = field(default_factory=threading.Event)
     task: KlingTask | None = None
     status: str | None = None
-    reported: str | None = None
 
 
 class BatchWatcher:
@@ -93,28 +91,23 @@ class BatchWatcher:
             KlingTaskFailed: The task failed.
             KlingTaskTimedOut: `max_wait_seconds` passed first.
         """
-        waiter = _Waiter(reference, self._clock())
+        # The decisions are those of a poll; status changes are reported here, in the
+        # waiting thread, so that events relate to its flow run.
+        decisions = TaskWaiter(
+            reference, max_wait_seconds=max_wait_seconds, clock=self._clock, on_status=on_status
+        )
+        waiter = _Waiter(reference)
         with self._lock:
             self._waiters[reference.task_id] = waiter
         try:
             while True:
-                remaining = max_wait_seconds - (self._clock() - waiter.started)
+                remaining = max_wait_seconds - decisions.elapsed
                 if remaining <= 0:
-                    raise KlingTaskTimedOut(
-                        reference, waiter.status or reference.status, self._clock() - waiter.started
-                    )
+                    raise KlingTaskTimedOut(reference, decisions.last_status, decisions.elapsed)
                 waiter.changed.wait(timeout=min(remaining, max(self.interval, 0.05)))
                 waiter.changed.clear()
                 task = waiter.task
-                if task is None:
-                    continue
-                if task.status != waiter.reported and on_status is not None:
-                    # Called here, in the waiting thread, so events relate to its flow run.
-                    on_status(task, self._clock() - waiter.started)
-                waiter.reported = task.status
-                if task.failed:
-                    raise KlingTaskFailed(task, reference)
-                if task.succeeded:
+                if task is not None and decisions.observe(task):
                     return task
         finally:
             with self._lock:

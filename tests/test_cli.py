@@ -6,6 +6,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -16,6 +18,7 @@ from prefect_kling.media import make_png
 from prefect_kling.models.tasks import KlingTask
 from prefect_kling.receiver import callback_url, running_receiver
 from tests.conftest import ACCESS_KEY, API_KEY, SECRET_KEY, canary_simulator
+from tests.prefect_server import free_port
 
 FAST = ["--poll-interval", "0.05", "--max-wait", "60"]
 
@@ -243,45 +246,40 @@ def test_progress_line_renders_status_and_elapsed():
     assert line.render() == "Kling task 42 processing, 12 s"
 
 
-def test_simulator_command_serves_until_interrupted(tmp_path):
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+@contextmanager
+def cli_server(*argv: str, probe: str) -> Iterator[tuple[str, list[str]]]:
+    """Run `prefect-kling <argv> --port P` until the block ends; yield its base URL and,
+    once it has stopped (Ctrl-C), what it printed."""
+    port = free_port()
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "prefect_kling.cli",
-            "simulator",
-            "--port",
-            str(port),
-            "--concurrency",
-            "3",
-            "--seed",
-            "1",
-        ],
+        [sys.executable, "-m", "prefect_kling.cli", *argv, "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+    base_url, printed = f"http://127.0.0.1:{port}", []
     try:
         deadline = time.monotonic() + 60
         while True:
             try:
-                stats = httpx.get(f"http://127.0.0.1:{port}/_simulator/stats", timeout=1).json()
-                break
+                if httpx.get(base_url + probe, timeout=1).status_code == 200:
+                    break
             except httpx.HTTPError:
-                assert time.monotonic() < deadline, (
-                    process.stderr.read() if process.poll() is not None else "no answer"
-                )
+                if process.poll() is not None:
+                    pytest.fail(f"prefect-kling {argv[0]} stopped: {process.stderr.read()}")
+                assert time.monotonic() < deadline, f"prefect-kling {argv[0]}: no answer"
                 time.sleep(0.1)
-        assert stats["tasks_created"] == 0
+        yield base_url, printed
     finally:
         process.send_signal(signal.SIGINT)
-        out, _ = process.communicate(timeout=30)
-    assert f"http://127.0.0.1:{port}" in out
+        printed.append(process.communicate(timeout=30)[0])
+
+
+def test_simulator_command_serves_until_interrupted():
+    args = ("simulator", "--concurrency", "3", "--seed", "1")
+    with cli_server(*args, probe="/_simulator/stats") as (base_url, printed):
+        assert httpx.get(f"{base_url}/_simulator/stats").json()["tasks_created"] == 0
+    assert base_url in printed[0]
 
 
 def test_demo_saves_real_videos(tmp_path):
@@ -293,38 +291,9 @@ def test_demo_saves_real_videos(tmp_path):
     assert "Prefect flow run:" in out and "prefect server start" in out
 
 
-def test_receiver_command_turns_callbacks_into_events(tmp_path):
-    from tests.prefect_server import free_port
-
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "prefect_kling.cli",
-            "receiver",
-            "--port",
-            str(port),
-            "--token",
-            "tok-1",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                assert process.poll() is None and time.monotonic() < deadline
-                time.sleep(0.1)
-        url = f"http://127.0.0.1:{port}/kling/callbacks/tok-1"
+def test_receiver_command_turns_callbacks_into_events():
+    with cli_server("receiver", "--token", "tok-1", probe="/healthz") as (base_url, printed):
+        url = f"{base_url}/kling/callbacks/tok-1"
         assert httpx.post(url, json={"task_id": "1", "task_status": "succeed"}).status_code == 204
         assert httpx.post(url.replace("tok-1", "guess"), json={"task_id": "1"}).status_code == 404
-    finally:
-        process.send_signal(signal.SIGINT)
-        out, _ = process.communicate(timeout=30)
-    assert "/kling/callbacks/tok-1?endpoint=<endpoint>" in out
+    assert "/kling/callbacks/tok-1?endpoint=<endpoint>" in printed[0]

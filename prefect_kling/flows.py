@@ -18,8 +18,10 @@ What keeps them safe and visible:
   `result_storage` to a shared block so every worker sees it) and expires before Kling
   deletes the files. A new `idempotency_key` asks for a take of its own; `refresh=True` makes
   a fresh take that replaces the cached one.
-- **Crash safety.** The create step looks its external id up before creating, so a run killed
-  between create and download finds its task again on the rerun.
+- **Crash safety.** The create step marks each create in the result storage just before
+  sending it; an attempt that finds the mark but no cached record looks the external id up
+  first, so a run killed between create and record finds its task again on the rerun. A
+  first attempt sends no lookup.
 - **Retries.** Prefect retries steps only on transient Kling errors (1302, 1303, 5000-5002,
   network); refusals and bad parameters fail at once with Kling's message.
 - **Concurrency.** Creates hold slots of the Prefect global concurrency limit `kling-<family>`
@@ -61,6 +63,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from pydantic import BaseModel, Field
 
 from prefect_kling._retry import is_transient
+from prefect_kling._sent_marks import mark_sent
 from prefect_kling.batch import BatchItem, BatchOutcome, BatchReport, load_batch
 from prefect_kling.budget import UnitBudget
 from prefect_kling.callback_wait import CallbackWatcher
@@ -177,16 +180,21 @@ def _account(credentials: KlingCredentials) -> str:
     return hashlib.sha256(identity.encode()).hexdigest()[:12]
 
 
-def _submit_cache_key(context: Any, parameters: dict[str, Any]) -> str:
-    credentials: KlingCredentials = parameters["credentials"]
+def _create_key(
+    kind: str, credentials: KlingCredentials, endpoint: str, external_task_id: str
+) -> str:
+    """Names one create of one account, for its cache record and its sent mark."""
     return "-".join(
-        (
-            "kling-create",
-            credentials.provider.value,
-            _account(credentials),
-            parameters["endpoint"],
-            parameters["external_task_id"],
-        )
+        (kind, credentials.provider.value, _account(credentials), endpoint, external_task_id)
+    )
+
+
+def _submit_cache_key(context: Any, parameters: dict[str, Any]) -> str:
+    return _create_key(
+        "kling-create",
+        parameters["credentials"],
+        parameters["endpoint"],
+        parameters["external_task_id"],
     )
 
 
@@ -215,13 +223,17 @@ def submit_request(
 
     The record is cached on `external_task_id`. A `take` (with `refresh_cache`) asks for a
     fresh take: it is created with an external id derived from both, and its record
-    replaces the cached one.
+    replaces the cached one. The external id is looked up first only when an earlier
+    attempt marked it as sent (`mark_sent`).
     """
     if take is not None:
         external_task_id = fresh_take_id(external_task_id, take)
+    sent_before = mark_sent(_create_key("kling-sent", credentials, endpoint, external_task_id))
     with credentials.get_client() as client:
         return client.create(
-            endpoint, {**request, "external_task_id": external_task_id}, reuse_existing=True
+            endpoint,
+            {**request, "external_task_id": external_task_id},
+            reuse_existing=sent_before,
         )
 
 

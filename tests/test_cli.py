@@ -114,8 +114,8 @@ def test_a_callback_url_replaces_polling(provider_env, sim, tmp_path):
     assert code == 0, err
     assert json.loads(out)["status"] == "succeed"
     after = sim.stats()
-    # The lookup of the external id before the create, and one confirming query.
-    assert (after.query_calls + after.list_calls) - (before.query_calls + before.list_calls) <= 2
+    # One confirming query, and no lookup before the create.
+    assert (after.query_calls + after.list_calls) - (before.query_calls + before.list_calls) == 1
 
 
 def test_image2video_with_local_frames(provider_env, tmp_path):

@@ -42,6 +42,7 @@ from prefect.settings import get_current_settings
 
 import prefect_kling.flows as flows
 from prefect_kling._retry import RetryPolicy
+from prefect_kling._sent_marks import mark_sent
 from prefect_kling.client import prepare_create
 from prefect_kling.endpoints import Family
 from prefect_kling.exceptions import (
@@ -279,9 +280,14 @@ def test_the_cache_lives_in_the_given_result_storage_and_expires_before_the_file
     storage.save(name)
     request = {"prompt": unique("A harbour at dawn")}
     first = video(sim, request, tmp_path / "out", result_storage=storage).result()
-    [record] = [path for path in (tmp_path / "shared-cache").iterdir() if path.is_file()]
+    files = sorted(path.name for path in (tmp_path / "shared-cache").iterdir() if path.is_file())
+    external_id = first.reference.external_task_id
+    assert [name.split("-")[1] for name in files] == ["create", "sent"]
+    record, mark = (tmp_path / "shared-cache" / name for name in files)
     assert record.name.startswith("kling-create-kling-")
-    assert record.name.endswith(first.reference.external_task_id)
+    assert record.name.endswith(external_id)
+    assert mark.name.startswith("kling-sent-kling-")  # written before the create was sent
+    assert mark.name.endswith(f"{external_id}.sent")
     metadata = json.loads(record.read_text())["metadata"]
     expires = datetime.fromisoformat(metadata["expiration"])
     assert timedelta(days=28) < expires - datetime.now(UTC) < RESULT_LIFETIME
@@ -292,21 +298,55 @@ def test_the_cache_lives_in_the_given_result_storage_and_expires_before_the_file
     assert sim.stats().create_calls == 1
 
 
-def test_a_task_made_earlier_with_the_same_external_id_is_adopted(
+def test_a_first_create_sends_no_lookup_and_marks_itself_sent(sim: KlingSimulator, tmp_path: Path):
+    request = {"prompt": unique("A kettle on the hob")}
+    video(sim, request, tmp_path)
+    stats = sim.stats()
+    assert stats.create_calls == 1
+    assert stats.answers_by_http_status.get(404, 0) == 0  # no lookup of the unknown id
+
+    key = _sent_key(sim, request)
+    assert mark_sent(key) is True  # the flow marked it before sending
+
+
+def test_a_create_marked_sent_without_a_record_is_looked_up_and_adopted(
     sim: KlingSimulator, tmp_path: Path
 ):
-    """The record of the create is lost, the task is not: the deterministic id finds it."""
+    """A run killed between Kling's answer and the cache record: the mark says look first."""
     request = {"prompt": unique("A lighthouse in fog")}
-    credentials = sim.credentials()
-    prepared = prepare_create("text2video", request, Provider.KLING)
-    with credentials.get_client() as client:
-        made = client.send_create(prepared)
+    assert mark_sent(_sent_key(sim, request)) is False  # what the killed run wrote
+    with sim.credentials().get_client() as client:
+        made = client.send_create(prepare_create("text2video", request, Provider.KLING))
 
     result = video(sim, request, tmp_path).result()
     assert result.task_id == made.task_id
-    assert sim.stats().tasks_created == 1
-    assert sim.stats().create_calls == 1  # the one made above
+    stats = sim.stats()
+    assert stats.tasks_created == 1
+    assert stats.create_calls == 1  # the one made above: the lookup found it
+    assert stats.duplicate_external_ids == 0
     assert len(result.files) == 1
+
+
+def test_a_task_made_without_a_mark_is_adopted_when_kling_refuses_its_id(
+    sim: KlingSimulator, tmp_path: Path
+):
+    """No record and no mark (another store): Kling refuses the duplicate id, the create finds it."""
+    request = {"prompt": unique("A windmill at noon")}
+    with sim.credentials().get_client() as client:
+        made = client.send_create(prepare_create("text2video", request, Provider.KLING))
+
+    result = video(sim, request, tmp_path).result()
+    assert result.task_id == made.task_id
+    stats = sim.stats()
+    assert stats.tasks_created == 1
+    assert stats.duplicate_external_ids == 1
+    assert len(result.files) == 1
+
+
+def _sent_key(sim: KlingSimulator, request: dict[str, Any]) -> str:
+    credentials = sim.credentials()
+    external_id = prepare_create("text2video", request, Provider.KLING).external_task_id
+    return flows._create_key("kling-sent", credentials, "text2video", external_id)
 
 
 _CHILD = """

@@ -37,6 +37,7 @@ from pydantic import BaseModel
 from prefect_kling._envelope import parse_envelope
 from prefect_kling._logging import RunAwareLogger
 from prefect_kling._retry import CreateAction, RetryPolicy
+from prefect_kling._tls import shared_ssl_context
 from prefect_kling._version import __version__
 from prefect_kling.capabilities import validate_request
 from prefect_kling.credentials import KlingCredentials
@@ -169,6 +170,7 @@ class _BaseKlingClient:
             "timeout": httpx.Timeout(timeout, connect=min(timeout, 15.0)),
             "headers": {"User-Agent": f"prefect-kling/{__version__}"},
             "follow_redirects": False,
+            "verify": shared_ssl_context(),
         }
 
     def prepare_create(

@@ -21,7 +21,7 @@ import contextvars
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 from prefect.client.orchestration import get_client
@@ -167,9 +167,15 @@ class SlotPool:
     given back to Prefect per acquisition, once none of its slots has been in use for
     `linger` seconds, and all of them when the pool closes.
 
+    With a `demand` (the slots a family's items will hold at once, such as a batch's
+    `max_concurrency`), an acquisition also takes the slots the pool is short of it, as far
+    as the limit has them free: the first items of a batch ask one by one, and one
+    acquisition then serves them all instead of one for the first and one for the rest.
+
     Args:
         linger: Seconds an unused acquisition waits for a taker before it is released.
         default_limit: Slots to create a missing limit with.
+        demand: Per family, the slots its items will hold at once.
 
     Examples:
         ```python
@@ -179,9 +185,16 @@ class SlotPool:
         ```
     """
 
-    def __init__(self, *, linger: float = 2.0, default_limit: int | None = None):
+    def __init__(
+        self,
+        *,
+        linger: float = 2.0,
+        default_limit: int | None = None,
+        demand: Mapping[Family, int] | None = None,
+    ):
         self.linger = linger
         self.default_limit = default_limit
+        self.demand = dict(demand or {})
         self.acquisitions = 0
         self._holdings: dict[Family, list[_Holding]] = defaultdict(list)
         self._wanted: Counter[Family] = Counter()
@@ -231,9 +244,11 @@ class SlotPool:
                     if family not in self._acquiring:
                         break
                     self._changed.wait()
-                # This thread acquires for every item of the family waiting right now.
+                # This thread acquires for every item of the family waiting right now, and
+                # for those the demand says are on their way.
                 self._acquiring.add(family)
-                wanted = self._wanted[family]
+                held = sum(holding.slots for holding in self._holdings[family])
+                wanted = max(self._wanted[family], self.demand.get(family, 0) - held)
             finally:
                 self._wanted[family] -= occupy
         try:

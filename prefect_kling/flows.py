@@ -50,7 +50,10 @@ import hashlib
 import os
 import threading
 import uuid
-from contextlib import AbstractContextManager
+from collections import Counter
+from collections.abc import Callable
+from contextlib import AbstractContextManager, ExitStack
+from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, Self
 
@@ -70,7 +73,7 @@ from prefect_kling.callback_wait import CallbackWatcher
 from prefect_kling.client import PreparedCreate, prepare_create
 from prefect_kling.concurrency import SlotPool, kling_slots
 from prefect_kling.credentials import KlingCredentials
-from prefect_kling.endpoints import ENDPOINTS, Endpoint, ResultKind, get_endpoint
+from prefect_kling.endpoints import ENDPOINTS, Endpoint, Family, ResultKind, get_endpoint
 from prefect_kling.exceptions import (
     KlingBudgetExceeded,
     KlingError,
@@ -204,6 +207,11 @@ def fresh_take_id(external_task_id: str, take: str) -> str:
     return f"pk-{digest[:32]}"
 
 
+_BEFORE_SEND: ContextVar[Callable[[], None] | None] = ContextVar("kling_before_send", default=None)
+"""Called by the create step right before it sends: a batch item takes its place there, so
+that Prefect's bookkeeping of the step is done while the item still waits for one."""
+
+
 @task(
     name="kling-create",
     cache_key_fn=_submit_cache_key,
@@ -230,6 +238,9 @@ def submit_request(
         external_task_id = fresh_take_id(external_task_id, take)
     sent_before = mark_sent(_create_key("kling-sent", credentials, endpoint, external_task_id))
     with credentials.get_client() as client:
+        before_send = _BEFORE_SEND.get()
+        if before_send is not None:
+            before_send()
         return client.create(
             endpoint,
             {**request, "external_task_id": external_task_id},
@@ -825,14 +836,18 @@ def generate_item(
     except KlingError as error:
         return outcome.ended("skipped", error)
     try:
-        # The place is left after the slots, so that the next item finds them free.
-        with context.places, context.slots.hold(row.family, _slots(prepared)):
-            reference = _create_step(
-                credentials,
-                prepared,
-                take=take or _refresh_take(context.refresh),
-                result_storage=context.result_storage,
-            )
+        with _Place(context, row.family, _slots(prepared)) as place:
+            sending = _BEFORE_SEND.set(place.take)
+            try:
+                reference = _create_step(
+                    credentials,
+                    prepared,
+                    take=take or _refresh_take(context.refresh),
+                    result_storage=context.result_storage,
+                )
+            finally:
+                _BEFORE_SEND.reset(sending)
+            place.take()  # a cached create sent nothing, and its task may still run
             outcome = outcome.created(reference)
             tracker = _Tracker(reference, model=shown.get("model_name"), progress_artifact=False)
             finished = context.watcher.wait(
@@ -861,6 +876,36 @@ class _BatchContext:
         self.__dict__.update(values)
 
 
+class _Place:
+    """A batch item's place (`max_concurrency`) and slots: taken once, left on exit.
+
+    The slots are left before the place, so that the next item finds them free.
+    """
+
+    def __init__(self, context: _BatchContext, family: Family, slots: int):
+        self._context = context
+        self._family = family
+        self._slots = slots
+        self._held = ExitStack()
+        self._taken = False
+
+    def take(self) -> None:
+        """Wait for a place and the slots, unless this item holds them already."""
+        if self._taken:
+            return
+        with ExitStack() as taking:
+            taking.enter_context(self._context.places)
+            taking.enter_context(self._context.slots.hold(self._family, self._slots))
+            self._held.enter_context(taking.pop_all())
+        self._taken = True
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self._held.close()
+
+
 def _run_items(
     items: list[BatchItem],
     takes: list[str | None],
@@ -878,6 +923,14 @@ def _run_items(
         futures.append(generate_item.submit(item, credentials, output, context, take))
         futures[-1].add_done_callback(lambda _: room.release())
     return [_outcome(future, item) for future, item in zip(futures, items, strict=True)]
+
+
+def _slot_demand(items: list[BatchItem], max_concurrency: int) -> dict[Family, int]:
+    """Per family, the items that will hold slots at once (unknown endpoints are refused later)."""
+    families = Counter(
+        ENDPOINTS[item.endpoint].family for item in items if item.endpoint in ENDPOINTS
+    )
+    return {family: min(count, max_concurrency) for family, count in families.items()}
 
 
 def _outcome(future: PrefectFuture[BatchOutcome], item: BatchItem) -> BatchOutcome:
@@ -943,7 +996,7 @@ def batch_generate(
         if callback
         else BatchWatcher(creds, interval=poll_interval_seconds)
     )
-    with watching as watcher, SlotPool() as slots:
+    with watching as watcher, SlotPool(demand=_slot_demand(batch, max_concurrency)) as slots:
         context = _BatchContext(
             callback_url=callback,
             max_concurrency=max_concurrency,

@@ -6,7 +6,8 @@ complete:
 
 - each file is streamed in chunks (memory does not grow with its size) into a temporary
   `.<name>.<random>.part` file in the destination folder, fsync'd, checked against the
-  `Content-Length` the server announced, hashed with SHA-256 on the way, and only then renamed
+  `Content-Length` the server announced, hashed with SHA-256 on the way (in a thread of its
+  own, beside the reads), and only then renamed
   onto its final name (`os.replace`, atomic);
 - a broken transfer (dropped connection, timeout, short body, 5xx) is retried from scratch
   with backoff; a 403, 404 or 410 is final: the link has most likely expired;
@@ -53,8 +54,10 @@ import httpx
 from prefect.filesystems import WritableFileSystem
 from pydantic import BaseModel, Field, ValidationError
 
+from prefect_kling._digest import BackgroundSha256
 from prefect_kling._logging import RunAwareLogger
 from prefect_kling._retry import RetryPolicy, parse_retry_after
+from prefect_kling._tls import shared_ssl_context
 from prefect_kling.exceptions import (
     KlingDownloadError,
     KlingError,
@@ -287,10 +290,12 @@ def _stream_into(
     out: Any, client: httpx.Client, url: str, *, label: str
 ) -> tuple[int, str, str | None]:
     """Stream one GET into an open file: (bytes written, sha256, content type)."""
-    digest = hashlib.sha256()
     size = 0
     # auth=None: never send the client's credentials, if it has any, to a CDN.
-    with client.stream("GET", url, headers={"Accept-Encoding": "identity"}, auth=None) as response:
+    with (
+        BackgroundSha256() as digest,
+        client.stream("GET", url, headers={"Accept-Encoding": "identity"}, auth=None) as response,
+    ):
         _check_status(response, url, label)
         # Pieces as the network delivers them: re-chunking with iter_bytes(n) copies every
         # byte once more and costs a fifth of the throughput; the file's buffer groups writes.
@@ -744,7 +749,9 @@ def save_task_results(
     if not wanted:
         logger.warning("Kling task %s has no video or image to save", task.task_id)
     store = _open_destination(destination)
-    client = http or httpx.Client(follow_redirects=True, timeout=DEFAULT_TIMEOUT)
+    client = http or httpx.Client(
+        follow_redirects=True, timeout=DEFAULT_TIMEOUT, verify=shared_ssl_context()
+    )
     try:
         with store.staging() as staging:
             saver = _Saver(

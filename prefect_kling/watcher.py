@@ -115,9 +115,12 @@ class BatchWatcher:
 
     def _run(self) -> None:
         with self.credentials.get_client() as client:
-            # One round every `interval`: new waiters join the next round, so that a
+            # One round every `interval`, counted from the start of the last one (a slow
+            # round does not stretch the lag): new waiters join the next round, so that a
             # burst of them never multiplies the rounds.
-            while not self._stop.wait(self.interval):
+            next_round = time.monotonic() + self.interval
+            while not self._stop.wait(max(0.0, next_round - time.monotonic())):
+                next_round = max(next_round + self.interval, time.monotonic())
                 try:
                     self._round(client)
                 except Exception:  # the watcher must outlive any one bad answer

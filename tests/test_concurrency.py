@@ -170,3 +170,23 @@ def test_a_shared_acquisition_takes_no_more_than_the_limit_has_free():
     # slots at once), the second one after it; never more than the limit.
     assert len(seen) == 2 and 3 in seen and max(seen) <= 3
     assert active_slots() == 0
+
+
+def test_with_a_demand_the_first_acquisition_serves_the_items_on_their_way():
+    """A batch's first items ask one by one: the first acquisition takes for all of them."""
+    with SlotPool(linger=30, default_limit=5, demand={FAMILY: 3}) as pool:
+        with pool.hold(FAMILY):
+            assert active_slots() == 3  # one in use, two for the items on their way
+            with pool.hold(FAMILY), pool.hold(FAMILY):
+                assert active_slots() == 3
+        assert pool.acquisitions == 1
+    assert active_slots() == 0
+
+
+def test_a_demand_takes_only_the_slots_the_limit_has_free():
+    ensure_limit(FAMILY, default=3)
+    with kling_slots(FAMILY, occupy=2), SlotPool(linger=30, demand={FAMILY: 3}) as pool:
+        with pool.hold(FAMILY):
+            assert active_slots() == 3  # this run's one, the other run's two
+        assert pool.acquisitions == 1
+    assert active_slots() == 0

@@ -330,7 +330,7 @@ def test_a_create_marked_sent_without_a_record_is_looked_up_and_adopted(
 def test_a_task_made_without_a_mark_is_adopted_when_kling_refuses_its_id(
     sim: KlingSimulator, tmp_path: Path
 ):
-    """No record and no mark (another store): Kling refuses the duplicate id, the create finds it."""
+    """No record, no mark (another store): Kling refuses the duplicate id, the create finds it."""
     request = {"prompt": unique("A windmill at noon")}
     with sim.credentials().get_client() as client:
         made = client.send_create(prepare_create("text2video", request, Provider.KLING))
@@ -690,6 +690,31 @@ def test_a_batch_of_50_with_faults_under_a_limit_of_5(
     rows = json.loads(table.data)
     assert [row["item"] for row in rows] == [f"clip-{index}" for index in range(50)]
     assert all(row["task_id"] for row in rows)
+
+
+def test_a_waiting_item_has_its_create_step_under_way_and_sends_when_a_place_frees(
+    make_sim: Callable[..., KlingSimulator], tmp_path: Path
+):
+    """Prefect's bookkeeping of the next create is done before the place frees, not after."""
+    sim = make_sim(concurrency={"video": 1}, processing_seconds=1.5)
+    tag = uuid.uuid4().hex[:8]
+    items = [{"prompt": f"Queued clip {index} {tag}"} for index in range(2)]
+    state = batch_generate(
+        items,
+        credentials=sim.credentials(),
+        output=tmp_path,
+        max_concurrency=1,
+        poll_interval_seconds=0.05,
+        return_state=True,
+    )
+    assert state.result().all_succeeded
+    first, second = sorted(sim.tasks(), key=lambda task: task["created_at"])
+    first_ended = datetime.fromtimestamp(first["updated_at"] / 1000, UTC)
+    assert second["created_at"] >= first["updated_at"]  # sent once the place was free
+    creates = [run for run in task_runs(flow_run_id(state)) if run.name.startswith("kling-create")]
+    assert len(creates) == 2
+    assert all(run.start_time < first_ended for run in creates)  # both under way before
+    assert sim.stats().peak_in_flight["video"] == 1
 
 
 def test_a_batch_gives_every_item_its_own_outcome(sim: KlingSimulator, tmp_path: Path):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -125,3 +127,21 @@ def test_failing_list_queries_fall_back_to_single_queries(
         results = wait_all(watcher, references)
     assert all(isinstance(task, KlingTask) and task.succeeded for task in results)
     assert sim.stats().query_calls >= 3
+
+
+def test_a_slow_round_does_not_push_the_next_one_back(
+    sim: KlingSimulator, monkeypatch: pytest.MonkeyPatch
+):
+    """Rounds start every `interval` from the start of the last one, not from its end."""
+    starts: list[float] = []
+
+    def slow_round(self: BatchWatcher, client: Any) -> None:
+        starts.append(time.monotonic())
+        time.sleep(0.15)  # a round that takes most of the interval
+
+    monkeypatch.setattr(BatchWatcher, "_round", slow_round)
+    with BatchWatcher(sim.credentials(), interval=0.25):
+        time.sleep(2.0)
+    gaps = sorted(later - earlier for earlier, later in itertools.pairwise(starts))
+    assert len(gaps) >= 4
+    assert gaps[len(gaps) // 2] < 0.25 + 0.08  # from the end, it would be 0.40

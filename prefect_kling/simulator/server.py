@@ -57,6 +57,9 @@ def _uvicorn_config(app: Any, **overrides: Any) -> uvicorn.Config:
         "lifespan": "on",
         "proxy_headers": False,
         "timeout_graceful_shutdown": _GRACE_SECONDS,
+        # Longer than httpx's 5 s keep-alive, as real servers are: the client lets an idle
+        # connection go first, and never reuses one the server is just closing.
+        "timeout_keep_alive": 30,
         # Leave the host process's logging alone.
         "log_config": None,
         "log_level": None,

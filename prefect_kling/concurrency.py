@@ -168,14 +168,15 @@ class SlotPool:
     `linger` seconds, and all of them when the pool closes.
 
     With a `demand` (the slots a family's items will hold at once, such as a batch's
-    `max_concurrency`), an acquisition also takes the slots the pool is short of it, as far
-    as the limit has them free: the first items of a batch ask one by one, and one
+    `max_concurrency`), the pool's first acquisition of that family takes that many, as
+    far as the limit has them free: the first items of a batch ask one by one, and one
     acquisition then serves them all instead of one for the first and one for the rest.
+    Later acquisitions take only what the items waiting then ask for.
 
     Args:
         linger: Seconds an unused acquisition waits for a taker before it is released.
         default_limit: Slots to create a missing limit with.
-        demand: Per family, the slots its items will hold at once.
+        demand: Per family, the slots its items will hold at once (first acquisition).
 
     Examples:
         ```python
@@ -194,7 +195,7 @@ class SlotPool:
     ):
         self.linger = linger
         self.default_limit = default_limit
-        self.demand = dict(demand or {})
+        self._first_demand = dict(demand or {})
         self.acquisitions = 0
         self._holdings: dict[Family, list[_Holding]] = defaultdict(list)
         self._wanted: Counter[Family] = Counter()
@@ -244,11 +245,10 @@ class SlotPool:
                     if family not in self._acquiring:
                         break
                     self._changed.wait()
-                # This thread acquires for every item of the family waiting right now, and
-                # for those the demand says are on their way.
+                # This thread acquires for every item of the family waiting right now (and,
+                # the first time, for those the demand says are on their way).
                 self._acquiring.add(family)
-                held = sum(holding.slots for holding in self._holdings[family])
-                wanted = max(self._wanted[family], self.demand.get(family, 0) - held)
+                wanted = max(self._wanted[family], self._first_demand.pop(family, 0))
             finally:
                 self._wanted[family] -= occupy
         try:

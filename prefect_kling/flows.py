@@ -51,8 +51,8 @@ import os
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Callable
-from contextlib import AbstractContextManager, ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, Self
@@ -816,7 +816,8 @@ def generate_item(
 
     The item takes one of the batch's places (`max_concurrency`) for its create and wait,
     and leaves it when its task has ended: the next item is created while this one saves
-    its files.
+    its files. Its create step starts before it has a place, and takes one just before
+    sending, so that a place that frees is used at once.
     """
     outcome = BatchOutcome(name=item.label, endpoint=item.endpoint)
     try:
@@ -837,16 +838,13 @@ def generate_item(
         return outcome.ended("skipped", error)
     try:
         with _Place(context, row.family, _slots(prepared)) as place:
-            sending = _BEFORE_SEND.set(place.take)
-            try:
+            with place.taken_before_send():
                 reference = _create_step(
                     credentials,
                     prepared,
                     take=take or _refresh_take(context.refresh),
                     result_storage=context.result_storage,
                 )
-            finally:
-                _BEFORE_SEND.reset(sending)
             place.take()  # a cached create sent nothing, and its task may still run
             outcome = outcome.created(reference)
             tracker = _Tracker(reference, model=shown.get("model_name"), progress_artifact=False)
@@ -898,6 +896,15 @@ class _Place:
             taking.enter_context(self._context.slots.hold(self._family, self._slots))
             self._held.enter_context(taking.pop_all())
         self._taken = True
+
+    @contextmanager
+    def taken_before_send(self) -> Iterator[None]:
+        """Have the create step take the place just before it sends (`_BEFORE_SEND`)."""
+        token = _BEFORE_SEND.set(self.take)
+        try:
+            yield
+        finally:
+            _BEFORE_SEND.reset(token)
 
     def __enter__(self) -> Self:
         return self

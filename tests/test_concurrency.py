@@ -190,3 +190,16 @@ def test_a_demand_takes_only_the_slots_the_limit_has_free():
             assert active_slots() == 3  # this run's one, the other run's two
         assert pool.acquisitions == 1
     assert active_slots() == 0
+
+
+def test_a_demand_counts_for_the_first_acquisition_only():
+    with SlotPool(linger=0.2, default_limit=5, demand={FAMILY: 3}) as pool:
+        with pool.hold(FAMILY):
+            assert active_slots() == 3
+        deadline = time.monotonic() + 10
+        while active_slots() and time.monotonic() < deadline:  # nobody took them: given back
+            time.sleep(0.05)
+        with pool.hold(FAMILY):
+            assert active_slots() == 1  # later acquisitions take what is asked
+        assert pool.acquisitions == 2
+    assert active_slots() == 0

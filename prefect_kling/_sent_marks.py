@@ -10,12 +10,13 @@ looks the external id up first; one that finds no mark knows that no create was 
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, datetime
 
 from prefect.results import get_result_store
 
-logger = logging.getLogger(__name__)
+from prefect_kling._logging import RunAwareLogger
+
+logger = RunAwareLogger(__name__)
 
 
 def mark_sent(key: str) -> bool:

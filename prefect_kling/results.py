@@ -7,8 +7,7 @@ complete:
 - each file is streamed in chunks (memory does not grow with its size) into a temporary
   `.<name>.<random>.part` file in the destination folder, fsync'd, checked against the
   `Content-Length` the server announced, hashed with SHA-256 on the way (in a thread of its
-  own, beside the reads), and only then renamed
-  onto its final name (`os.replace`, atomic);
+  own, beside the reads), and only then renamed onto its final name (`os.replace`, atomic);
 - a broken transfer (dropped connection, timeout, short body, 5xx) is retried from scratch
   with backoff; a 403, 404 or 410 is final: the link has most likely expired;
 - file names come from the endpoint, the task id and the index, never from the link, e.g.

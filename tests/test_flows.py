@@ -120,6 +120,12 @@ def video(sim: KlingSimulator, request: dict[str, Any], output: Path, **options:
     return generate_video(request, output=output, return_state=True, **options)
 
 
+def batch(sim: KlingSimulator, items: Any, output: Path, **options: Any) -> Any:
+    """Run batch_generate against the simulator; returns the final state."""
+    options = {"credentials": sim.credentials(), "poll_interval_seconds": 0.1, **options}
+    return batch_generate(items, output=output, return_state=True, **options)
+
+
 def sha256(path: str) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
@@ -656,14 +662,7 @@ def test_a_batch_of_50_with_faults_under_a_limit_of_5(
         {"prompt": f"Batch clip {index} {tag}", "name": f"clip-{index}"} for index in range(50)
     ]
     started = time.monotonic()
-    state = batch_generate(
-        items,
-        credentials=sim.credentials(),
-        output=tmp_path,
-        max_concurrency=5,
-        poll_interval_seconds=0.1,
-        return_state=True,
-    )
+    state = batch(sim, items, tmp_path, max_concurrency=5)
     report = state.result()
     elapsed = time.monotonic() - started
     print(f"batch of 50: {elapsed:.1f} s, {report.describe()}")
@@ -699,14 +698,7 @@ def test_a_waiting_item_has_its_create_step_under_way_and_sends_when_a_place_fre
     sim = make_sim(concurrency={"video": 1}, processing_seconds=1.5)
     tag = uuid.uuid4().hex[:8]
     items = [{"prompt": f"Queued clip {index} {tag}"} for index in range(2)]
-    state = batch_generate(
-        items,
-        credentials=sim.credentials(),
-        output=tmp_path,
-        max_concurrency=1,
-        poll_interval_seconds=0.05,
-        return_state=True,
-    )
+    state = batch(sim, items, tmp_path, max_concurrency=1, poll_interval_seconds=0.05)
     assert state.result().all_succeeded
     first, second = sorted(sim.tasks(), key=lambda task: task["created_at"])
     first_ended = datetime.fromtimestamp(first["updated_at"] / 1000, UTC)
@@ -726,9 +718,7 @@ def test_a_batch_gives_every_item_its_own_outcome(sim: KlingSimulator, tmp_path:
         {"prompt": f"A bad mode {tag}", "mode": "turbo", "name": "invalid"},
         {"endpoint": "multi-image2image", "request": {"subject_image_list": []}, "name": "empty"},
     ]
-    report = batch_generate(
-        items, credentials=sim.credentials(), output=tmp_path, poll_interval_seconds=0.1
-    )
+    report = batch(sim, items, tmp_path).result()
     outcomes = {outcome.name: outcome for outcome in report.outcomes}
     assert outcomes["fine"].status == "succeeded"
     assert outcomes["refused"].status == "error"
@@ -744,14 +734,7 @@ def test_a_batch_gives_every_item_its_own_outcome(sim: KlingSimulator, tmp_path:
 def test_a_batch_stops_creating_at_its_budget(sim: KlingSimulator, tmp_path: Path):
     tag = uuid.uuid4().hex[:8]
     items = [{"prompt": f"Budget clip {index} {tag}"} for index in range(5)]
-    state = batch_generate(
-        items,
-        credentials=sim.credentials(),
-        output=tmp_path,
-        max_units=2,
-        poll_interval_seconds=0.1,
-        return_state=True,
-    )
+    state = batch(sim, items, tmp_path, max_units=2)
     report = state.result()
     assert report.counts == Counter({"succeeded": 2, "skipped": 3})
     for outcome in report.outcomes:
@@ -768,20 +751,19 @@ def test_retry_failed_makes_one_fresh_take_of_failed_items_only(
 ):
     tag = uuid.uuid4().hex[:8]
     items = [{"prompt": f"Retry clip {index} {tag}", "name": f"clip-{index}"} for index in range(3)]
-    options = {"credentials": sim.credentials(), "output": tmp_path, "poll_interval_seconds": 0.1}
     sim.inject("task_failure", times=1, on="create")
-    first = batch_generate(items, **options)
+    first = batch(sim, items, tmp_path).result()
     assert first.counts == Counter({"succeeded": 2, "failed": 1})
     (failed,) = [outcome for outcome in first.outcomes if outcome.status == "failed"]
     assert sim.stats().create_calls == 3
 
-    second = batch_generate(items, retry_failed=True, **options)
+    second = batch(sim, items, tmp_path, retry_failed=True).result()
     assert second.all_succeeded
     assert sim.stats().create_calls == 4  # one fresh take, of the failed item only
     retried = next(outcome for outcome in second.outcomes if outcome.name == failed.name)
     assert retried.reference.task_id != failed.reference.task_id
 
-    third = batch_generate(items, retry_failed=True, **options)
+    third = batch(sim, items, tmp_path, retry_failed=True).result()
     assert third.all_succeeded
     assert sim.stats().create_calls == 4  # the fresh take is the cached create now
     assert {o.reference.task_id for o in third.outcomes} == {
@@ -798,20 +780,10 @@ def test_a_batch_from_a_csv_file_reuses_the_cached_creates(sim: KlingSimulator, 
         f"two,A CSV clip {tag},5,take-2\n",
         encoding="utf-8",
     )
-    first = batch_generate(
-        str(source),
-        credentials=sim.credentials(),
-        output=tmp_path / "out",
-        poll_interval_seconds=0.1,
-    )
+    first = batch(sim, str(source), tmp_path / "out").result()
     assert first.all_succeeded
     assert sim.stats().create_calls == 2
-    second = batch_generate(
-        str(source),
-        credentials=sim.credentials(),
-        output=tmp_path / "out",
-        poll_interval_seconds=0.1,
-    )
+    second = batch(sim, str(source), tmp_path / "out").result()
     assert second.all_succeeded
     assert sim.stats().create_calls == 2
     assert [o.reference.task_id for o in second.outcomes] == [

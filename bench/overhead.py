@@ -9,9 +9,17 @@ query), so what is left is what each side does around the same create, wait and 
   cached create step (with its sent mark before the create), the slot of the `kling-video`
   limit, events, the progress and summary artifacts, the download task;
 - **batch item**: `batch_generate` with `max_concurrency=1`, its wall time divided by the
-  number of items (one flow run for all of them, one task run per item).
+  number of items (one flow run for all of them, one task run per item);
+- **empty Prefect flow**: a `@flow` that does nothing: what any flow run costs before
+  prefect-kling does anything.
 
-Both single-task sides run alternately, one task at a time, against one simulator and one
+Prefect 3.8 ends a flow run only once the run's heartbeat thread has stopped, and that
+thread sleeps in one-second steps: a short run ends on the next whole second after its
+start, whatever it did. So the empty flow and `generate_video` run once more each with the
+heartbeat off (`PREFECT_FLOWS_HEARTBEAT_FREQUENCY=None`), and the package's own share is
+`generate_video` minus the empty flow minus the bare client, both without heartbeat.
+
+The single-task sides run alternately, one task at a time, against one simulator and one
 isolated Prefect; the figures are medians. The last line printed is one JSON object.
 
     python bench/overhead.py            # 20 tasks each side, a batch of 20
@@ -28,6 +36,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import _common  # first: it isolates Prefect
+from prefect import flow as prefect_flow
+from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
 import prefect_kling.flows as flows_module
 from prefect_kling.client import KlingClient
@@ -50,6 +60,16 @@ def flow(credentials: Any, prompt: str, output: str) -> None:
     generate_video(
         {"prompt": prompt}, credentials=credentials, output=output, poll_interval_seconds=POLL
     )
+
+
+@prefect_flow(name="empty")
+def empty_flow() -> None:
+    """Prefect's own cost of a flow run, with nothing inside."""
+
+
+def without_heartbeat(function: Any, *args: Any) -> None:
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        function(*args)
 
 
 PHASES = {
@@ -114,7 +134,13 @@ def main() -> None:
     count = args.tasks or (3 if args.quick else 20)
 
     config = SimulatorConfig(queue_seconds=0, processing_seconds=0, seed=9)
-    times: dict[str, list[float]] = {"bare": [], "generate_video": []}
+    times: dict[str, list[float]] = {
+        "bare": [],
+        "generate_video": [],
+        "empty_flow": [],
+        "generate_video_no_heartbeat": [],
+        "empty_flow_no_heartbeat": [],
+    }
     with _common.prefect_server(), KlingSimulator(config) as sim:
         _common.set_limit("video", 10)
         credentials = sim.credentials()
@@ -122,6 +148,7 @@ def main() -> None:
         # One of each first, untimed: imports, connections, the limit's creation.
         bare(credentials, "Warm-up clip (bare)", output)
         flow(credentials, "Warm-up clip (flow)", output)
+        empty_flow()
         spent: dict[str, list[float]] = defaultdict(list)
         for index in range(count):
             times["bare"].append(timed(bare, credentials, f"Overhead clip {index} (bare)", output))
@@ -129,6 +156,12 @@ def main() -> None:
                 times["generate_video"].append(
                     timed(flow, credentials, f"Overhead clip {index} (flow)", output)
                 )
+            times["empty_flow"].append(timed(empty_flow))
+            with phases(defaultdict(list)):
+                times["generate_video_no_heartbeat"].append(
+                    timed(without_heartbeat, flow, credentials, f"Quiet clip {index}", output)
+                )
+            times["empty_flow_no_heartbeat"].append(timed(without_heartbeat, empty_flow))
         items = [{"prompt": f"Overhead clip {index} (batch)"} for index in range(count)]
         batch_seconds = timed(
             lambda: batch_generate(
@@ -142,6 +175,10 @@ def main() -> None:
 
     bare_p50 = _common.median(times["bare"])
     flow_p50 = _common.median(times["generate_video"])
+    empty_p50 = _common.median(times["empty_flow"])
+    quiet_flow_p50 = _common.median(times["generate_video_no_heartbeat"])
+    quiet_empty_p50 = _common.median(times["empty_flow_no_heartbeat"])
+    own = quiet_flow_p50 - quiet_empty_p50 - bare_p50
     per_item = batch_seconds / count
     print(f"{count} tasks per side, each ending at once on the simulator")
     print(f"{'bare client':>22}: p50 {bare_p50 * 1000:7.0f} ms per task")
@@ -153,6 +190,15 @@ def main() -> None:
         f"{'batch_generate item':>22}: {per_item * 1000:7.0f} ms per item "
         f"(+{(per_item - bare_p50) * 1000:.0f} ms; {batch_seconds:.1f} s for {count}, "
         "max_concurrency=1)"
+    )
+    print(
+        f"{'empty Prefect flow':>22}: p50 {empty_p50 * 1000:7.0f} ms per run "
+        f"({quiet_empty_p50 * 1000:.0f} ms with the heartbeat off)"
+    )
+    print(
+        f"{'heartbeat off':>22}: generate_video {quiet_flow_p50 * 1000:.0f} ms = empty flow "
+        f"{quiet_empty_p50 * 1000:.0f} + bare client {bare_p50 * 1000:.0f} + prefect-kling's "
+        f"own {own * 1000:.0f} ms"
     )
     steps = {name: _common.median(values) for name, values in spent.items()}
     inside = sum(value for name, value in steps.items() if name != "save_task_results")
@@ -170,6 +216,10 @@ def main() -> None:
             "generate_video_overhead_p50_seconds": flow_p50 - bare_p50,
             "generate_video_p95_seconds": _common.percentile(times["generate_video"], 95),
             "generate_video_steps_p50_seconds": steps,
+            "empty_flow_p50_seconds": empty_p50,
+            "empty_flow_no_heartbeat_p50_seconds": quiet_empty_p50,
+            "generate_video_no_heartbeat_p50_seconds": quiet_flow_p50,
+            "own_share_p50_seconds": own,
             "batch_item_seconds": per_item,
             "batch_item_overhead_seconds": per_item - bare_p50,
             "targets": {"reported": "p50 overhead per task (no target set)"},

@@ -974,7 +974,8 @@ def batch_generate(
         output: A local folder or a Prefect writable filesystem block.
         max_concurrency: Items in progress at once in this run (the Prefect limits
             `kling-<family>` also hold across runs and workers).
-        max_units: Send no create that could take the run past this many units.
+        max_units: Send no create that could take the run past this many units (the
+            tasks that cached creates reuse count at what Kling charged for them).
         refresh: Ignore cached creates and make new tasks.
         watermark: Also save the watermarked variants.
         max_wait_seconds: Longest wait for each task.

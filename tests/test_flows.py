@@ -746,6 +746,21 @@ def test_a_batch_stops_creating_at_its_budget(sim: KlingSimulator, tmp_path: Pat
     assert "3 items were not created: KlingBudgetExceeded: not creating text2video" in said
 
 
+def test_a_rerun_counts_the_tasks_it_reuses_against_its_budget(
+    sim: KlingSimulator, tmp_path: Path
+):
+    tag = uuid.uuid4().hex[:8]
+    items = [{"prompt": f"Budget rerun clip {index} {tag}"} for index in range(5)]
+    assert batch(sim, items, tmp_path, max_units=2).result().units == 2
+
+    # The two cached creates send nothing but count what Kling charged for them: a budget
+    # of 3 leaves room for one new task, so the batch stays within 3 units across its runs.
+    rerun = batch(sim, items, tmp_path, max_units=3).result()
+    assert rerun.counts == Counter({"succeeded": 3, "skipped": 2})
+    assert sim.stats().create_calls == 3
+    assert rerun.units == 3
+
+
 def test_retry_failed_makes_one_fresh_take_of_failed_items_only(
     sim: KlingSimulator, tmp_path: Path
 ):

@@ -746,9 +746,7 @@ def test_a_batch_stops_creating_at_its_budget(sim: KlingSimulator, tmp_path: Pat
     assert "3 items were not created: KlingBudgetExceeded: not creating text2video" in said
 
 
-def test_a_rerun_counts_the_tasks_it_reuses_against_its_budget(
-    sim: KlingSimulator, tmp_path: Path
-):
+def test_a_rerun_counts_the_tasks_it_reuses_against_its_budget(sim: KlingSimulator, tmp_path: Path):
     tag = uuid.uuid4().hex[:8]
     items = [{"prompt": f"Budget rerun clip {index} {tag}"} for index in range(5)]
     assert batch(sim, items, tmp_path, max_units=2).result().units == 2

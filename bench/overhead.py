@@ -157,10 +157,9 @@ def main() -> None:
                     timed(flow, credentials, f"Overhead clip {index} (flow)", output)
                 )
             times["empty_flow"].append(timed(empty_flow))
-            with phases(defaultdict(list)):
-                times["generate_video_no_heartbeat"].append(
-                    timed(without_heartbeat, flow, credentials, f"Quiet clip {index}", output)
-                )
+            times["generate_video_no_heartbeat"].append(
+                timed(without_heartbeat, flow, credentials, f"Quiet clip {index}", output)
+            )
             times["empty_flow_no_heartbeat"].append(timed(without_heartbeat, empty_flow))
         items = [{"prompt": f"Overhead clip {index} (batch)"} for index in range(count)]
         batch_seconds = timed(
@@ -205,7 +204,8 @@ def main() -> None:
     print("generate_video, p50 of each step:")
     for name, value in steps.items():
         print(f"{PHASES[name]:>52}: {value * 1000:6.0f} ms")
-    print(f"{'flow run machinery (the rest)':>52}: {(flow_p50 - inside) * 1000:6.0f} ms")
+    rest = "flow run machinery, heartbeat included (the rest)"
+    print(f"{rest:>52}: {(flow_p50 - inside) * 1000:6.0f} ms")
     _common.emit(
         {
             "benchmark": "overhead",

@@ -370,7 +370,7 @@ COMMANDS: dict[str, Command] = {
         ),
         Command(
             "multi-image2video",
-            "a video from 2 to 4 reference images",
+            "a video from 1 to 4 reference images (2 to 4 on CometAPI)",
             _multi_image2video_arguments,
             _multi_image2video,
         ),

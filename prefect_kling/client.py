@@ -273,6 +273,14 @@ def _is_duplicate_external_id(error: BaseException) -> bool:
     return isinstance(error, KlingInvalidRequest) and "external" in error.message.lower()
 
 
+def _lookup_since(prepared: PreparedCreate, error: KlingError) -> datetime | None:
+    """How far back a reconciling lookup scans: to this create's first sending.
+
+    A duplicate-id refusal names a task made before it, maybe by a run days ago: no limit.
+    """
+    return None if _is_duplicate_external_id(error) else prepared.started_at
+
+
 def _transport_error(error: httpx.HTTPError, request: str, endpoint: str | None) -> KlingError:
     if isinstance(error, httpx.TransportError):
         never_sent = isinstance(
@@ -392,7 +400,7 @@ class KlingClient(_BaseKlingClient):
                     raise
                 if action is CreateAction.RECONCILE:
                     found = self.find_task(
-                        row, prepared.external_task_id, since=prepared.started_at
+                        row, prepared.external_task_id, since=_lookup_since(prepared, error)
                     )
                     if found is not None:
                         logger.info("%s task %s found by its external id", row.name, found.task_id)
@@ -594,7 +602,7 @@ class AsyncKlingClient(_BaseKlingClient):
                     raise
                 if action is CreateAction.RECONCILE:
                     found = await self.find_task(
-                        row, prepared.external_task_id, since=prepared.started_at
+                        row, prepared.external_task_id, since=_lookup_since(prepared, error)
                     )
                     if found is not None:
                         logger.info("%s task %s found by its external id", row.name, found.task_id)

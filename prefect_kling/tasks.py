@@ -143,7 +143,7 @@ def multi_image_to_video(
     idempotency_key: str | None = None,
     **fields: Any,
 ) -> TaskReference:
-    """Create a multi-image-to-video task from 2 to 4 reference images.
+    """Create a multi-image-to-video task from 1 to 4 reference images (2 to 4 on CometAPI).
 
     Args:
         credentials: Where and how to reach Kling.

@@ -6,7 +6,7 @@ import pytest
 
 from prefect_kling import KlingCredentials
 from prefect_kling._retry import RetryPolicy
-from prefect_kling.client import derive_external_task_id
+from prefect_kling.client import MAX_PAGE_SIZE, derive_external_task_id
 from prefect_kling.exceptions import (
     KlingConcurrencyLimited,
     KlingContentRejected,
@@ -194,6 +194,23 @@ def test_duplicate_external_id_answer_adopts_the_existing_task():
         first = client.create("text2video", {"prompt": "a fox"})
         again = client.create("text2video", {"prompt": "a fox"})
     assert again.task_id == first.task_id and len(store.tasks) == 1 and store.creates == 2
+
+
+def test_duplicate_external_id_is_looked_up_past_the_newest_page():
+    # The refused create's task is older than the create, however many tasks came since.
+    path = "/v1/images/multi-image2image"
+    kling = ScriptedKling()
+    refusal = envelope(code=1201, message="external_task_id 'mine' already exists", status=400)
+    kling.on("POST", path, refusal)
+    newer = [task_data(str(n)) for n in range(MAX_PAGE_SIZE)]
+    kling.on("GET", path, envelope(newer), envelope([task_data("7", "succeed", external="mine")]))
+    subjects = [{"subject_image": f"https://img.test/{i}.png"} for i in range(2)]
+    request = {"subject_image_list": subjects, "prompt": "p", "external_task_id": "mine"}
+    with make_client(kling) as client:
+        reference = client.create("multi-image2image", request)
+    assert reference.task_id == "7"
+    assert [r.url.params["pageNum"] for r in kling.calls("GET", path)] == ["1", "2"]
+    assert len(kling.calls("POST", path)) == 1
 
 
 def test_concurrency_limit_backs_off_and_then_creates():

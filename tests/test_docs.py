@@ -7,6 +7,10 @@ simulator started for it, so that `KlingCredentials.from_env()` and the flows' d
 credentials reach it. The code is compiled with the Markdown file as its file name and its
 own line numbers, so a traceback points at the line of the page.
 
+What a block says it prints is checked: the comment at the end of a line that calls
+`print`, and the comment lines right below it, must each appear in what the block printed
+(`print(url)  # https://...`). Other comments are free.
+
 A block that defines `test_*` functions (an example of a test for your own suite) also has
 them called, with a temporary folder for a `tmp_path` parameter.
 
@@ -19,8 +23,10 @@ from __future__ import annotations
 
 import ast
 import inspect
+import io
 import re
 import textwrap
+import tokenize
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,6 +83,31 @@ def examples(path: Path) -> Iterator[Example]:
         number = end + 1
 
 
+def shown_output(code: str) -> list[str]:
+    """The outputs a block claims for its prints: their trailing and following comments."""
+    tree = ast.parse(code)
+    print_lines = {
+        node.end_lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "print"
+    }
+    comments = {
+        token.start[0]: token.string.removeprefix("#").strip()
+        for token in tokenize.generate_tokens(io.StringIO(code).readline)
+        if token.type == tokenize.COMMENT
+    }
+    lines = code.splitlines()
+    shown = []
+    for number in sorted(print_lines):
+        if number in comments:
+            shown.append(comments[number])
+        following = number + 1
+        while following in comments and lines[following - 1].lstrip().startswith("#"):
+            shown.append(comments[following])
+            following += 1
+    return [text for text in shown if text]
+
+
 EXAMPLES = [example for page in PAGES for example in examples(page)]
 CASES = [
     pytest.param(
@@ -120,7 +151,12 @@ def test_not_run_markers_stand_before_a_python_block(page: Path):
 
 
 @pytest.mark.parametrize("example", CASES)
-def test_example_runs(example: Example, kling_environment: KlingSimulator, tmp_path: Path) -> None:
+def test_example_runs(
+    example: Example,
+    kling_environment: KlingSimulator,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     # The page's own line numbers, in tracebacks and for `inspect.getsource`.
     tree = ast.parse(example.code, filename=str(example.path))
     ast.increment_lineno(tree, example.line - 1)
@@ -138,3 +174,25 @@ def test_example_runs(example: Example, kling_environment: KlingSimulator, tmp_p
                     else {}
                 )
             )
+    printed = " ".join(capsys.readouterr().out.split())
+    for claim in shown_output(example.code):
+        assert " ".join(claim.split()) in printed, (
+            f"{example.name}: the page says a print shows {claim!r}; it printed:\n{printed}"
+        )
+
+
+def test_shown_output_reads_trailing_and_following_comments():
+    code = textwrap.dedent(
+        """\
+        x = 1  # not a print
+        print(x)  # 1
+        print(
+            x + 1,
+        )
+        # 2
+        # and 2
+        y = 3
+        # free
+        """
+    )
+    assert shown_output(code) == ["1", "2", "and 2"]

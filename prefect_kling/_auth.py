@@ -1,8 +1,8 @@
 """Authentication as `httpx.Auth`: Kling's short-lived JWT, or a gateway's bearer key.
 
 The JWT is cached and minted anew shortly before it expires, so a wait of hours or a batch
-of hundreds crosses token lifetimes unnoticed; a 1003/1004 answer (not yet valid, expired)
-mints a new token and repeats the request once.
+of hundreds crosses token lifetimes unnoticed; a 401 answer with 1003/1004 (not yet valid,
+expired) mints a new token and repeats the request once.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """When to repeat a call to Kling, and how long to wait first: small pure functions.
 
 Reads (queries, lists) are repeated on transient errors. Creates cost money, so an error
-after which the task *may* exist (a timeout, a dropped connection, 5000/5002, a gateway's
-error page) is followed by a lookup of the create's external task id instead of a blind
-repeat; only 1302/1303 and errors that certainly happened before the server acted are
-repeated directly.
+after which the task *may* exist (a timeout, a dropped connection, 5000/5002 or any server
+error but 5001 maintenance, a gateway's error page) is followed by a lookup of the create's
+external task id instead of a blind repeat; only 1302/1303, 5001 and errors that certainly
+happened before the server acted are repeated directly.
 
 Examples:
     >>> import random
@@ -30,7 +30,8 @@ from prefect_kling.exceptions import (
     KlingUnexpectedResponse,
 )
 
-_CREATE_MAY_EXIST_CODES = frozenset({5000, 5002})
+_NOTHING_DONE_CODES = frozenset({5001})
+"""Server errors that certainly made no task: 5001 is maintenance."""
 
 
 class CreateAction(Enum):
@@ -60,7 +61,7 @@ def create_may_have_succeeded(error: BaseException) -> bool:
     if isinstance(error, KlingTransportError):
         return error.sent
     if isinstance(error, KlingServerError):
-        return error.code is None or error.code in _CREATE_MAY_EXIST_CODES
+        return error.code not in _NOTHING_DONE_CODES
     if isinstance(error, KlingUnexpectedResponse | KlingGatewayError):
         return error.transient
     return False

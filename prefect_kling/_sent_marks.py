@@ -3,9 +3,11 @@
 The cached create (`kling-create`) must never pay twice. Prefect writes its cache record
 after the task returns, so a run killed between Kling's answer and that record leaves a task
 that no record names. Looking every external id up before its create would cover that, at
-one query to Kling per task. A mark written just before the create is sent covers it for
-one write to the result store: a later attempt that finds no cache record but finds the mark
+one query to Kling per task. A mark written before the create is sent covers it for a
+read and a write of the result store: a later attempt that finds no cache record but finds the mark
 looks the external id up first; one that finds no mark knows that no create was ever sent.
+(A batch item writes its mark before it waits for a place, off the path from a free place
+to the create; a run killed during that wait costs its rerun one lookup, nothing more.)
 """
 
 from __future__ import annotations

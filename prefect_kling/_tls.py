@@ -1,8 +1,9 @@
 """One verified TLS context for every HTTP client the package opens.
 
-Building a context loads the CA bundle, about 40 ms of CPU; a batch opens a client per create
-and per download, so each would pay it on the way to Kling. A context is safe to share
-between threads and connections.
+Building a context loads the CA bundle, about 40 ms of CPU; a batch opens a client for each
+create and each task's downloads, so each would pay it on the way to Kling. (The simulator's
+callback sender, which speaks to your receiver, keeps httpx's own.) A context is safe to
+share between threads and connections.
 """
 
 from __future__ import annotations

@@ -116,10 +116,11 @@ class BatchReport(BaseModel):
 
 
 def load_batch(source: Iterable[Mapping[str, Any] | BatchItem] | str | Path) -> list[BatchItem]:
-    """Read batch items from a list, or a `.csv` / `.jsonl` file.
+    """Read batch items from a list, or a `.csv`, `.jsonl`, `.ndjson` or `.json` file.
 
     Raises:
-        KlingValidationError: The file cannot be read, or an item has no request fields.
+        KlingValidationError: The file cannot be read (missing, not UTF-8, a line that is
+            not a JSON object), or an item is not a mapping or has no request fields.
     """
     rows = _read_file(Path(source)) if isinstance(source, str | Path) else list(source)
     items = []
@@ -127,13 +128,22 @@ def load_batch(source: Iterable[Mapping[str, Any] | BatchItem] | str | Path) -> 
         if isinstance(row, BatchItem):
             items.append(row.model_copy(update={"position": position}))
             continue
+        field = f"items[{position}]"
+        if not isinstance(row, Mapping):
+            raise KlingValidationError.single(
+                field, f"a {type(row).__name__}; allowed: a dict of request fields or a BatchItem"
+            )
+        if "request" in row and not isinstance(row["request"], Mapping):
+            raise KlingValidationError.single(
+                f"{field}.request", f"a {type(row['request']).__name__}; allowed: a dict"
+            )
         request = (
             dict(row["request"])
             if "request" in row
             else {k: v for k, v in row.items() if k not in _ITEM_KEYS}
         )
         if not request:
-            raise KlingValidationError.single(f"items[{position}]", "no request fields")
+            raise KlingValidationError.single(field, "no request fields")
         items.append(
             BatchItem(
                 endpoint=row.get("endpoint") or "text2video",
@@ -146,24 +156,42 @@ def load_batch(source: Iterable[Mapping[str, Any] | BatchItem] | str | Path) -> 
     return items
 
 
-def _read_file(path: Path) -> list[dict[str, Any]]:
+_JSON_LINES = frozenset({".jsonl", ".ndjson", ".json"})
+
+
+def _read_file(path: Path) -> list[Any]:
     if not path.is_file():
         raise KlingValidationError.single("items", f"{path} is not a file")
-    if path.suffix.lower() == ".csv":
-        with path.open(newline="", encoding="utf-8") as handle:
-            return [
-                {key: value for key, value in row.items() if value not in (None, "")}
-                for row in csv.DictReader(handle)
-            ]
-    if path.suffix.lower() in {".jsonl", ".ndjson", ".json"}:
-        rows = []
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if line.strip():
-                try:
-                    rows.append(json.loads(line))
-                except json.JSONDecodeError as error:
-                    raise KlingValidationError.single(
-                        f"{path.name} line {number}", f"not JSON: {error.msg}"
-                    ) from None
-        return rows
-    raise KlingValidationError.single("items", f"{path.name}: allowed: a .csv or .jsonl file")
+    suffix = path.suffix.lower()
+    if suffix != ".csv" and suffix not in _JSON_LINES:
+        raise KlingValidationError.single(
+            "items", f"{path.name}: allowed: a .csv, .jsonl, .ndjson or .json file"
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise KlingValidationError.single(
+            "items", f"{path.name} is not UTF-8 text (byte {error.start}); allowed: UTF-8"
+        ) from None
+    if suffix == ".csv":
+        return [
+            {key: value for key, value in row.items() if value not in (None, "")}
+            for row in csv.DictReader(text.splitlines())
+        ]
+    return [
+        _json_object(line, f"{path.name} line {number}")
+        for number, line in enumerate(text.splitlines(), start=1)
+        if line.strip()
+    ]
+
+
+def _json_object(line: str, place: str) -> dict[str, Any]:
+    try:
+        value = json.loads(line)
+    except json.JSONDecodeError as error:
+        raise KlingValidationError.single(place, f"not JSON: {error.msg}") from None
+    if not isinstance(value, dict):
+        raise KlingValidationError.single(
+            place, f"a JSON {type(value).__name__}; allowed: one object per line"
+        )
+    return value

@@ -129,6 +129,6 @@ class UnitBudget:
             self.charged += estimate if charged is None else charged
 
     def release(self, ticket: int) -> None:
-        """Drop a ticket whose create cost nothing (refused, or an earlier run's task)."""
+        """Drop a ticket whose create cost nothing (refused, or broken before it was sent)."""
         with self._lock:
             self._in_flight.pop(ticket, None)

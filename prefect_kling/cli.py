@@ -6,8 +6,9 @@ the ready-made flows (so Prefect's caching, retries, artifacts and events apply)
 `KlingCredentials.from_env()` or a saved block (`--credentials NAME`). `costs` lists the
 account's resource packs with a free query; `status` and `wait` read earlier tasks.
 
-Exit codes: 0 success; 2 input refused before anything was sent (the message names the field
-and what is allowed, or the provider that has no such route); 1 a remote failure or a
+Exit codes: 0 success; 2 input refused before it was sent (the message names the field and
+what is allowed, or the provider that has no such route), or a create that `--max-units`
+stopped (in `extend --times N`, after the steps already made); 1 a remote failure or a
 timeout (the message carries Kling's code, message, request id and task id).
 """
 

@@ -176,7 +176,8 @@ class SlotPool:
     Args:
         linger: Seconds an unused acquisition waits for a taker before it is released.
         default_limit: Slots to create a missing limit with.
-        demand: Per family, the slots its items will hold at once (first acquisition).
+        demand: Per family, how many slots the first acquisition takes at most (a batch
+            gives the items it runs at once; an image item with `n` images asks more).
 
     Examples:
         ```python

@@ -231,8 +231,8 @@ class KlingIPNotAllowed(KlingAPIError):
 class KlingServerError(KlingAPIError):
     """5000-5002 or an unexplained 5xx: Kling failed or is in maintenance. Retried.
 
-    On a create call a task may have been made all the same; the client looks it up
-    by its external task id before sending the create again.
+    On a create call a task may have been made all the same (unless 5001, maintenance);
+    the client looks it up by its external task id before sending the create again.
     """
 
     transient = True

@@ -18,10 +18,10 @@ What keeps them safe and visible:
   `result_storage` to a shared block so every worker sees it) and expires before Kling
   deletes the files. A new `idempotency_key` asks for a take of its own; `refresh=True` makes
   a fresh take that replaces the cached one.
-- **Crash safety.** The create step marks each create in the result storage just before
-  sending it; an attempt that finds the mark but no cached record looks the external id up
-  first, so a run killed between create and record finds its task again on the rerun. A
-  first attempt sends no lookup.
+- **Crash safety.** The create step marks each create in the result storage before sending it
+  (in a batch, before the item waits for its place); an attempt that finds the mark but no
+  cached record looks the external id up first, so a run killed between create and record
+  finds its task again on the rerun. A first attempt sends no lookup.
 - **Retries.** Prefect retries steps only on transient Kling errors (1302, 1303, 5000-5002,
   network); refusals and bad parameters fail at once with Kling's message.
 - **Concurrency.** Creates hold slots of the Prefect global concurrency limit `kling-<family>`
@@ -119,7 +119,7 @@ class GenerationResult(BaseModel):
     """The outcome of one generation: the task, what it cost, and the files saved."""
 
     reference: TaskReference = Field(description="The task: id, external id, endpoint, provider.")
-    status: str = Field(description="Kling's final status (succeed or failed).")
+    status: str = Field(description="Kling's final status: succeed (a failure raises).")
     status_message: str | None = Field(default=None, description="Kling's reason for a failure.")
     units: float | None = Field(default=None, description="Units Kling charged.")
     files: list[SavedFile] = Field(default_factory=list, description="Files saved.")

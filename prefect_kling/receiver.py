@@ -5,8 +5,9 @@ more than once and out of order, with no signature (a newer format may be signed
 Standard Webhooks way). The receiver is a small ASGI app at a path holding a secret token:
 it answers at once, drops duplicates and updates that arrive after a later status, checks
 the signature when a signing secret is set, and emits the same `kling.task.*` events as the
-polling sensor, with the same resource ids. Flows waiting with `callback_url` react to those
-events, confirming with one query before acting: a callback is a hint, not proof.
+flows emit while they poll, with the same resource ids. Flows waiting with `callback_url`
+react to those events, confirming with one query before acting: a callback is a hint, not
+proof.
 
 Run it with `prefect-kling receiver --port 8080 --token TOKEN`, or mount `create_receiver_app`
 in an existing Starlette/FastAPI app.

@@ -728,8 +728,8 @@ def save_task_results(
 
     Raises:
         KlingTaskFailed: The task failed; it has no files.
-        KlingError: The task has not finished, or a link answered 403, 404 or 410 (most
-            likely expired: Kling keeps results for 30 days).
+        KlingError: The task has no files yet (not finished), or a link answered 403, 404
+            or 410 (most likely expired: Kling keeps results for 30 days).
         KlingTransportError: Every attempt at a download broke.
 
     Examples:

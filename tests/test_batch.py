@@ -71,8 +71,10 @@ def test_items_from_a_json_lines_file(tmp_path: Path):
     ("name", "content", "message"),
     [
         ("bad.jsonl", '{"prompt": "a"}\n{"prompt": ', "bad.jsonl line 2: not JSON"),
-        ("items.txt", "prompt\na\n", "allowed: a .csv or .jsonl file"),
+        ("items.txt", "prompt\na\n", "allowed: a .csv, .jsonl, .ndjson or .json file"),
         ("empty.jsonl", '{"name": "only a name"}\n', "items[1]: no request fields"),
+        ("list.jsonl", '{"prompt": "a"}\n["b"]\n', "list.jsonl line 2: a JSON list; allowed"),
+        ("nested.jsonl", '{"request": "a fox"}\n', "items[1].request: a str; allowed: a dict"),
     ],
 )
 def test_unreadable_batches_are_refused_with_the_place(
@@ -82,6 +84,18 @@ def test_unreadable_batches_are_refused_with_the_place(
     source.write_text(content, encoding="utf-8")
     with pytest.raises(KlingValidationError, match=message.replace("[", r"\[").replace("]", r"\]")):
         load_batch(source)
+
+
+def test_a_file_that_is_not_utf8_is_refused(tmp_path: Path):
+    source = tmp_path / "latin.csv"
+    source.write_bytes("prompt\nUn caf\u00e9 la nuit\n".encode("latin-1"))
+    with pytest.raises(KlingValidationError, match=r"latin.csv is not UTF-8 text \(byte 13\)"):
+        load_batch(source)
+
+
+def test_items_that_are_not_mappings_are_refused():
+    with pytest.raises(KlingValidationError, match=r"items\[2\]: a str; allowed: a dict"):
+        load_batch([{"prompt": "a fox"}, "an owl"])
 
 
 def test_a_missing_file_is_refused(tmp_path: Path):

@@ -21,6 +21,7 @@ def api(error_type, code, status):
         (api(exc.KlingServerError, 5001, 503), CreateAction.RETRY),
         (api(exc.KlingServerError, 5002, 504), CreateAction.RECONCILE),
         (api(exc.KlingServerError, None, 502), CreateAction.RECONCILE),
+        (api(exc.KlingServerError, 5003, 500), CreateAction.RECONCILE),  # unknown: may exist
         (exc.KlingUnexpectedResponse("html", status_code=502), CreateAction.RECONCILE),
         (exc.KlingGatewayError("upstream", status_code=503), CreateAction.RECONCILE),
         (exc.KlingTransportError("read timeout", sent=True), CreateAction.RECONCILE),

@@ -14,36 +14,50 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from prefect.results import get_result_store
+from prefect.results import ResultStore, get_result_store
 
 from prefect_kling._logging import RunAwareLogger
 
 logger = RunAwareLogger(__name__)
 
 
-def mark_sent(key: str) -> bool:
-    """Mark the create of `key` as about to be sent; tell whether an earlier attempt did.
+UNKNOWN_SEND_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+"""When an earlier attempt sent a create whose mark cannot be read: any time at all."""
+
+
+def mark_sent(key: str) -> datetime | None:
+    """Mark the create of `key` as about to be sent; tell when an earlier attempt did.
 
     Args:
         key: Names the create: its provider, account, endpoint and external id.
 
     Returns:
-        True when a mark was there already, or none could be written: the create may have
-        been sent before, so look its external id up before sending it.
+        None when no earlier attempt marked it (this one has now). Otherwise the time of
+        the earlier mark (`UNKNOWN_SEND_TIME` when it cannot be read, or no mark could be
+        written): the create may have been sent since, so look its external id up among
+        the tasks made since then before sending it.
 
     Examples:
         >>> import uuid
         >>> key = f"kling-sent-example-{uuid.uuid4().hex}"
-        >>> mark_sent(key), mark_sent(key)
-        (False, True)
+        >>> first, second = mark_sent(key), mark_sent(key)
+        >>> first is None, second is not None and second > UNKNOWN_SEND_TIME
+        (True, True)
     """
     store = get_result_store()
     mark = f"{key}.sent"
     try:
         if store.exists(mark):
-            return True
+            return _marked_at(store, mark)
         store.write(obj=datetime.now(UTC).isoformat(), key=mark)
     except Exception as error:  # a store that cannot be written: be safe, look it up
         logger.warning("Could not mark the create %s as sent (%s)", key, error)
-        return True
-    return False
+        return UNKNOWN_SEND_TIME
+    return None
+
+
+def _marked_at(store: ResultStore, mark: str) -> datetime:
+    try:
+        return datetime.fromisoformat(store.read(mark).result)
+    except Exception:  # unreadable, or not a time: the create may have been sent any time
+        return UNKNOWN_SEND_TIME

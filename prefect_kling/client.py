@@ -360,6 +360,7 @@ class KlingClient(_BaseKlingClient):
         *,
         idempotency_key: str | None = None,
         reuse_existing: bool = False,
+        sent_since: datetime | None = None,
     ) -> TaskReference:
         """Create a task, or find the one this same request already made.
 
@@ -369,6 +370,8 @@ class KlingClient(_BaseKlingClient):
             idempotency_key: Ask for a fresh take of a request made before.
             reuse_existing: Look the external id up first and return the task found
                 (one query more, and certainty on providers that allow duplicate ids).
+            sent_since: With `reuse_existing`, when an earlier attempt may first have sent
+                it: a lookup through list pages stops at older tasks.
 
         Returns:
             A reference to the task.
@@ -380,7 +383,7 @@ class KlingClient(_BaseKlingClient):
         """
         prepared = self.prepare_create(endpoint, request, idempotency_key=idempotency_key)
         if reuse_existing:
-            found = self.find_task(prepared.endpoint, prepared.external_task_id)
+            found = self.find_task(prepared.endpoint, prepared.external_task_id, since=sent_since)
             if found is not None:
                 return self._reference(prepared.endpoint, found)
         return self.send_create(prepared)
@@ -576,11 +579,14 @@ class AsyncKlingClient(_BaseKlingClient):
         *,
         idempotency_key: str | None = None,
         reuse_existing: bool = False,
+        sent_since: datetime | None = None,
     ) -> TaskReference:
         """Create a task, or find the one this same request already made (`KlingClient.create`)."""
         prepared = self.prepare_create(endpoint, request, idempotency_key=idempotency_key)
         if reuse_existing:
-            found = await self.find_task(prepared.endpoint, prepared.external_task_id)
+            found = await self.find_task(
+                prepared.endpoint, prepared.external_task_id, since=sent_since
+            )
             if found is not None:
                 return self._reference(prepared.endpoint, found)
         return await self.send_create(prepared)

@@ -51,7 +51,7 @@ import os
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
@@ -236,7 +236,7 @@ def submit_request(
     """
     if take is not None:
         external_task_id = fresh_take_id(external_task_id, take)
-    sent_before = mark_sent(_create_key("kling-sent", credentials, endpoint, external_task_id))
+    sent_at = mark_sent(_create_key("kling-sent", credentials, endpoint, external_task_id))
     with credentials.get_client() as client:
         before_send = _BEFORE_SEND.get()
         if before_send is not None:
@@ -244,7 +244,8 @@ def submit_request(
         return client.create(
             endpoint,
             {**request, "external_task_id": external_task_id},
-            reuse_existing=sent_before,
+            reuse_existing=sent_at is not None,
+            sent_since=sent_at,
         )
 
 
@@ -831,6 +832,11 @@ def generate_item(
         )
     except KlingValidationError as error:
         return outcome.ended("refused", error)
+    # Two items with the same request would share one task, and one of them would wait on
+    # a task the other one created.
+    first = context.requests.claim((row.name, prepared.external_task_id, take), item)
+    if first is not None:
+        return outcome.ended("refused", _same_request(item, first))
     shown = _shown_request(prepared)
     try:
         ticket = context.budget.reserve(row.name, prepared.payload)
@@ -872,6 +878,28 @@ class _BatchContext:
 
     def __init__(self, **values: Any):
         self.__dict__.update(values)
+
+
+class _Claims:
+    """The requests the items of a batch make, each claimed by the first item to make it."""
+
+    def __init__(self) -> None:
+        self._owners: dict[Hashable, BatchItem] = {}
+        self._lock = threading.Lock()
+
+    def claim(self, request: Hashable, item: BatchItem) -> BatchItem | None:
+        """Claim a request for `item`; return the other item that claimed it first, if any."""
+        with self._lock:
+            first = self._owners.setdefault(request, item)
+        return None if first.position == item.position else first
+
+
+def _same_request(item: BatchItem, first: BatchItem) -> KlingValidationError:
+    return KlingValidationError.single(
+        f"items[{item.position}]",
+        f"the same request as item {first.position} ({first.label}), so the same Kling task; "
+        "allowed: another request, or an idempotency_key for a take of its own",
+    )
 
 
 class _Place:
@@ -1009,6 +1037,7 @@ def batch_generate(
             callback_url=callback,
             max_concurrency=max_concurrency,
             places=threading.Semaphore(max_concurrency),
+            requests=_Claims(),
             budget=budget,
             watcher=watcher,
             slots=slots,

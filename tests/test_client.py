@@ -1,4 +1,5 @@
 import json
+from datetime import UTC, datetime
 
 import httpx
 import jwt
@@ -210,6 +211,25 @@ def test_duplicate_external_id_is_looked_up_past_the_newest_page():
         reference = client.create("multi-image2image", request)
     assert reference.task_id == "7"
     assert [r.url.params["pageNum"] for r in kling.calls("GET", path)] == ["1", "2"]
+    assert len(kling.calls("POST", path)) == 1
+
+
+def test_a_reuse_lookup_scans_no_older_than_the_earlier_send():
+    # The earlier attempt marked its send at `sent`: a full page of older tasks ends the scan.
+    path = "/v1/images/multi-image2image"
+    kling = ScriptedKling()
+    older = [task_data(str(n)) for n in range(MAX_PAGE_SIZE)]  # made in March 2026
+    kling.on("GET", path, envelope(older))
+    kling.on("POST", path, envelope(task_data("7", external="mine")))
+    subjects = [{"subject_image": f"https://img.test/{i}.png"} for i in range(2)]
+    request = {"subject_image_list": subjects, "prompt": "p", "external_task_id": "mine"}
+    sent = datetime(2026, 11, 1, tzinfo=UTC)
+    with make_client(kling) as client:
+        reference = client.create(
+            "multi-image2image", request, reuse_existing=True, sent_since=sent
+        )
+    assert reference.task_id == "7"
+    assert [r.url.params["pageNum"] for r in kling.calls("GET", path)] == ["1"]
     assert len(kling.calls("POST", path)) == 1
 
 

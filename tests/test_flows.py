@@ -312,7 +312,7 @@ def test_a_first_create_sends_no_lookup_and_marks_itself_sent(sim: KlingSimulato
     assert stats.answers_by_http_status.get(404, 0) == 0  # no lookup of the unknown id
 
     key = _sent_key(sim, request)
-    assert mark_sent(key) is True  # the flow marked it before sending
+    assert mark_sent(key) is not None  # the flow marked it before sending
 
 
 def test_a_create_marked_sent_without_a_record_is_looked_up_and_adopted(
@@ -320,7 +320,7 @@ def test_a_create_marked_sent_without_a_record_is_looked_up_and_adopted(
 ):
     """A run killed between Kling's answer and the cache record: the mark says look first."""
     request = {"prompt": unique("A lighthouse in fog")}
-    assert mark_sent(_sent_key(sim, request)) is False  # what the killed run wrote
+    assert mark_sent(_sent_key(sim, request)) is None  # what the killed run wrote
     with sim.credentials().get_client() as client:
         made = client.send_create(prepare_create("text2video", request, Provider.KLING))
 
@@ -729,6 +729,28 @@ def test_a_batch_gives_every_item_its_own_outcome(sim: KlingSimulator, tmp_path:
     assert "mode" in outcomes["invalid"].error
     assert outcomes["empty"].status == "refused"
     assert sim.stats().tasks_created == 2
+
+
+def test_a_repeated_request_in_a_batch_is_refused_before_sending(
+    sim: KlingSimulator, tmp_path: Path
+):
+    prompt = unique("Twice the same lighthouse")
+    items = [
+        {"prompt": prompt, "name": "first"},
+        {"prompt": prompt, "name": "again"},
+        {"prompt": prompt, "name": "second-take", "idempotency_key": "take-2"},
+    ]
+    report = batch(sim, items, tmp_path).result()
+    outcomes = {outcome.name: outcome for outcome in report.outcomes}
+    refused = [outcome for outcome in report.outcomes if outcome.status == "refused"]
+    assert len(refused) == 1 and report.counts["succeeded"] == 2
+    # Whichever of the two came first made the task; the other names it.
+    other = "first" if refused[0].name == "again" else "again"
+    assert f"({other}), so the same Kling task" in refused[0].error
+    assert "idempotency_key for a take of its own" in refused[0].error
+    assert outcomes["second-take"].status == "succeeded"
+    assert sim.stats().create_calls == 2 and sim.stats().duplicate_external_ids == 0
+    assert report.units == 2
 
 
 def test_a_batch_stops_creating_at_its_budget(sim: KlingSimulator, tmp_path: Path):

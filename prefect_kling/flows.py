@@ -65,12 +65,13 @@ from prefect.runtime import flow_run
 from prefect.task_runners import ThreadPoolTaskRunner
 from pydantic import BaseModel, Field
 
+from prefect_kling._logging import RunAwareLogger
 from prefect_kling._retry import is_transient
 from prefect_kling._sent_marks import mark_sent
 from prefect_kling.batch import BatchItem, BatchOutcome, BatchReport, load_batch
 from prefect_kling.budget import UnitBudget
 from prefect_kling.callback_wait import CallbackWatcher
-from prefect_kling.client import PreparedCreate, prepare_create
+from prefect_kling.client import KlingClient, PreparedCreate, prepare_create
 from prefect_kling.concurrency import SlotPool, kling_slots
 from prefect_kling.credentials import KlingCredentials
 from prefect_kling.endpoints import ENDPOINTS, Endpoint, Family, ResultKind, get_endpoint
@@ -103,6 +104,8 @@ from prefect_kling.tasks import LipSyncPlan
 from prefect_kling.watcher import BatchWatcher
 
 DEFAULT_OUTPUT = "kling-output"
+logger = RunAwareLogger(__name__)
+
 CACHE_LIFETIME: dict[Provider, timedelta] = {
     Provider.KLING: timedelta(days=29),
     # Some gateways keep result links for a day only.
@@ -233,20 +236,47 @@ def submit_request(
     fresh take: it is created with an external id derived from both, and its record
     replaces the cached one. The external id is looked up first only when an earlier
     attempt marked it as sent (`mark_sent`).
+
+    A task found that way (or through Kling's refusal of a duplicate id) that is older
+    than a cache record lives (`CACHE_LIFETIME`) may have lost its files: it is renewed,
+    with a fresh take named after it, as an expired record would have been.
     """
     if take is not None:
         external_task_id = fresh_take_id(external_task_id, take)
-    sent_at = mark_sent(_create_key("kling-sent", credentials, endpoint, external_task_id))
+    renew_before = datetime.now(UTC) - CACHE_LIFETIME.get(credentials.provider, timedelta(hours=23))
     with credentials.get_client() as client:
-        before_send = _BEFORE_SEND.get()
-        if before_send is not None:
-            before_send()
-        return client.create(
-            endpoint,
-            {**request, "external_task_id": external_task_id},
-            reuse_existing=sent_at is not None,
-            sent_since=sent_at,
-        )
+        while True:
+            reference = _create_once(client, credentials, endpoint, request, external_task_id)
+            if reference.created_at is None or reference.created_at >= renew_before:
+                return reference
+            logger.info(
+                "Kling task %s of %s was made %s, longer ago than its files are kept: "
+                "making a fresh take",
+                reference.task_id,
+                endpoint,
+                reference.created_at.isoformat(timespec="minutes"),
+            )
+            external_task_id = fresh_take_id(external_task_id, f"renew-{reference.task_id}")
+
+
+def _create_once(
+    client: KlingClient,
+    credentials: KlingCredentials,
+    endpoint: str,
+    request: dict[str, Any],
+    external_task_id: str,
+) -> TaskReference:
+    """Mark the create as sent, take the batch item's place if any, and create (or find)."""
+    sent_at = mark_sent(_create_key("kling-sent", credentials, endpoint, external_task_id))
+    before_send = _BEFORE_SEND.get()
+    if before_send is not None:
+        before_send()
+    return client.create(
+        endpoint,
+        {**request, "external_task_id": external_task_id},
+        reuse_existing=sent_at is not None,
+        sent_since=sent_at,
+    )
 
 
 @task(

@@ -333,6 +333,23 @@ def test_a_create_marked_sent_without_a_record_is_looked_up_and_adopted(
     assert len(result.files) == 1
 
 
+def test_a_task_found_older_than_a_cache_record_is_renewed_with_a_fresh_take(
+    sim: KlingSimulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Past a record's lifetime the task's files may be gone: a rerun makes a fresh take."""
+    # Records live 50 ms: gone before the second run starts (a flow run takes longer).
+    monkeypatch.setitem(flows.CACHE_LIFETIME, Provider.KLING, timedelta(milliseconds=50))
+    request = {"prompt": unique("An old harbour")}
+    first = video(sim, request, tmp_path / "first").result()
+    # The record has expired; the mark leads to the old task, which is too old to reuse.
+    again = video(sim, request, tmp_path / "again").result()
+    assert again.task_id != first.task_id
+    renewal = flows.fresh_take_id(first.reference.external_task_id, f"renew-{first.task_id}")
+    assert again.reference.external_task_id == renewal
+    assert sim.stats().tasks_created == 2
+    assert len(again.files) == 1
+
+
 def test_a_task_made_without_a_mark_is_adopted_when_kling_refuses_its_id(
     sim: KlingSimulator, tmp_path: Path
 ):

@@ -25,7 +25,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from prefect_kling.cli_commands import COMMANDS, add_common, add_generation_commands
+from prefect_kling.cli_commands import (
+    COMMANDS,
+    add_common,
+    add_generation_commands,
+    port_number,
+)
 
 for _name, _value in {"PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}.items():
     os.environ.setdefault(_name, _value)
@@ -116,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
         "simulator", help="run the embedded Kling simulator in the foreground"
     )
     sim.add_argument("--host", default="127.0.0.1")
-    sim.add_argument("--port", type=int, default=8000)
+    sim.add_argument("--port", type=port_number, default=8000)
     sim.add_argument("--concurrency", type=int, help="slots per family (video, image, try-on)")
     sim.add_argument("--queue-seconds", type=float)
     sim.add_argument("--processing-seconds", type=float)
@@ -129,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
         "receiver", help="receive Kling's callbacks and turn them into Prefect events"
     )
     receiver.add_argument("--host", default="127.0.0.1")
-    receiver.add_argument("--port", type=int, default=8080)
+    receiver.add_argument("--port", type=port_number, default=8080)
     receiver.add_argument("--token", help="secret part of the callback path (default: random)")
     receiver.add_argument(
         "--signing-secret", help="Standard Webhooks secret; unsigned callbacks are then refused"
@@ -142,10 +147,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _credentials(args: argparse.Namespace) -> Any:
     from prefect_kling.credentials import KlingCredentials
+    from prefect_kling.exceptions import KlingValidationError
 
-    return (
-        KlingCredentials.load(args.credentials) if args.credentials else KlingCredentials.from_env()
-    )
+    if not args.credentials:
+        return KlingCredentials.from_env()
+    try:
+        return KlingCredentials.load(args.credentials)
+    except ValueError as error:  # Prefect's "Unable to find block document named ..."
+        raise KlingValidationError.single(
+            "credentials",
+            f"no saved KlingCredentials block named {args.credentials!r} ({error}); allowed: "
+            "a block saved with KlingCredentials(...).save(name), or none for KLING_*",
+        ) from None
 
 
 def _print_result(result: Any, as_json: bool, out: Any) -> None:
@@ -293,13 +306,17 @@ def _status(args: argparse.Namespace, out: Any) -> int:
 
 
 def _wait(args: argparse.Namespace, out: Any) -> int:
+    from prefect_kling.endpoints import get_endpoint
     from prefect_kling.flows import resume_task
 
+    credentials = _credentials(args)
+    # A bad endpoint or task id is refused here, before a flow run starts.
+    get_endpoint(args.endpoint).query_path(credentials.provider, args.task_id)
     with ProgressLine():
         result = resume_task(
             args.endpoint,
             task_id=args.task_id,
-            credentials=_credentials(args),
+            credentials=credentials,
             output=args.output_dir,
             watermark=args.watermark,
             max_wait_seconds=args.max_wait,
@@ -431,17 +448,23 @@ def main(argv: Sequence[str] | None = None, *, out: Any = None, err: Any = None)
     out = out or sys.stdout
     err = err or sys.stderr
     args = build_parser().parse_args(argv)
+    from pydantic import ValidationError
+
     from prefect_kling.exceptions import (
         KlingBudgetExceeded,
         KlingConfigurationError,
         KlingError,
         KlingValidationError,
+        problems_from_pydantic,
     )
 
     try:
         return HANDLERS[args.command](args, out)
     except (KlingValidationError, KlingConfigurationError, KlingBudgetExceeded) as error:
         err.write(f"{error}\n")
+        return EXIT_INPUT
+    except ValidationError as error:  # a model the command filled from its options
+        err.write(f"{KlingValidationError(problems_from_pydantic(error.errors()))}\n")
         return EXIT_INPUT
     except KlingError as error:
         err.write(f"{error}\n")

@@ -14,6 +14,7 @@ other rule is the request model's and the capability map's, as for the flows.
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +42,33 @@ class Command:
     request: Callable[[argparse.Namespace], Request]
 
 
+def positive_number(text: str) -> float:
+    """An option's number above 0 (argparse names the option in its message).
+
+    Examples:
+        >>> positive_number("2.5")
+        2.5
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text}; allowed: a number above 0")
+    return value
+
+
+def port_number(text: str) -> int:
+    """A TCP port: 0 (any free one) to 65535."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{text}; allowed: 0 to 65535")
+    return value
+
+
 def add_common(parser: argparse.ArgumentParser) -> None:
     """Options of every command that waits for a task: credentials, output, waiting."""
     parser.add_argument(
@@ -56,14 +84,14 @@ def add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     parser.add_argument(
         "--max-wait",
-        type=float,
+        type=positive_number,
         default=3600.0,
         metavar="SECONDS",
         help="longest wait (default: %(default)s)",
     )
     parser.add_argument(
         "--poll-interval",
-        type=float,
+        type=positive_number,
         default=2.0,
         metavar="SECONDS",
         help="first pause between queries; it grows to 30 s (default: %(default)s)",
@@ -80,7 +108,9 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--watermark", action="store_true", help="also save the watermarked variants"
     )
-    parser.add_argument("--max-units", type=float, help="refuse to create past this many units")
+    parser.add_argument(
+        "--max-units", type=positive_number, help="refuse to create past this many units"
+    )
     parser.add_argument(
         "--callback-url",
         metavar="URL",

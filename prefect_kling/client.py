@@ -41,7 +41,14 @@ from prefect_kling._tls import shared_ssl_context
 from prefect_kling._version import __version__
 from prefect_kling.capabilities import validate_request
 from prefect_kling.credentials import KlingCredentials
-from prefect_kling.endpoints import ACCOUNT_COSTS, IDENTIFY_FACE, Endpoint, Route, get_endpoint
+from prefect_kling.endpoints import (
+    ACCOUNT_COSTS,
+    IDENTIFY_FACE,
+    Endpoint,
+    Route,
+    fits_a_path,
+    get_endpoint,
+)
 from prefect_kling.exceptions import (
     KlingError,
     KlingInvalidRequest,
@@ -466,7 +473,8 @@ class KlingClient(_BaseKlingClient):
             KlingError: The server could not be asked, or the answer was inconclusive.
         """
         row = get_endpoint(endpoint)
-        if self.provider in row.query_by_external_id:
+        # An external id of the caller's own that cannot be a path part is looked for in lists.
+        if self.provider in row.query_by_external_id and fits_a_path(external_task_id):
             path = row.query_path(self.provider, external_task_id)
             try:
                 return self._task(self._read(path, endpoint=row.name), row)
@@ -658,7 +666,8 @@ class AsyncKlingClient(_BaseKlingClient):
     ) -> KlingTask | None:
         """The task with this external id, or None when the server certainly has none."""
         row = get_endpoint(endpoint)
-        if self.provider in row.query_by_external_id:
+        # An external id of the caller's own that cannot be a path part is looked for in lists.
+        if self.provider in row.query_by_external_id and fits_a_path(external_task_id):
             path = row.query_path(self.provider, external_task_id)
             try:
                 return self._task(await self._read(path, endpoint=row.name), row)

@@ -28,6 +28,7 @@ Examples:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -127,8 +128,31 @@ class Endpoint:
         return _path(self.name, self.paths, provider)
 
     def query_path(self, provider: Provider, task_id: str) -> str:
-        """The single-query path of a task (create path plus the id)."""
+        """The single-query path of a task (create path plus the id).
+
+        Raises:
+            KlingValidationError: The id could not be a task's (it would leave the path).
+
+        Examples:
+            >>> ENDPOINTS["text2video"].query_path(Provider.KLING, "8672")
+            'videos/text2video/8672'
+        """
+        if not fits_a_path(task_id):
+            raise KlingValidationError.single(
+                "task_id",
+                f"{task_id[:80]!r}; allowed: 1 to 128 letters, digits, '-' or '_'",
+                endpoint=self.name,
+            )
         return f"{self.create_path(provider)}/{task_id}"
+
+
+_TASK_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
+"""What a task id (or external id) in a query path may be: no '/', '.', '?' or space."""
+
+
+def fits_a_path(task_id: str) -> bool:
+    """Whether an id can be the last part of a query path as it is."""
+    return _TASK_ID.fullmatch(task_id) is not None
 
 
 def _path(name: str, paths: Mapping[Provider, str], provider: Provider) -> str:

@@ -47,6 +47,7 @@ Examples:
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import threading
 import uuid
@@ -386,6 +387,15 @@ def _waiter(
     return _Poller(credentials, PollSchedule(first_interval=poll_interval_seconds))
 
 
+def _check_waiting(**seconds: float) -> None:
+    """Refuse waits that are not a positive number of seconds, before anything is sent."""
+    for name, value in seconds.items():
+        if not isinstance(value, int | float):
+            raise KlingValidationError.single(name, f"{value!r}; allowed: seconds above 0")
+        if not (math.isfinite(value) and value > 0):
+            raise KlingValidationError.single(name, f"{value:g}; allowed: seconds above 0")
+
+
 def _refresh_take(refresh: bool) -> str | None:
     """The take of a refresh: tied to this run, so that retries within the run find it again."""
     return f"refresh-{flow_run.id or uuid.uuid4()}" if refresh else None
@@ -477,6 +487,11 @@ def _generate(
     callback_url: str | None,
     callback_safety_poll_seconds: float,
 ) -> GenerationResult:
+    _check_waiting(
+        max_wait_seconds=max_wait_seconds,
+        poll_interval_seconds=poll_interval_seconds,
+        callback_safety_poll_seconds=callback_safety_poll_seconds,
+    )
     row = get_endpoint(endpoint)
     if row.result_kind is not kind:
         allowed = ", ".join(name for name, other in ENDPOINTS.items() if other.result_kind is kind)
@@ -749,7 +764,7 @@ def extend_video(
     fields = {"prompt": prompt, "negative_prompt": negative_prompt, "cfg_scale": cfg_scale}
     request = {"video_id": video_id, **{k: v for k, v in fields.items() if v is not None}}
     prepared = prepare_create("video-extend", request, creds.provider, strict=strict)
-    estimate = UnitBudget().estimate("video-extend", prepared.payload)
+    estimate = UnitBudget(max_units).estimate("video-extend", prepared.payload)
     if max_units is not None and estimate * times > max_units:
         raise KlingBudgetExceeded(
             f"not extending {times} times: {times} x {estimate:g} estimated units would pass "
@@ -758,6 +773,11 @@ def extend_video(
     results: list[GenerationResult] = []
     spent = 0.0
     for step in range(1, times + 1):
+        if max_units is not None and spent >= max_units:
+            raise KlingBudgetExceeded(
+                f"not extending again: {spent:g} units charged reach the budget of "
+                f"{max_units:g} units"
+            )
         result = generate_video(
             request,
             endpoint="video-extend",
@@ -807,6 +827,7 @@ def resume_task(
     """
     if task_id is None and external_task_id is None:
         raise KlingValidationError.single("task_id", "give task_id or external_task_id")
+    _check_waiting(max_wait_seconds=max_wait_seconds, poll_interval_seconds=poll_interval_seconds)
     row = get_endpoint(endpoint)
     creds = resolve_credentials(credentials)
     with creds.get_client() as client:
@@ -1053,6 +1074,11 @@ def batch_generate(
         raise KlingValidationError.single(
             "max_concurrency", f"{max_concurrency}; allowed: 1 or more"
         )
+    _check_waiting(
+        max_wait_seconds=max_wait_seconds,
+        poll_interval_seconds=poll_interval_seconds,
+        callback_safety_poll_seconds=callback_safety_poll_seconds,
+    )
     batch = load_batch(items)
     creds = resolve_credentials(credentials)
     budget = UnitBudget(max_units)

@@ -208,6 +208,39 @@ def test_bad_input_exits_2_naming_the_field_with_nothing_sent(provider_env, sim,
     assert sim.stats().create_calls == before
 
 
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["status", "text2video", "../../etc/passwd"], "task_id"),
+        (["status", "text2video", ""], "task_id"),
+        (["wait", "text2video", "../x"], "task_id"),
+        (["wait", "nope", "123"], "endpoint"),
+        (["text2video", "--prompt", "fox", "--credentials", "no-such-block"], "credentials"),
+        (["costs", "--pack", ""], "resource_pack_name"),
+    ],
+)
+def test_bad_references_exit_2_naming_the_field_with_nothing_asked(provider_env, sim, argv, named):
+    before = sim.stats().requests
+    code, out, err = run(*argv)
+    assert code == 2 and f"{named}:" in err
+    assert "Traceback" not in err and out == ""
+    assert sim.stats().requests == before
+
+
+@pytest.mark.parametrize(
+    "option",
+    [["--max-units", "-1"], ["--max-units", "nan"], ["--max-wait", "0"], ["--poll-interval", "-2"]],
+)
+def test_numbers_that_must_be_positive_are_refused_by_the_parser(
+    option: list[str], capsys: pytest.CaptureFixture[str]
+):
+    with pytest.raises(SystemExit) as exited:
+        run("text2video", "--prompt", "fox", *option)
+    assert exited.value.code == 2
+    said = capsys.readouterr().err
+    assert f"argument {option[0]}: {option[1]}; allowed: a number above 0" in said
+
+
 def test_missing_credentials_exit_2_naming_the_variable(monkeypatch):
     for name in list(os.environ):
         if name.startswith("KLING_"):

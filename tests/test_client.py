@@ -233,6 +233,16 @@ def test_a_reuse_lookup_scans_no_older_than_the_earlier_send():
     assert len(kling.calls("POST", path)) == 1
 
 
+def test_an_external_id_that_cannot_be_a_path_is_looked_for_in_lists():
+    kling = ScriptedKling()
+    mine = task_data("7", "succeed", external="order 12/3")
+    kling.on("GET", "/v1/videos/text2video", envelope([mine]))
+    with make_client(kling) as client:
+        found = client.find_task("text2video", "order 12/3")
+    assert found is not None and found.task_id == "7"
+    assert [r.url.path for r in kling.requests] == ["/v1/videos/text2video"]  # no "/order 12/3"
+
+
 def test_concurrency_limit_backs_off_and_then_creates():
     store = TaskStore("/v1", "refuse-1303", "refuse-1303", "refuse-1303")
     sleeps = []

@@ -18,7 +18,7 @@ import prefect_kling.flows as flows
 from prefect_kling.budget import DEFAULT_ESTIMATES, UnitBudget
 from prefect_kling.endpoints import ENDPOINTS, Family
 from prefect_kling.exceptions import KlingBudgetExceeded, KlingValidationError
-from prefect_kling.flows import extend_video, generate_image, generate_video
+from prefect_kling.flows import batch_generate, extend_video, generate_image, generate_video
 from prefect_kling.media import make_png
 from prefect_kling.simulator import KlingSimulator
 from tests import test_flows
@@ -342,6 +342,28 @@ def test_extend_video_chains_three_extensions(sim: KlingSimulator, tmp_path: Pat
     )
     assert [r.task_id for r in rerun] == [r.task_id for r in results]
     assert sim.stats().tasks_by_endpoint["video-extend"] == 3
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"max_units": -1}, "max_units: -1; allowed: units above 0"),
+        ({"max_units": float("nan")}, "max_units: nan; allowed: units above 0"),
+        ({"max_wait_seconds": 0}, "max_wait_seconds: 0; allowed: seconds above 0"),
+        ({"poll_interval_seconds": -1}, "poll_interval_seconds: -1; allowed: seconds above 0"),
+    ],
+)
+def test_bad_waits_and_budgets_are_refused_before_anything_is_sent(
+    sim: KlingSimulator, tmp_path: Path, options: dict[str, Any], message: str
+):
+    for run in (generate_video, batch_generate):
+        first = {"prompt": "A fox"} if run is generate_video else [{"prompt": "A fox"}]
+        state = run(
+            first, credentials=sim.credentials(), output=tmp_path, return_state=True, **options
+        )
+        error = state.result(raise_on_failure=False)
+        assert isinstance(error, KlingValidationError) and message in str(error)
+    assert sim.stats().requests == 0
 
 
 @pytest.mark.parametrize(

@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import httpx
 from prefect.blocks.core import Block
-from pydantic import Field, PrivateAttr, SecretStr, model_validator
+from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 
 from prefect_kling._auth import BearerKeyAuth, KlingJWTAuth
 from prefect_kling.exceptions import KlingConfigurationError
@@ -30,6 +31,17 @@ ENVIRONMENT_VARIABLES = (
     "KLING_SECRET_KEY",
     "KLING_CALLBACK_URL",
 )
+
+
+def is_http_url(url: str) -> bool:
+    """Whether `url` is an http or https URL with a host.
+
+    Examples:
+        >>> is_http_url("https://hooks.example.com/kling/callbacks/t"), is_http_url("not-a-url")
+        (True, False)
+    """
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 class KlingCredentials(Block):
@@ -64,6 +76,9 @@ class KlingCredentials(Block):
     _description = (
         "Credentials for Kling's video and image generation API, official keys or a gateway."
     )
+
+    # Pydantic shows a refused model's input in its error: here, keys and tokens.
+    model_config = ConfigDict(hide_input_in_errors=True)
 
     provider: Provider = Field(
         default=Provider.KLING,
@@ -110,6 +125,15 @@ class KlingCredentials(Block):
             missing = "secret_key" if self.secret_key is None else "access_key"
             raise KlingConfigurationError(
                 f"{missing} is missing: access_key and secret_key are used together"
+            )
+        if self.base_url is not None and not is_http_url(self.base_url):
+            raise KlingConfigurationError(
+                f"base_url: {self.base_url!r}; allowed: an http:// or https:// URL with a host"
+            )
+        if self.callback_url is not None and not is_http_url(self.callback_url.get_secret_value()):
+            # The URL holds the receiver's token: not shown.
+            raise KlingConfigurationError(
+                "callback_url: not a URL; allowed: an http:// or https:// URL with a host"
             )
         return self
 

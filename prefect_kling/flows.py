@@ -74,7 +74,7 @@ from prefect_kling.budget import UnitBudget
 from prefect_kling.callback_wait import CallbackWatcher
 from prefect_kling.client import KlingClient, PreparedCreate, prepare_create
 from prefect_kling.concurrency import SlotPool, kling_slots
-from prefect_kling.credentials import KlingCredentials
+from prefect_kling.credentials import KlingCredentials, is_http_url
 from prefect_kling.endpoints import ENDPOINTS, Endpoint, Family, ResultKind, get_endpoint
 from prefect_kling.exceptions import (
     KlingBudgetExceeded,
@@ -363,6 +363,10 @@ class _Poller:
 def _callback_url(argument: str | None, credentials: KlingCredentials) -> str | None:
     """The receiver URL the flow gives Kling: its argument, else the credentials block's."""
     if argument:
+        if not is_http_url(argument):
+            raise KlingValidationError.single(
+                "callback_url", "not a URL; allowed: an http:// or https:// URL with a host"
+            )
         return argument
     return credentials.callback_url.get_secret_value() if credentials.callback_url else None
 

@@ -50,8 +50,23 @@ def test_cometapi_provider_url_and_bearer():
 
 
 def test_half_a_key_pair_is_refused_naming_the_missing_key():
-    with pytest.raises(ValueError, match="secret_key is missing"):
+    with pytest.raises(ValueError, match="secret_key is missing") as refused:
         KlingCredentials(access_key=ACCESS_KEY)
+    assert ACCESS_KEY not in str(refused.value)  # pydantic would show the input
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"base_url": "not-a-url"}, "base_url: 'not-a-url'; allowed: an http:// or https://"),
+        ({"callback_url": "ftp://hooks.example.com/t0ken"}, "callback_url: not a URL; allowed"),
+    ],
+)
+def test_urls_that_are_no_http_urls_are_refused_without_the_secrets(options, message):
+    with pytest.raises(ValueError, match=message) as refused:
+        KlingCredentials(access_key=ACCESS_KEY, secret_key=SECRET_KEY, **options)
+    said = str(refused.value)
+    assert ACCESS_KEY not in said and SECRET_KEY not in said and "t0ken" not in said
 
 
 def test_no_keys_is_refused_when_a_client_is_made():

@@ -344,6 +344,7 @@ def _receiver(args: argparse.Namespace, out: Any) -> int:
 
 
 def _simulator(args: argparse.Namespace, out: Any) -> int:
+    from prefect_kling.exceptions import KlingValidationError
     from prefect_kling.simulator import SimulatorConfig, serve
 
     options: dict[str, Any] = {
@@ -360,7 +361,10 @@ def _simulator(args: argparse.Namespace, out: Any) -> int:
     }
     if args.concurrency is not None:
         options["concurrency"] = dict.fromkeys(("video", "image", "try-on"), args.concurrency)
-    config = SimulatorConfig(**options)
+    try:
+        config = SimulatorConfig(**options)
+    except ValueError as error:  # a setting out of range, named in the message
+        raise KlingValidationError.single("simulator", str(error)) from None
     base = f"http://{args.host}:{args.port}"
     out.write(
         f"Kling simulator on {base}\n"

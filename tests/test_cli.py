@@ -197,6 +197,7 @@ def test_status_and_wait_resume_an_earlier_task(provider_env, sim, tmp_path):
         (["text2video", "--prompt", "x" * 2600], "prompt"),
         (["image2video", "--image", "/no/such/file.png"], "image"),
         (["multi-image2image", "--subject", "https://img.test/a.png", "--n", "12"], "n"),
+        (["text2video", "--prompt", "   "], "prompt"),
     ],
 )
 def test_bad_input_exits_2_naming_the_field_with_nothing_sent(provider_env, sim, argv, named):
@@ -239,6 +240,12 @@ def test_numbers_that_must_be_positive_are_refused_by_the_parser(
     assert exited.value.code == 2
     said = capsys.readouterr().err
     assert f"argument {option[0]}: {option[1]}; allowed: a number above 0" in said
+
+
+def test_simulator_settings_out_of_range_exit_2_without_a_traceback():
+    code, out, err = run("simulator", "--port", "0", "--fault-rate", "5")
+    assert code == 2 and out == ""
+    assert err == "Invalid request: simulator: fault_rate must be between 0 and 1, got 5.0\n"
 
 
 def test_missing_credentials_exit_2_naming_the_variable(monkeypatch):

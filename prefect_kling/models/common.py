@@ -11,7 +11,14 @@ import difflib
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Annotated, Any, ClassVar, get_args
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+)
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from prefect_kling.exceptions import KlingImageError
@@ -35,6 +42,16 @@ ImageInput = Annotated[str, BeforeValidator(_image_value)]
 """An image field: give a URL, a path, bytes or Base64; holds the URL or raw Base64."""
 
 NegativePrompt = Annotated[str | None, Field(description="What the result should not show.")]
+
+
+def _has_text(value: str) -> str:
+    if value and not value.strip():
+        raise PydanticCustomError("blank_text", "allowed: words saying what to make")
+    return value
+
+
+RequiredPrompt = Annotated[str, Field(min_length=1), AfterValidator(_has_text)]
+"""A prompt that must say something: not empty, not only white space."""
 ModelName = Annotated[
     str | None,
     Field(

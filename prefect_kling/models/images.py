@@ -20,6 +20,7 @@ from prefect_kling.models.common import (
     KlingRequest,
     ModelName,
     NegativePrompt,
+    RequiredPrompt,
     StrictModel,
     rule_error,
     show,
@@ -94,7 +95,7 @@ class ImageGenerationRequest(KlingRequest):
         {'prompt': 'A lighthouse at dawn.', 'resolution': '2k', 'n': 2}
     """
 
-    prompt: str = Field(min_length=1, description="What the images should show.")
+    prompt: RequiredPrompt = Field(description="What the images should show.")
     negative_prompt: NegativePrompt = None
     image: ImageInput | None = Field(
         None, description="Reference image: URL, path, bytes or Base64; not with negative_prompt."

@@ -18,6 +18,7 @@ from prefect_kling.models.common import (
     KlingRequest,
     ModelName,
     NegativePrompt,
+    RequiredPrompt,
     StrictModel,
     VideoId,
     rule_error,
@@ -185,7 +186,7 @@ class TextToVideoRequest(KlingRequest):
         {'prompt': 'A red fox runs through fresh snow.', 'duration': '5'}
     """
 
-    prompt: str = Field(min_length=1, description="What the video should show.")
+    prompt: RequiredPrompt = Field(description="What the video should show.")
     negative_prompt: NegativePrompt = None
     model_name: ModelName = None
     cfg_scale: CfgScale = None
@@ -285,7 +286,7 @@ class MultiImageToVideoRequest(KlingRequest):
     image_list: list[ImageListItem] = Field(
         min_length=1, description="The reference images (how many depends on the provider)."
     )
-    prompt: str = Field(min_length=1, description="What the video should show.")
+    prompt: RequiredPrompt = Field(description="What the video should show.")
     negative_prompt: NegativePrompt = None
     model_name: ModelName = None
     mode: Mode = None

@@ -17,12 +17,11 @@ Examples:
 from __future__ import annotations
 
 import itertools
-import math
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from prefect_kling.exceptions import KlingBudgetExceeded, KlingValidationError
+from prefect_kling.exceptions import KlingBudgetExceeded, require_positive
 
 UnitEstimate = Callable[[Mapping[str, Any]], float]
 
@@ -85,8 +84,8 @@ class UnitBudget:
     def __init__(
         self, max_units: float | None = None, *, estimates: Mapping[str, UnitEstimate] | None = None
     ):
-        if max_units is not None and not (math.isfinite(max_units) and max_units > 0):
-            raise KlingValidationError.single("max_units", f"{max_units:g}; allowed: units above 0")
+        if max_units is not None:
+            require_positive("max_units", max_units, "units")
         self.max_units = max_units
         self.estimates = {**DEFAULT_ESTIMATES, **(estimates or {})}
         self.charged = 0.0

@@ -35,6 +35,7 @@ has everything support needs. None of them ever holds a key or a token.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -358,6 +359,26 @@ class KlingTaskTimedOut(KlingError):
 
 class KlingBudgetExceeded(KlingError):
     """No further create is sent because the run's unit budget would be exceeded."""
+
+
+def require_positive(field: str, value: Any, unit: str) -> None:
+    """Refuse anything but a finite number above 0, naming the field.
+
+    Raises:
+        KlingValidationError: `value` is not such a number.
+
+    Examples:
+        >>> try:
+        ...     require_positive("max_units", -1, "units")
+        ... except KlingValidationError as error:
+        ...     print(error)
+        Invalid request: max_units: -1; allowed: units above 0
+    """
+    allowed = f"allowed: {unit} above 0"
+    if not isinstance(value, int | float):
+        raise KlingValidationError.single(field, f"{value!r}; {allowed}")
+    if not (math.isfinite(value) and value > 0):
+        raise KlingValidationError.single(field, f"{value:g}; {allowed}")
 
 
 def problems_from_pydantic(errors: Iterable[dict[str, Any]]) -> list[FieldProblem]:

@@ -47,7 +47,6 @@ Examples:
 from __future__ import annotations
 
 import hashlib
-import math
 import os
 import threading
 import uuid
@@ -82,6 +81,7 @@ from prefect_kling.exceptions import (
     KlingTaskFailed,
     KlingTaskTimedOut,
     KlingValidationError,
+    require_positive,
 )
 from prefect_kling.models.tasks import KlingTask, TaskReference, TaskStatus
 from prefect_kling.observe import (
@@ -394,10 +394,7 @@ def _waiter(
 def _check_waiting(**seconds: float) -> None:
     """Refuse waits that are not a positive number of seconds, before anything is sent."""
     for name, value in seconds.items():
-        if not isinstance(value, int | float):
-            raise KlingValidationError.single(name, f"{value!r}; allowed: seconds above 0")
-        if not (math.isfinite(value) and value > 0):
-            raise KlingValidationError.single(name, f"{value:g}; allowed: seconds above 0")
+        require_positive(name, value, "seconds")
 
 
 def _refresh_take(refresh: bool) -> str | None:
@@ -768,7 +765,9 @@ def extend_video(
     fields = {"prompt": prompt, "negative_prompt": negative_prompt, "cfg_scale": cfg_scale}
     request = {"video_id": video_id, **{k: v for k, v in fields.items() if v is not None}}
     prepared = prepare_create("video-extend", request, creds.provider, strict=strict)
-    estimate = UnitBudget(max_units).estimate("video-extend", prepared.payload)
+    if max_units is not None:
+        require_positive("max_units", max_units, "units")
+    estimate = UnitBudget().estimate("video-extend", prepared.payload)
     if max_units is not None and estimate * times > max_units:
         raise KlingBudgetExceeded(
             f"not extending {times} times: {times} x {estimate:g} estimated units would pass "

@@ -151,12 +151,12 @@ class Stopwatch:
 def recorded_downloads(watch: Stopwatch) -> Iterator[None]:
     """Record when the flows start and finish saving each task's files (by task id).
 
-    Wraps `save_task_results` as `prefect_kling.flows` calls it: the start of the download
-    is the moment the flow acts on a finished task.
+    Wraps `save_task_results` as the generation pipeline calls it: the start of the
+    download is the moment the flow acts on a finished task.
     """
-    import prefect_kling.flows as flows
+    import prefect_kling.flows.pipeline as pipeline
 
-    original = flows.save_task_results
+    original = pipeline.save_task_results
 
     def timed(task: Any, reference: Any, *args: Any, **kwargs: Any) -> Any:
         watch.mark(reference.task_id, "download_started")
@@ -165,11 +165,11 @@ def recorded_downloads(watch: Stopwatch) -> Iterator[None]:
         finally:
             watch.mark(reference.task_id, "downloaded")
 
-    flows.save_task_results = timed
+    pipeline.save_task_results = timed
     try:
         yield
     finally:
-        flows.save_task_results = original
+        pipeline.save_task_results = original
 
 
 def scratch(prefix: str) -> Path:

@@ -41,7 +41,6 @@ from typing import Any
 import _common  # first: it isolates Prefect
 import httpx
 
-from prefect_kling.client import KlingClient
 from prefect_kling.flows import batch_generate
 from prefect_kling.receiver import callback_url, running_receiver
 from prefect_kling.simulator import KlingSimulator, SimulatorConfig
@@ -146,7 +145,7 @@ def run_baseline(args: argparse.Namespace, output: Path) -> dict[str, Any]:
     with (
         simulator(args) as sim,
         _common.varied_durations(sim, args.spread),
-        KlingClient(sim.credentials()) as client,
+        sim.credentials().get_client() as client,
         httpx.Client() as http,
     ):
 

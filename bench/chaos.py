@@ -32,8 +32,7 @@ from typing import Any
 
 import _common  # first: it isolates Prefect
 
-from prefect_kling.batch import BatchReport
-from prefect_kling.flows import batch_generate
+from prefect_kling.flows import BatchReport, batch_generate
 from prefect_kling.simulator import KlingSimulator, SimulatorConfig
 from prefect_kling.simulator.assets import video_size
 

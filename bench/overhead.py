@@ -39,18 +39,19 @@ import _common  # first: it isolates Prefect
 from prefect import flow as prefect_flow
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-import prefect_kling.flows as flows_module
-from prefect_kling.client import KlingClient
+import prefect_kling.flows.generate as generate_module
+import prefect_kling.flows.pipeline as pipeline_module
+import prefect_kling.waiting.poll as poll_module
 from prefect_kling.flows import batch_generate, generate_video
-from prefect_kling.polling import PollSchedule, poll_task
 from prefect_kling.results import save_task_results
 from prefect_kling.simulator import KlingSimulator, SimulatorConfig
+from prefect_kling.waiting import PollSchedule, poll_task
 
 POLL = 0.05
 
 
 def bare(credentials: Any, prompt: str, output: str) -> None:
-    with KlingClient(credentials) as client:
+    with credentials.get_client() as client:
         reference = client.create("text2video", {"prompt": prompt})
         task = poll_task(client, reference, schedule=PollSchedule(first_interval=POLL))
     save_task_results(task, reference, output)
@@ -74,19 +75,25 @@ def without_heartbeat(function: Any, *args: Any) -> None:
 
 PHASES = {
     "kling_slots": "slot of kling-video (acquire + release)",
-    "_create_step": "create step (cached task, sent mark, create, event)",
+    "run_create_step": "create step (cached task, sent mark, create, event)",
     "poll_task": "wait (queries)",
     "save_task_results": "download",
-    "_finish": "finish (download task, events, summary artifact)",
+    "save": "finish (download task, events, summary artifact)",
 }
+PLACES = {
+    "kling_slots": generate_module,
+    "run_create_step": pipeline_module,
+    "poll_task": poll_module,
+    "save_task_results": pipeline_module,
+    "save": pipeline_module.Generation,
+}
+"""Where `generate_video` finds each step, as it calls them."""
 
 
 @contextlib.contextmanager
 def phases(spent: dict[str, list[float]]) -> Iterator[None]:
-    """Time the steps `generate_video` goes through, as `prefect_kling.flows` calls them."""
-    originals = {
-        name: getattr(flows_module, name) for name in PHASES if hasattr(flows_module, name)
-    }
+    """Time the steps `generate_video` goes through, where the flow looks them up."""
+    originals = {name: getattr(PLACES[name], name) for name in PHASES}
 
     def wrap(name: str, original: Any) -> Any:
         if name == "kling_slots":
@@ -112,12 +119,12 @@ def phases(spent: dict[str, list[float]]) -> Iterator[None]:
         return timed_step
 
     for name, original in originals.items():
-        setattr(flows_module, name, wrap(name, original))
+        setattr(PLACES[name], name, wrap(name, original))
     try:
         yield
     finally:
         for name, original in originals.items():
-            setattr(flows_module, name, original)
+            setattr(PLACES[name], name, original)
 
 
 def timed(function: Any, *args: Any) -> float:

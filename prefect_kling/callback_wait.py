@@ -28,7 +28,7 @@ from prefect_kling.credentials import KlingCredentials
 from prefect_kling.exceptions import KlingError, KlingTaskTimedOut
 from prefect_kling.models.tasks import KlingTask, TaskReference
 from prefect_kling.observe import EVENT_PREFIX, event_name
-from prefect_kling.polling import StatusCallback, TaskWaiter
+from prefect_kling.waiting.policy import StatusCallback, TaskWaiter
 
 logger = RunAwareLogger(__name__)
 

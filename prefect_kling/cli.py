@@ -54,17 +54,11 @@ class ProgressLine:
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def __enter__(self) -> ProgressLine:
-        from prefect_kling.polling import status_listeners
-
-        status_listeners.append(self.update)
         if self.enabled:
             self._thread.start()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        from prefect_kling.polling import status_listeners
-
-        status_listeners.remove(self.update)
         self._stop.set()
         if self.enabled:
             self._thread.join(timeout=2)
@@ -72,7 +66,7 @@ class ProgressLine:
             self.stream.flush()
 
     def update(self, task: Any, elapsed: float) -> None:
-        """Take in a status change."""
+        """Take in a status change (the flows' `on_status` callback)."""
         self._status, self._task_id = task.status, task.task_id
 
     def render(self) -> str:
@@ -206,8 +200,14 @@ def _generate(args: argparse.Namespace, out: Any) -> int:
     flow = (
         generate_image if get_endpoint(endpoint).result_kind is ResultKind.IMAGE else generate_video
     )
-    with ProgressLine():
-        result = flow(fields, endpoint=endpoint, credentials=credentials, **_run_options(args))
+    with ProgressLine() as progress:
+        result = flow(
+            fields,
+            endpoint=endpoint,
+            credentials=credentials,
+            on_status=progress.update,
+            **_run_options(args),
+        )
     _print_result(result, args.json, out)
     return EXIT_OK
 
@@ -218,7 +218,7 @@ def _extend(args: argparse.Namespace, out: Any) -> int:
     credentials = _credentials(args)
     endpoint, fields = COMMANDS["extend"].request(args)
     check_request(endpoint, fields, credentials)
-    with ProgressLine():
+    with ProgressLine() as progress:
         results = extend_video(
             args.video_id,
             times=args.times,
@@ -226,6 +226,7 @@ def _extend(args: argparse.Namespace, out: Any) -> int:
             negative_prompt=args.negative_prompt,
             cfg_scale=args.cfg_scale,
             credentials=credentials,
+            on_status=progress.update,
             **_run_options(args),
         )
     if args.json:
@@ -312,7 +313,7 @@ def _wait(args: argparse.Namespace, out: Any) -> int:
     credentials = _credentials(args)
     # A bad endpoint or task id is refused here, before a flow run starts.
     get_endpoint(args.endpoint).query_path(credentials.provider, args.task_id)
-    with ProgressLine():
+    with ProgressLine() as progress:
         result = resume_task(
             args.endpoint,
             task_id=args.task_id,
@@ -321,6 +322,7 @@ def _wait(args: argparse.Namespace, out: Any) -> int:
             watermark=args.watermark,
             max_wait_seconds=args.max_wait,
             poll_interval_seconds=args.poll_interval,
+            on_status=progress.update,
         )
     _print_result(result, args.json, out)
     return EXIT_OK
@@ -409,13 +411,14 @@ def _demo(args: argparse.Namespace, out: Any) -> int:
             ]
             for endpoint, request in jobs:
                 out.write(f"\nRunning the ready-made flow generate_video ({endpoint})...\n")
-                with ProgressLine():
+                with ProgressLine() as progress:
                     state = generate_video(
                         request,
                         endpoint=endpoint,
                         credentials=credentials,
                         output=output,
                         poll_interval_seconds=0.5,
+                        on_status=progress.update,
                         return_state=True,
                     )
                 result = state.result()

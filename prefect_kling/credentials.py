@@ -12,11 +12,12 @@ from prefect.blocks.core import Block
 from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 
 from prefect_kling._auth import BearerKeyAuth, KlingJWTAuth
+from prefect_kling.client import AsyncKlingClient, KlingClient
+from prefect_kling.connection import Connection
 from prefect_kling.exceptions import KlingConfigurationError
 from prefect_kling.providers import PRESETS, Provider, Region
 
 if TYPE_CHECKING:
-    from prefect_kling.client import AsyncKlingClient, KlingClient
     from prefect_kling.models.account import AccountCosts
 
 PROJECT_URL = "https://github.com/prefect-kling/prefect-kling"
@@ -179,15 +180,27 @@ class KlingCredentials(Block):
                 )
         return self._auth
 
+    def connection(self) -> Connection:
+        """The plain values a client is built from: provider, base URLs, auth, timeout.
+
+        Raises:
+            KlingConfigurationError: No keys were given.
+        """
+        return Connection(
+            provider=self.provider,
+            api_base_url=self.api_base_url,
+            account_base_url=self.account_base_url,
+            auth=self.auth(),
+            timeout_seconds=self.timeout_seconds,
+        )
+
     def get_client(self, **options: Any) -> KlingClient:
         """A synchronous client; use it as a context manager.
 
         Args:
-            **options: Passed to `KlingClient` (e.g. `retry_policy`, `transport`).
+            **options: Passed to `KlingClient` (e.g. `retry_policy`, `transport`, `sleep`).
         """
-        from prefect_kling.client import KlingClient
-
-        return KlingClient(self, **options)
+        return KlingClient(self.connection(), **options)
 
     def get_async_client(self, **options: Any) -> AsyncKlingClient:
         """An asynchronous client; use it as an async context manager.
@@ -195,9 +208,7 @@ class KlingCredentials(Block):
         Args:
             **options: Passed to `AsyncKlingClient` (e.g. `retry_policy`, `transport`).
         """
-        from prefect_kling.client import AsyncKlingClient
-
-        return AsyncKlingClient(self, **options)
+        return AsyncKlingClient(self.connection(), **options)
 
     def check(self) -> AccountCosts | None:
         """Verify the keys with a free call; never creates (or pays for) a task.

@@ -7,7 +7,13 @@ from prefect.cache_policies import NO_CACHE
 
 from prefect_kling.credentials import KlingCredentials
 from prefect_kling.models.tasks import KlingTask, TaskReference
-from prefect_kling.polling import DEFAULT_MAX_WAIT_SECONDS, PollSchedule, StatusCallback, poll_task
+from prefect_kling.runtime import Runtime, current_runtime
+from prefect_kling.waiting import (
+    DEFAULT_MAX_WAIT_SECONDS,
+    PollSchedule,
+    PollWaiter,
+    StatusCallback,
+)
 
 
 @task(name="kling-wait-for-task", cache_policy=NO_CACHE, tags=["kling"])
@@ -19,6 +25,7 @@ def wait_for_task(
     first_interval_seconds: float = 2.0,
     max_interval_seconds: float = 30.0,
     on_status: StatusCallback | None = None,
+    runtime: Runtime | None = None,
 ) -> KlingTask:
     """Wait until a task has succeeded, and return it with its videos or images.
 
@@ -34,6 +41,8 @@ def wait_for_task(
         first_interval_seconds: Pause after the first query.
         max_interval_seconds: Longest pause between two queries.
         on_status: Called with the task and seconds waited on every status change.
+        runtime: Clock, sleep and client factory (the current runtime by default;
+            `KlingSimulator.runtime()` waits on the simulator's clock).
 
     Returns:
         The finished task.
@@ -58,11 +67,5 @@ def wait_for_task(
     schedule = PollSchedule(
         first_interval=first_interval_seconds, max_interval=max_interval_seconds
     )
-    with credentials.get_client() as client:
-        return poll_task(
-            client,
-            reference,
-            max_wait_seconds=max_wait_seconds,
-            schedule=schedule,
-            on_status=on_status,
-        )
+    with PollWaiter(credentials, schedule, runtime=runtime or current_runtime()) as waiter:
+        return waiter.wait(reference, max_wait_seconds=max_wait_seconds, on_status=on_status)

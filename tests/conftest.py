@@ -80,9 +80,13 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def prefect_harness() -> Iterator[None]:
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=120):
+    # The flow-run heartbeat's thread holds every flow run up to a second at its end
+    # (it sleeps in one-second steps); the package does not depend on it.
+    no_heartbeat = temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
+    with no_heartbeat, prefect_test_harness(server_startup_timeout=120):
         yield
         _assert_no_secret_in_artifacts()
     _assert_no_secret_in(_LOG_RECORDER.lines, "a log record")

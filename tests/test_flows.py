@@ -40,9 +40,9 @@ from prefect.events.worker import EventsWorker
 from prefect.filesystems import LocalFileSystem
 from prefect.settings import get_current_settings
 
-import prefect_kling.flows as flows
+import prefect_kling.flows.create_step as create_step
+import prefect_kling.flows.generate as generate_module
 from prefect_kling._retry import RetryPolicy
-from prefect_kling._sent_marks import mark_sent
 from prefect_kling.client import prepare_create
 from prefect_kling.endpoints import Family
 from prefect_kling.exceptions import (
@@ -57,6 +57,7 @@ from prefect_kling.flows import (
     generate_video,
     resume_task,
 )
+from prefect_kling.flows.create_step import mark_sent
 from prefect_kling.media import make_png
 from prefect_kling.observe import RESULT_LIFETIME
 from prefect_kling.providers import Provider
@@ -99,13 +100,13 @@ def sim(make_sim: Callable[..., KlingSimulator]) -> KlingSimulator:
 @pytest.fixture
 def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """Retry waits of a fraction of a second: the time is injected, the policy is real."""
-    import prefect_kling.client
+    import prefect_kling.client.base
     import prefect_kling.results
 
     quick = functools.partial(
         RetryPolicy, base_delay=0.05, max_delay=0.4, min_concurrency_delay=0.1
     )
-    monkeypatch.setattr(prefect_kling.client, "RetryPolicy", quick)
+    monkeypatch.setattr(prefect_kling.client.base, "RetryPolicy", quick)
     monkeypatch.setattr(prefect_kling.results, "RetryPolicy", quick)
 
 
@@ -191,7 +192,7 @@ def create_state(state: Any) -> str:
 @pytest.fixture
 def held_slots(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Family, int, int]]:
     """Record (family, occupy, slots active on the Prefect server) for every slot grab."""
-    real = flows.kling_slots
+    real = generate_module.kling_slots
     held: list[tuple[Family, int, int]] = []
 
     @contextmanager
@@ -201,7 +202,7 @@ def held_slots(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Family, int, int]]
             held.append((family, occupy, limit.active_slots))
             yield
 
-    monkeypatch.setattr(flows, "kling_slots", spy)
+    monkeypatch.setattr(generate_module, "kling_slots", spy)
     return held
 
 
@@ -338,13 +339,13 @@ def test_a_task_found_older_than_a_cache_record_is_renewed_with_a_fresh_take(
 ):
     """Past a record's lifetime the task's files may be gone: a rerun makes a fresh take."""
     # Records live 50 ms: gone before the second run starts (a flow run takes longer).
-    monkeypatch.setitem(flows.CACHE_LIFETIME, Provider.KLING, timedelta(milliseconds=50))
+    monkeypatch.setitem(create_step.CACHE_LIFETIME, Provider.KLING, timedelta(milliseconds=50))
     request = {"prompt": unique("An old harbour")}
     first = video(sim, request, tmp_path / "first").result()
     # The record has expired; the mark leads to the old task, which is too old to reuse.
     again = video(sim, request, tmp_path / "again").result()
     assert again.task_id != first.task_id
-    renewal = flows.fresh_take_id(first.reference.external_task_id, f"renew-{first.task_id}")
+    renewal = create_step.fresh_take_id(first.reference.external_task_id, f"renew-{first.task_id}")
     assert again.reference.external_task_id == renewal
     assert sim.stats().tasks_created == 2
     assert len(again.files) == 1
@@ -369,7 +370,7 @@ def test_a_task_made_without_a_mark_is_adopted_when_kling_refuses_its_id(
 def _sent_key(sim: KlingSimulator, request: dict[str, Any]) -> str:
     credentials = sim.credentials()
     external_id = prepare_create("text2video", request, Provider.KLING).external_task_id
-    return flows._create_key("kling-sent", credentials, "text2video", external_id)
+    return create_step.create_key("kling-sent", credentials, "text2video", external_id)
 
 
 _CHILD = """
@@ -844,5 +845,5 @@ def test_a_batch_from_a_csv_file_reuses_the_cached_creates(sim: KlingSimulator, 
 
 
 def test_cache_lifetime_is_shorter_than_the_files_are_kept():
-    assert flows.CACHE_LIFETIME[Provider.KLING] < RESULT_LIFETIME
-    assert flows.CACHE_LIFETIME[Provider.COMETAPI] < timedelta(days=1)
+    assert create_step.CACHE_LIFETIME[Provider.KLING] < RESULT_LIFETIME
+    assert create_step.CACHE_LIFETIME[Provider.COMETAPI] < timedelta(days=1)

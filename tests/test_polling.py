@@ -3,7 +3,7 @@ import pytest
 from prefect_kling import KlingCredentials
 from prefect_kling.exceptions import KlingAuthError, KlingTaskFailed, KlingTaskTimedOut
 from prefect_kling.models.tasks import TaskReference
-from prefect_kling.polling import PollSchedule, TaskWaiter, apoll_task, poll_task
+from prefect_kling.waiting import PollSchedule, TaskWaiter, apoll_task, poll_task
 from tests.conftest import API_KEY
 from tests.fakes import ScriptedKling, envelope, task_data
 

@@ -15,7 +15,7 @@ from prefect_kling._retry import RetryPolicy
 from prefect_kling.exceptions import KlingTaskFailed, KlingTaskTimedOut
 from prefect_kling.models.tasks import KlingTask, TaskReference
 from prefect_kling.simulator import KlingSimulator, SimulatorConfig
-from prefect_kling.watcher import BatchWatcher
+from prefect_kling.waiting import BatchWatcher
 from tests.conftest import ACCESS_KEY, SECRET_KEY
 
 INTERVAL = 0.05
@@ -117,10 +117,10 @@ def test_a_wait_that_runs_out_raises_timed_out(sim: KlingSimulator):
 def test_failing_list_queries_fall_back_to_single_queries(
     sim: KlingSimulator, monkeypatch: pytest.MonkeyPatch
 ):
-    import prefect_kling.client
+    import prefect_kling.client.base
 
     quick = functools.partial(RetryPolicy, base_delay=0.01, max_delay=0.05)
-    monkeypatch.setattr(prefect_kling.client, "RetryPolicy", quick)
+    monkeypatch.setattr(prefect_kling.client.base, "RetryPolicy", quick)
     references = create(sim, 3)
     sim.inject("html", times=1000, on="list")
     with BatchWatcher(sim.credentials(), interval=INTERVAL) as watcher:

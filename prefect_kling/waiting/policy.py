@@ -1,9 +1,9 @@
-"""Waiting for a Kling task: when to ask again, when to give up, what to report.
+"""The decisions of a wait, free of I/O: when to ask again, when to give up, what to report.
 
-`TaskWaiter` holds the decisions (adaptive interval, deadline on a monotonic clock, which
-errors to ride out, when to say something); `poll_task` and `apoll_task` are the thin sync
-and async loops around it. Both take the clock and the sleep function as arguments, so tests
-run hours of waiting in microseconds.
+`PollSchedule` says how long to pause between queries; `TaskWaiter` takes in each answer,
+rides out transient query errors, reports status changes to its `on_status` callback and
+keeps the deadline on an injected monotonic clock. The waiters (`prefect_kling.waiting`)
+are thin loops around it, so tests run hours of waiting in microseconds.
 
 Examples:
     >>> schedule = PollSchedule(first_interval=2, max_interval=30, factor=2)
@@ -13,14 +13,12 @@ Examples:
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from prefect_kling._logging import RunAwareLogger
 from prefect_kling._retry import is_transient
-from prefect_kling.client import AsyncKlingClient, KlingClient
 from prefect_kling.exceptions import KlingError, KlingTaskFailed, KlingTaskTimedOut
 from prefect_kling.models.tasks import KlingTask, TaskReference
 
@@ -31,10 +29,6 @@ DEFAULT_MAX_WAIT_SECONDS = 3600.0
 
 StatusCallback = Callable[[KlingTask, float], None]
 """Called with the task and the seconds waited so far, whenever its status changes."""
-
-status_listeners: list[StatusCallback] = []
-"""Process-wide listeners told of every status change seen by any wait (the command line's
-live progress line uses it)."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +61,19 @@ class TaskWaiter:
         schedule: Query intervals.
         clock: Monotonic clock in seconds.
         on_status: Called on every status change (first status included).
+
+    Examples:
+        >>> from prefect_kling.models.tasks import TaskReference
+        >>> now = [0.0]
+        >>> reference = TaskReference(task_id="8672", endpoint="text2video", provider="kling")
+        >>> waiter = TaskWaiter(reference, max_wait_seconds=10, clock=lambda: now[0])
+        >>> waiter.observe(KlingTask(task_id="8672", task_status="processing"))
+        False
+        >>> now[0] = 11.0
+        >>> waiter.next_pause()
+        Traceback (most recent call last):
+        ...
+        prefect_kling.exceptions.KlingTaskTimedOut: Kling task 8672 (text2video) still ...
     """
 
     def __init__(
@@ -109,9 +116,8 @@ class TaskWaiter:
                 task.status,
                 self.elapsed,
             )
-            for listener in [*status_listeners, self._on_status]:
-                if listener is not None:
-                    listener(task, self.elapsed)
+            if self._on_status is not None:
+                self._on_status(task, self.elapsed)
         if task.failed:
             raise KlingTaskFailed(task, self.reference)
         return task.succeeded
@@ -126,78 +132,21 @@ class TaskWaiter:
             "Query of Kling task %s failed, will ask again: %s", self.reference.task_id, error
         )
 
+    def remaining(self, at_most: float) -> float:
+        """Seconds left before the deadline, capped at `at_most`.
+
+        Raises:
+            KlingTaskTimedOut: The deadline has passed.
+        """
+        left = self.max_wait_seconds - self.elapsed
+        if left <= 0:
+            raise KlingTaskTimedOut(self.reference, self.last_status, self.elapsed)
+        return min(left, at_most)
+
     def next_pause(self) -> float:
         """Seconds to sleep before the next query, never past the deadline.
 
         Raises:
             KlingTaskTimedOut: The deadline has passed.
         """
-        remaining = self.max_wait_seconds - self.elapsed
-        if remaining <= 0:
-            raise KlingTaskTimedOut(self.reference, self.last_status, self.elapsed)
-        return min(self.schedule.interval(self.polls - 1), remaining)
-
-
-def poll_task(
-    client: KlingClient,
-    reference: TaskReference,
-    *,
-    max_wait_seconds: float = DEFAULT_MAX_WAIT_SECONDS,
-    schedule: PollSchedule | None = None,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
-    on_status: StatusCallback | None = None,
-) -> KlingTask:
-    """Query a task until it ends; return it when it succeeded.
-
-    Raises:
-        KlingTaskFailed: The task failed; carries Kling's `task_status_msg`.
-        KlingTaskTimedOut: `max_wait_seconds` passed; carries the reference to resume.
-        KlingAPIError: A query failed in a way that waiting does not fix.
-    """
-    waiter = TaskWaiter(
-        reference,
-        max_wait_seconds=max_wait_seconds,
-        schedule=schedule,
-        clock=clock,
-        on_status=on_status,
-    )
-    while True:
-        try:
-            task = client.get_task(reference.endpoint, reference.task_id)
-        except KlingError as error:
-            waiter.query_failed(error)
-        else:
-            if waiter.observe(task):
-                return task
-        sleep(waiter.next_pause())
-
-
-async def apoll_task(
-    client: AsyncKlingClient,
-    reference: TaskReference,
-    *,
-    max_wait_seconds: float = DEFAULT_MAX_WAIT_SECONDS,
-    schedule: PollSchedule | None = None,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], Awaitable[None]] | None = None,
-    on_status: StatusCallback | None = None,
-) -> KlingTask:
-    """Query a task until it ends, asynchronously (see `poll_task`)."""
-    pause = sleep or asyncio.sleep
-    waiter = TaskWaiter(
-        reference,
-        max_wait_seconds=max_wait_seconds,
-        schedule=schedule,
-        clock=clock,
-        on_status=on_status,
-    )
-    while True:
-        try:
-            task = await client.get_task(reference.endpoint, reference.task_id)
-        except KlingError as error:
-            waiter.query_failed(error)
-        else:
-            if waiter.observe(task):
-                return task
-        await pause(waiter.next_pause())
+        return self.remaining(self.schedule.interval(self.polls - 1))

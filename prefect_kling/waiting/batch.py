@@ -4,6 +4,7 @@ Every `interval` seconds the watcher reads the newest tasks of each endpoint tha
 pending (up to 500 per request) and wakes the waiters whose task changed; tasks it did not
 meet in those pages, and endpoints without list queries, are read one by one. The number
 of requests per round grows with the number of endpoints, not with the size of the batch.
+The watcher also keeps its waiters' deadlines: it wakes a waiter whose time ran out.
 
 Examples:
     ```python
@@ -14,29 +15,35 @@ Examples:
 
 from __future__ import annotations
 
+import contextvars
 import threading
-import time
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from prefect_kling._logging import RunAwareLogger
-from prefect_kling.client import MAX_PAGE_SIZE, KlingClient
-from prefect_kling.credentials import KlingCredentials
+from prefect_kling.client import MAX_PAGE_SIZE
 from prefect_kling.endpoints import get_endpoint
-from prefect_kling.exceptions import KlingError, KlingTaskTimedOut
+from prefect_kling.exceptions import KlingError
 from prefect_kling.models.tasks import KlingTask, TaskReference
-from prefect_kling.polling import StatusCallback, TaskWaiter
+from prefect_kling.runtime import Runtime, current_runtime
+from prefect_kling.waiting.policy import StatusCallback, TaskWaiter
+
+if TYPE_CHECKING:
+    from prefect_kling.client import KlingClient
+    from prefect_kling.credentials import KlingCredentials
 
 logger = RunAwareLogger(__name__)
 
 _MAX_LIST_PAGES = 4
+_STOP_CHECK_SECONDS = 0.25
+"""Longest sleep of the watcher's thread: how soon it notices that the batch is over."""
 
 
 @dataclass
 class _Waiter:
     reference: TaskReference
+    deadline: float
     changed: threading.Event = field(default_factory=threading.Event)
     task: KlingTask | None = None
     status: str | None = None
@@ -48,7 +55,7 @@ class BatchWatcher:
     Args:
         credentials: Where and how to reach Kling.
         interval: Seconds between two rounds of queries.
-        clock: Monotonic clock (injectable for tests).
+        runtime: Clock, sleep and client factory (the current runtime by default).
     """
 
     def __init__(
@@ -56,11 +63,11 @@ class BatchWatcher:
         credentials: KlingCredentials,
         *,
         interval: float = 5.0,
-        clock: Callable[[], float] = time.monotonic,
+        runtime: Runtime | None = None,
     ):
         self.credentials = credentials
         self.interval = interval
-        self._clock = clock
+        self.runtime = runtime or current_runtime()
         self._waiters: dict[str, _Waiter] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -69,7 +76,10 @@ class BatchWatcher:
         self.requests = 0
 
     def __enter__(self) -> Self:
-        self._thread = threading.Thread(target=self._run, name="kling-batch-watcher", daemon=True)
+        context = contextvars.copy_context()  # the run's logger and settings
+        self._thread = threading.Thread(
+            target=context.run, args=(self._run,), name="kling-batch-watcher", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -94,33 +104,41 @@ class BatchWatcher:
         # The decisions are those of a poll; status changes are reported here, in the
         # waiting thread, so that events relate to its flow run.
         decisions = TaskWaiter(
-            reference, max_wait_seconds=max_wait_seconds, clock=self._clock, on_status=on_status
+            reference,
+            max_wait_seconds=max_wait_seconds,
+            clock=self.runtime.clock,
+            on_status=on_status,
         )
-        waiter = _Waiter(reference)
+        waiter = _Waiter(reference, deadline=self.runtime.clock() + max_wait_seconds)
         with self._lock:
             self._waiters[reference.task_id] = waiter
         try:
             while True:
-                remaining = max_wait_seconds - decisions.elapsed
-                if remaining <= 0:
-                    raise KlingTaskTimedOut(reference, decisions.last_status, decisions.elapsed)
-                waiter.changed.wait(timeout=min(remaining, max(self.interval, 0.05)))
+                # The watcher wakes this waiter on news and once its deadline has passed;
+                # the timeout only covers a watcher that stopped.
+                waiter.changed.wait(timeout=decisions.remaining(max(self.interval, 0.05)))
                 waiter.changed.clear()
                 task = waiter.task
                 if task is not None and decisions.observe(task):
                     return task
+                decisions.remaining(self.interval)
         finally:
             with self._lock:
                 self._waiters.pop(reference.task_id, None)
 
     def _run(self) -> None:
-        with self.credentials.get_client() as client:
+        clock, sleep = self.runtime.clock, self.runtime.sleep
+        with self.runtime.client(self.credentials) as client:
             # One round every `interval`, counted from the start of the last one (a slow
             # round does not stretch the lag): new waiters join the next round, so that a
             # burst of them never multiplies the rounds.
-            next_round = time.monotonic() + self.interval
-            while not self._stop.wait(max(0.0, next_round - time.monotonic())):
-                next_round = max(next_round + self.interval, time.monotonic())
+            next_round = clock() + self.interval
+            while not self._stop.is_set():
+                pause = next_round - clock()
+                if pause > 0:
+                    sleep(min(pause, _STOP_CHECK_SECONDS))
+                    continue
+                next_round = max(next_round + self.interval, clock())
                 try:
                     self._round(client)
                 except Exception:  # the watcher must outlive any one bad answer
@@ -139,6 +157,10 @@ class BatchWatcher:
             missing = self._read_lists(client, endpoint, waiters)
             for task_id in missing:
                 self._read_one(client, waiters[task_id])
+        now = self.runtime.clock()
+        for waiter in pending:
+            if now >= waiter.deadline:
+                waiter.changed.set()
 
     def _read_lists(
         self, client: KlingClient, endpoint: str, waiters: dict[str, _Waiter]
@@ -176,7 +198,8 @@ class BatchWatcher:
             return
         self._deliver(waiter, task)
 
-    def _deliver(self, waiter: _Waiter, task: KlingTask) -> None:
+    @staticmethod
+    def _deliver(waiter: _Waiter, task: KlingTask) -> None:
         if task.status == waiter.status:
             return
         waiter.status = task.status

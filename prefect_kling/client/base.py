@@ -1,0 +1,222 @@
+"""What the sync and async Kling clients share: every decision that needs no I/O.
+
+Paths, bodies and httpx options of each call, parsing of the answers, what to do after an
+error, how a list page answers "is there a task with this external id?". `KlingClient`
+and `AsyncKlingClient` only send requests and sleep.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from pydantic import BaseModel
+
+from prefect_kling._logging import RunAwareLogger
+from prefect_kling._retry import CreateAction, RetryPolicy
+from prefect_kling._tls import shared_ssl_context
+from prefect_kling._version import __version__
+from prefect_kling.client.prepare import PreparedCreate, prepare_create
+from prefect_kling.connection import Connection
+from prefect_kling.endpoints import Endpoint, Route, fits_a_path
+from prefect_kling.exceptions import (
+    KlingError,
+    KlingInvalidRequest,
+    KlingTransportError,
+    KlingUnexpectedResponse,
+)
+from prefect_kling.models.account import AccountCostsQuery
+from prefect_kling.models.tasks import KlingTask, TaskReference
+
+logger = RunAwareLogger(__name__)
+
+MAX_PAGE_SIZE = 500
+"""Largest page Kling's list queries serve."""
+
+LOOKUP_MAX_PAGES = 20
+"""List pages a lookup of an external id reads at most before it gives up undecided."""
+_CLOCK_SKEW = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class ListScan:
+    """What one page of a list query says about an external id."""
+
+    match: KlingTask | None
+    exhausted: bool
+
+
+class BaseKlingClient:
+    """Everything the sync and async clients share; no I/O here.
+
+    Args:
+        connection: Where and how to reach Kling.
+        retry_policy: When and how long to wait before repeating a call.
+        rng: Random source of the backoff jitter.
+        strict_validation: Refuse unknown model names instead of warning.
+    """
+
+    def __init__(
+        self,
+        connection: Connection,
+        *,
+        retry_policy: RetryPolicy | None = None,
+        rng: random.Random | None = None,
+        strict_validation: bool = False,
+    ):
+        self.connection = connection
+        self.provider = connection.provider
+        self.retry_policy = retry_policy or RetryPolicy()
+        self.strict_validation = strict_validation
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
+
+    def _http_options(self) -> dict[str, Any]:
+        timeout = self.connection.timeout_seconds
+        return {
+            "base_url": self.connection.api_base_url,
+            "auth": self.connection.auth,
+            "timeout": httpx.Timeout(timeout, connect=min(timeout, 15.0)),
+            "headers": {"User-Agent": f"prefect-kling/{__version__}"},
+            "follow_redirects": False,
+            "verify": shared_ssl_context(),
+        }
+
+    def prepare_create(
+        self,
+        endpoint: str | Endpoint,
+        request: Mapping[str, Any] | BaseModel,
+        *,
+        idempotency_key: str | None = None,
+    ) -> PreparedCreate:
+        """Validate a request for this client's provider (see `prepare_create`)."""
+        return prepare_create(
+            endpoint,
+            request,
+            self.provider,
+            idempotency_key=idempotency_key,
+            strict=self.strict_validation,
+        )
+
+    def _reference(
+        self, endpoint: Endpoint, task: KlingTask, *, fallback_external_id: str | None = None
+    ) -> TaskReference:
+        reference = TaskReference.from_task(task, endpoint=endpoint.name, provider=self.provider)
+        if reference.external_task_id is None and fallback_external_id:
+            reference = reference.model_copy(update={"external_task_id": fallback_external_id})
+        return reference
+
+    @staticmethod
+    def _task(data: Any, endpoint: Endpoint) -> KlingTask:
+        if not isinstance(data, Mapping) or "task_id" not in data:
+            raise KlingUnexpectedResponse(
+                f"expected a task object, got {type(data).__name__}", endpoint=endpoint.name
+            )
+        return KlingTask.model_validate(data)
+
+    def _tasks(self, data: Any, endpoint: Endpoint) -> list[KlingTask]:
+        if not isinstance(data, list):
+            raise KlingUnexpectedResponse(
+                f"expected a list of tasks, got {type(data).__name__}", endpoint=endpoint.name
+            )
+        return [self._task(item, endpoint) for item in data]
+
+    @staticmethod
+    def _list_params(page: int, page_size: int) -> dict[str, int]:
+        return {"pageNum": page, "pageSize": page_size}
+
+    def _by_external_id(self, endpoint: Endpoint, external_task_id: str) -> str | None:
+        """The single-query path that finds an external id, where the provider has one."""
+        # An external id of the caller's own that cannot be a path part is looked for in lists.
+        if self.provider in endpoint.query_by_external_id and fits_a_path(external_task_id):
+            return endpoint.query_path(self.provider, external_task_id)
+        return None
+
+    def _route_call(self, route: Route, request: BaseModel) -> tuple[str, dict[str, Any]]:
+        """URL and httpx options of a call that creates no task."""
+        path = route.path(self.provider)
+        base = self.connection.account_base_url if route.account else self.connection.api_base_url
+        url = f"{base}/{path}"
+        if route.method == "GET":
+            params = (
+                request.to_params()
+                if isinstance(request, AccountCostsQuery)
+                else request.model_dump()
+            )
+            return url, {"params": params}
+        return url, {"json": request.to_payload(self.provider)}
+
+    @staticmethod
+    def _route_answer(route: Route, data: Any) -> Any:
+        return route.response_model.model_validate(data or {})
+
+    def _create_action(self, error: KlingError, attempt: int) -> CreateAction:
+        if is_duplicate_external_id(error):
+            return CreateAction.RECONCILE
+        return self.retry_policy.create_action(error, attempt)
+
+    def _may_resend(self, error: KlingError, attempt: int) -> bool:
+        return attempt < self.retry_policy.max_attempts and not is_duplicate_external_id(error)
+
+    def _log_retry(self, what: str, error: BaseException, attempt: int, delay: float) -> None:
+        logger.warning(
+            "%s failed (%s); attempt %d of %d, next in %.1f s",
+            what,
+            error,
+            attempt,
+            self.retry_policy.max_attempts,
+            delay,
+        )
+
+    @staticmethod
+    def _log_found(endpoint: Endpoint, task: KlingTask) -> None:
+        logger.info("%s task %s found by its external id", endpoint.name, task.task_id)
+
+    @staticmethod
+    def _scan(
+        tasks: list[KlingTask], external_task_id: str, since: datetime | None, page_size: int
+    ) -> ListScan:
+        for task in tasks:
+            if task.external_task_id == external_task_id:
+                return ListScan(task, exhausted=True)
+        if len(tasks) < page_size:
+            return ListScan(None, exhausted=True)
+        oldest = min((task.created_at for task in tasks if task.created_at), default=None)
+        reached_older = since is not None and oldest is not None and oldest < since - _CLOCK_SKEW
+        return ListScan(None, exhausted=reached_older)
+
+    @staticmethod
+    def _undecided(endpoint: Endpoint, external_task_id: str) -> KlingError:
+        return KlingError(
+            f"could not tell whether a {endpoint.name} task with external id {external_task_id} "
+            f"exists after scanning {LOOKUP_MAX_PAGES} pages; nothing was created again"
+        )
+
+
+def is_duplicate_external_id(error: BaseException) -> bool:
+    """Whether Kling refused a create because its external id was used before."""
+    return isinstance(error, KlingInvalidRequest) and "external" in error.message.lower()
+
+
+def lookup_since(prepared: PreparedCreate, error: KlingError) -> datetime | None:
+    """How far back a reconciling lookup scans: to this create's first sending.
+
+    A duplicate-id refusal names a task made before it, maybe by a run days ago: no limit.
+    """
+    return None if is_duplicate_external_id(error) else prepared.started_at
+
+
+def transport_error(error: httpx.HTTPError, request: str, endpoint: str | None) -> KlingError:
+    """The typed error of a request that did not complete, or of an answer httpx refused."""
+    if isinstance(error, httpx.TransportError):
+        never_sent = isinstance(
+            error, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout
+        )
+        detail = str(error) or type(error).__name__
+        return KlingTransportError(
+            f"{request}: {type(error).__name__}: {detail}", endpoint=endpoint, sent=not never_sent
+        )
+    return KlingUnexpectedResponse(f"{request}: {error}", endpoint=endpoint)

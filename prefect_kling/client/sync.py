@@ -1,0 +1,250 @@
+"""The synchronous Kling client: create tasks without ever paying twice, query them, list them.
+
+Examples:
+    >>> from prefect_kling.simulator import KlingSimulator
+    >>> with KlingSimulator() as sim, sim.credentials().get_client() as client:
+    ...     ref = client.create("text2video", {"prompt": "a red fox in snow"})
+    ...     client.get_task(ref.endpoint, ref.task_id).task_status
+    <TaskStatus.SUBMITTED: 'submitted'>
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any, Self
+
+import httpx
+from pydantic import BaseModel
+
+from prefect_kling._envelope import parse_envelope
+from prefect_kling._retry import CreateAction, RetryPolicy
+from prefect_kling.client.base import (
+    LOOKUP_MAX_PAGES,
+    MAX_PAGE_SIZE,
+    BaseKlingClient,
+    lookup_since,
+    transport_error,
+)
+from prefect_kling.client.prepare import PreparedCreate
+from prefect_kling.connection import Connection
+from prefect_kling.endpoints import ACCOUNT_COSTS, IDENTIFY_FACE, Endpoint, get_endpoint
+from prefect_kling.exceptions import KlingError, KlingNotFound
+from prefect_kling.models.account import AccountCosts, AccountCostsQuery
+from prefect_kling.models.lipsync import IdentifyFaceRequest, IdentifyFaceResult
+from prefect_kling.models.tasks import KlingTask, TaskReference
+
+
+class KlingClient(BaseKlingClient):
+    """Synchronous Kling client.
+
+    Args:
+        connection: Where and how to reach Kling (`KlingCredentials.connection()`).
+        retry_policy: When and how long to wait before repeating a call.
+        strict_validation: Refuse unknown model names instead of warning.
+        transport: An `httpx` transport (e.g. `httpx.MockTransport` in tests).
+        sleep: Function used to wait between attempts (injectable for tests).
+        rng: Random source of the backoff jitter.
+    """
+
+    def __init__(
+        self,
+        connection: Connection,
+        *,
+        retry_policy: RetryPolicy | None = None,
+        strict_validation: bool = False,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+    ):
+        super().__init__(
+            connection, retry_policy=retry_policy, rng=rng, strict_validation=strict_validation
+        )
+        self._sleep = sleep
+        self._http = httpx.Client(transport=transport, **self._http_options())
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    def _send(
+        self, method: str, path: str, *, endpoint: str, task_id: str | None = None, **kwargs: Any
+    ) -> Any:
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.HTTPError as error:
+            raise transport_error(error, f"{method} {path}", endpoint) from None
+        return parse_envelope(response, endpoint=endpoint, task_id=task_id)
+
+    def _read(self, path: str, *, endpoint: str, task_id: str | None = None, **kwargs: Any) -> Any:
+        attempt = 1
+        while True:
+            try:
+                return self._send("GET", path, endpoint=endpoint, task_id=task_id, **kwargs)
+            except KlingError as error:
+                if not self.retry_policy.should_retry(error, attempt):
+                    raise
+                delay = self.retry_policy.delay(error, attempt, self._rng)
+                self._log_retry(f"GET {path}", error, attempt, delay)
+                self._sleep(delay)
+                attempt += 1
+
+    def create(
+        self,
+        endpoint: str | Endpoint,
+        request: Mapping[str, Any] | BaseModel,
+        *,
+        idempotency_key: str | None = None,
+        reuse_existing: bool = False,
+        sent_since: datetime | None = None,
+    ) -> TaskReference:
+        """Create a task, or find the one this same request already made.
+
+        Args:
+            endpoint: Endpoint name (e.g. `text2video`) or row.
+            request: The request fields, or a request model.
+            idempotency_key: Ask for a fresh take of a request made before.
+            reuse_existing: Look the external id up first and return the task found
+                (one query more, and certainty on providers that allow duplicate ids).
+            sent_since: With `reuse_existing`, when an earlier attempt may first have sent
+                it: a lookup through list pages stops at older tasks.
+
+        Returns:
+            A reference to the task.
+
+        Raises:
+            KlingValidationError: The request was refused before sending.
+            KlingAPIError: Kling refused the create (never after it may have made a task
+                that could not be found again).
+        """
+        prepared = self.prepare_create(endpoint, request, idempotency_key=idempotency_key)
+        if reuse_existing:
+            found = self.find_task(prepared.endpoint, prepared.external_task_id, since=sent_since)
+            if found is not None:
+                return self._reference(prepared.endpoint, found)
+        return self.send_create(prepared)
+
+    def send_create(self, prepared: PreparedCreate) -> TaskReference:
+        """Send a prepared create, reconciling ambiguous failures through its external id."""
+        row, attempt = prepared.endpoint, 1
+        while True:
+            try:
+                data = self._send("POST", prepared.path, endpoint=row.name, json=prepared.payload)
+                return self._reference(
+                    row, self._task(data, row), fallback_external_id=prepared.external_task_id
+                )
+            except KlingError as error:
+                action = self._create_action(error, attempt)
+                if action is CreateAction.RAISE:
+                    raise
+                if action is CreateAction.RECONCILE:
+                    found = self.find_task(
+                        row, prepared.external_task_id, since=lookup_since(prepared, error)
+                    )
+                    if found is not None:
+                        self._log_found(row, found)
+                        return self._reference(row, found)
+                    if not self._may_resend(error, attempt):
+                        raise
+                delay = self.retry_policy.delay(error, attempt, self._rng)
+                self._log_retry(f"create {row.name}", error, attempt, delay)
+                self._sleep(delay)
+                attempt += 1
+
+    def get_task(
+        self,
+        endpoint: str | Endpoint,
+        task_id: str | None = None,
+        *,
+        external_task_id: str | None = None,
+    ) -> KlingTask:
+        """Query one task by its id, or by its external id.
+
+        Raises:
+            KlingNotFound: No such task.
+        """
+        row = get_endpoint(endpoint)
+        if task_id is None:
+            if external_task_id is None:
+                raise ValueError("give task_id or external_task_id")
+            found = self.find_task(row, external_task_id)
+            if found is None:
+                raise KlingNotFound(
+                    f"no {row.name} task with external id {external_task_id}", endpoint=row.name
+                )
+            return found
+        data = self._read(
+            row.query_path(self.provider, task_id), endpoint=row.name, task_id=task_id
+        )
+        return self._task(data, row)
+
+    def list_tasks(
+        self, endpoint: str | Endpoint, *, page: int = 1, page_size: int = 30
+    ) -> list[KlingTask]:
+        """One page of the endpoint's tasks, newest first (page 1..1000, size 1..500)."""
+        row = get_endpoint(endpoint)
+        params = self._list_params(page, page_size)
+        return self._tasks(
+            self._read(row.create_path(self.provider), endpoint=row.name, params=params), row
+        )
+
+    def find_task(
+        self, endpoint: str | Endpoint, external_task_id: str, *, since: datetime | None = None
+    ) -> KlingTask | None:
+        """The task with this external id, or None when the server certainly has none.
+
+        Args:
+            endpoint: Endpoint name or row.
+            external_task_id: The id the create carried.
+            since: When the create was first sent; list scans stop at older tasks.
+
+        Raises:
+            KlingError: The server could not be asked, or the answer was inconclusive.
+        """
+        row = get_endpoint(endpoint)
+        path = self._by_external_id(row, external_task_id)
+        if path is not None:
+            try:
+                return self._task(self._read(path, endpoint=row.name), row)
+            except KlingNotFound:
+                return None
+        for page in range(1, LOOKUP_MAX_PAGES + 1):
+            tasks = self.list_tasks(row, page=page, page_size=MAX_PAGE_SIZE)
+            scan = self._scan(tasks, external_task_id, since, MAX_PAGE_SIZE)
+            if scan.exhausted:
+                return scan.match
+        raise self._undecided(row, external_task_id)
+
+    def identify_face(self, request: IdentifyFaceRequest | Mapping[str, Any]) -> IdentifyFaceResult:
+        """Find the faces of a video for advanced lip-sync (synchronous; creates no task).
+
+        Args:
+            request: `video_id` (of a Kling video) or `video_url`.
+
+        Returns:
+            The session id (valid 24 hours) and the faces found.
+        """
+        model = IdentifyFaceRequest.model_validate(request)
+        url, options = self._route_call(IDENTIFY_FACE, model)
+        return self._route_answer(
+            IDENTIFY_FACE, self._send("POST", url, endpoint=IDENTIFY_FACE.name, **options)
+        )
+
+    def account_costs(self, query: AccountCostsQuery | None = None) -> AccountCosts:
+        """The account's resource packs and their remaining units (free; creates nothing).
+
+        Args:
+            query: Time window and pack name; the last 365 days by default.
+        """
+        url, options = self._route_call(ACCOUNT_COSTS, query or AccountCostsQuery())
+        return self._route_answer(
+            ACCOUNT_COSTS, self._read(url, endpoint=ACCOUNT_COSTS.name, **options)
+        )

@@ -1,0 +1,64 @@
+"""What a generation flow returns: the task, what it cost, and the files saved."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from prefect_kling.models.tasks import TaskReference
+from prefect_kling.results import SavedFile
+
+
+class GenerationResult(BaseModel):
+    """The outcome of one generation: the task, what it cost, and the files saved.
+
+    Examples:
+        >>> reference = TaskReference(task_id="8672", endpoint="text2video", provider="kling")
+        >>> result = GenerationResult(reference=reference, status="succeed", units=1.0)
+        >>> result.summary()["task_id"], result.video_id
+        ('8672', None)
+    """
+
+    reference: TaskReference = Field(description="The task: id, external id, endpoint, provider.")
+    status: str = Field(description="Kling's final status: succeed (a failure raises).")
+    status_message: str | None = Field(default=None, description="Kling's reason for a failure.")
+    units: float | None = Field(default=None, description="Units Kling charged.")
+    files: list[SavedFile] = Field(default_factory=list, description="Files saved.")
+
+    @property
+    def task_id(self) -> str:
+        """Kling's task id."""
+        return self.reference.task_id
+
+    @property
+    def video_id(self) -> str | None:
+        """Kling's id of the (first) video made, for a next step such as an extend."""
+        return next(
+            (file.video_id for file in self.files if file.kind == "video" and file.video_id),
+            None,
+        )
+
+    def summary(self) -> dict[str, Any]:
+        """A flat, JSON-ready summary (what `prefect-kling --json` prints)."""
+        return {
+            "task_id": self.reference.task_id,
+            "external_task_id": self.reference.external_task_id,
+            "endpoint": self.reference.endpoint,
+            "status": self.status,
+            "status_message": self.status_message,
+            "units": self.units,
+            "files": [
+                {
+                    "path": file.path,
+                    "bytes": file.bytes,
+                    "sha256": file.sha256,
+                    "url": file.url,
+                    "kind": file.kind,
+                    "index": file.index,
+                    "video_id": file.video_id,
+                    "duration": file.duration,
+                }
+                for file in self.files
+            ],
+        }

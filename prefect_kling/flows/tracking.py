@@ -1,0 +1,59 @@
+"""What a waiting flow reports about its task: progress, events, and when each stage began.
+
+A `Tracker` is the `on_status` callback the flows hand to their waiter. On every status
+change it moves the progress artifact, emits the status's event (`ProgressReporter`),
+notes when the task was first seen processing and finished (for the summary's queue and
+processing times, on the runtime's wall clock) and passes the change on to the caller's
+own `on_status`, if any.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from prefect_kling.models.tasks import KlingTask, TaskReference, TaskStatus
+from prefect_kling.observe import ProgressReporter
+from prefect_kling.runtime import current_runtime
+from prefect_kling.waiting import StatusCallback
+
+
+class Tracker(ProgressReporter):
+    """The progress artifact and events of one task, plus when it started and ended.
+
+    Args:
+        reference: The task waited for.
+        model: The model asked for, for the events.
+        progress_artifact: Publish a progress artifact (a batch item publishes none).
+        on_status: The caller's own callback, told of every status change too.
+    """
+
+    def __init__(
+        self,
+        reference: TaskReference,
+        *,
+        model: str | None,
+        progress_artifact: bool = True,
+        on_status: StatusCallback | None = None,
+    ):
+        self.processing_at: datetime | None = None
+        self.finished_at: datetime | None = None
+        self.progress_artifact = progress_artifact
+        self._now = current_runtime().now
+        self._on_status = on_status
+        super().__init__(reference, model=model)
+
+    def _create(self) -> Any:
+        return super()._create() if self.progress_artifact else None
+
+    def __call__(self, task: KlingTask, elapsed: float) -> None:
+        """Record a status change: timings, progress, event, and the caller's callback."""
+        now = self._now()
+        if task.status == TaskStatus.PROCESSING.value and self.processing_at is None:
+            self.processing_at = now
+        if task.finished:
+            self.finished_at = now
+            self.processing_at = self.processing_at or now
+        super().__call__(task, elapsed)
+        if self._on_status is not None:
+            self._on_status(task, elapsed)

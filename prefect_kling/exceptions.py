@@ -15,7 +15,7 @@ KlingError
 │   ├── KlingPolicyError          1300: platform policy
 │   ├── KlingContentRejected      1301: content safety refused the prompt or image
 │   ├── KlingRateLimited          1302: requests too fast (transient)
-│   ├── KlingConcurrencyLimited   1303: too many tasks in flight for the resource pack (transient)
+│   │   └── KlingConcurrencyLimited   1303: too many tasks in flight for the pack (transient)
 │   ├── KlingIPNotAllowed         1304: IP allow-list policy
 │   ├── KlingServerError          5000-5002 and unknown 5xx (transient)
 │   ├── KlingGatewayError         a gateway's own error shape (CometAPI's {"error": {...}})

@@ -34,9 +34,7 @@ def coded_tree() -> dict[str, str | None]:
         if issubclass(cls, KlingError) and cls.__module__ == exceptions.__name__
     }
     return {
-        name: next(
-            (base.__name__ for base in cls.__bases__ if issubclass(base, KlingError)), None
-        )
+        name: next((base.__name__ for base in cls.__bases__ if issubclass(base, KlingError)), None)
         for name, cls in classes.items()
     }
 

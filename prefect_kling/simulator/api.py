@@ -22,6 +22,7 @@ from prefect_kling.simulator.auth import check_bearer, check_jwt
 from prefect_kling.simulator.connection import CutResponse
 from prefect_kling.simulator.edits import validate_costs_query, validate_identify_face
 from prefect_kling.simulator.faults import AFTER_CREATE, BEFORE_CREATE, BEFORE_READ, FaultKind
+from prefect_kling.simulator.orders import Context, Invalid
 from prefect_kling.simulator.routes import DEFAULT_PROMPT_LIMITS, Call, Match, resolve
 from prefect_kling.simulator.state import (
     CONCURRENCY_MESSAGE,
@@ -29,7 +30,6 @@ from prefect_kling.simulator.state import (
     Refusal,
     SimulatorState,
 )
-from prefect_kling.simulator.validation import Context, Invalid
 
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 SERVER_ERRORS = [

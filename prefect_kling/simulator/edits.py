@@ -14,7 +14,7 @@ Examples:
     >>> validate_image_expand({"image": "https://x/a.png", "up_expansion_ratio": 3}, ctx)
     Traceback (most recent call last):
     ...
-    prefect_kling.simulator.validation.Invalid: up_expansion_ratio must be a number between 0 ...
+    prefect_kling.simulator.orders.Invalid: up_expansion_ratio must be a number between 0 ...
 """
 
 from __future__ import annotations
@@ -23,14 +23,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from prefect_kling.simulator.validation import (
+from prefect_kling.simulator.fields import Fields
+from prefect_kling.simulator.orders import (
     MODES,
     TRY_ON_MODELS,
     Context,
     FaceChoice,
     Invalid,
     Order,
-    _Fields,
 )
 
 MAX_LIP_SYNC_TEXT = 120
@@ -55,7 +55,7 @@ def validate_video_extend(body: dict[str, Any], ctx: Context) -> Order:
     The extension runs with the source video's model and mode, which the state fills in;
     `duration` 5 is the basis of its price.
     """
-    fields = _Fields(body)
+    fields = Fields(body)
     video_id = fields.identifier("video_id", required=True)
     prompt = fields.text("prompt", max_len=ctx.prompt_max)
     negative = fields.text("negative_prompt", max_len=ctx.negative_max)
@@ -63,7 +63,7 @@ def validate_video_extend(body: dict[str, Any], ctx: Context) -> Order:
     return fields.order(model_name="", prompt=prompt, negative_prompt=negative, video_id=video_id)
 
 
-def _video_source(fields: _Fields) -> dict[str, str | None]:
+def _video_source(fields: Fields) -> dict[str, str | None]:
     """`video_id` or `video_url`, exactly one."""
     given = fields.one_of("video_id", "video_url")
     if given == "video_id":
@@ -71,7 +71,7 @@ def _video_source(fields: _Fields) -> dict[str, str | None]:
     return {"video_url": fields.url("video_url")}
 
 
-def _speech(fields: _Fields) -> str:
+def _speech(fields: Fields) -> str:
     """The `text2video` settings of a lip-sync input; returns the text."""
     text = fields.text("text", max_len=MAX_LIP_SYNC_TEXT, required=True)
     voice_id = fields.require("voice_id")
@@ -82,7 +82,7 @@ def _speech(fields: _Fields) -> str:
     return text
 
 
-def _audio(fields: _Fields) -> None:
+def _audio(fields: Fields) -> None:
     """The `audio2video` settings of a lip-sync input: a file or a link, as `audio_type` says."""
     audio_type = fields.choice("audio_type", tuple(AUDIO_SOURCES), "", required=True)
     if audio_type == "file":
@@ -93,7 +93,7 @@ def _audio(fields: _Fields) -> None:
 
 def validate_lip_sync(body: dict[str, Any], ctx: Context) -> Order:
     """Check a legacy `videos/lip-sync` body: everything but the callback sits in `input`."""
-    fields = _Fields(body)
+    fields = Fields(body)
     speech = fields.nested("input")
     mode = speech.choice("mode", LIP_SYNC_MODES, "", required=True)
     source = _video_source(speech)
@@ -106,11 +106,11 @@ def validate_lip_sync(body: dict[str, Any], ctx: Context) -> Order:
 
 def validate_identify_face(body: dict[str, Any], ctx: Context) -> Order:
     """Check a `videos/identify-face` body (a synchronous call, not a task)."""
-    fields = _Fields(body)
+    fields = Fields(body)
     return fields.order(model_name="", **_video_source(fields))
 
 
-def _face_choice(fields: _Fields, position: int) -> FaceChoice:
+def _face_choice(fields: Fields, position: int) -> FaceChoice:
     face_id = fields.identifier("face_id", required=True) or ""
     fields.one_of("audio_id", "sound_file")
     fields.identifier("audio_id")
@@ -130,7 +130,7 @@ def _face_choice(fields: _Fields, position: int) -> FaceChoice:
 
 def validate_advanced_lip_sync(body: dict[str, Any], ctx: Context) -> Order:
     """Check a `videos/advanced-lip-sync` body (the session is checked by the state)."""
-    fields = _Fields(body)
+    fields = Fields(body)
     session_id = fields.identifier("session_id", required=True)
     faces: list[FaceChoice] = []
     for position, child in enumerate(fields.objects("face_choose", 1, MAX_FACES)):
@@ -147,7 +147,7 @@ def validate_effects(body: dict[str, Any], ctx: Context) -> Order:
     Single-image scenes take `{image, duration}` (5 s only); two-person scenes take
     `{model_name, mode, images: [a, b], duration}` (5 or 10 s).
     """
-    fields = _Fields(body)
+    fields = Fields(body)
     scenes = SINGLE_IMAGE_SCENES + TWO_PERSON_SCENES
     scene = fields.choice("effect_scene", scenes, "", required=True)
     settings = fields.nested("input")
@@ -164,7 +164,7 @@ def validate_effects(body: dict[str, Any], ctx: Context) -> Order:
 
 def validate_image_expand(body: dict[str, Any], ctx: Context) -> Order:
     """Check an `images/editing/expand` body: ratios 0..2, new canvas at most 3x the area."""
-    fields = _Fields(body)
+    fields = Fields(body)
     fields.image("image", required=True)
     ratios = {
         side: fields.number(f"{side}_expansion_ratio", 0.0, 2.0) or 0.0 for side in EXPANSION_SIDES
@@ -187,7 +187,7 @@ def validate_image_expand(body: dict[str, Any], ctx: Context) -> Order:
 
 def validate_virtual_try_on(body: dict[str, Any], ctx: Context) -> Order:
     """Check an `images/kolors-virtual-try-on` body (one image out)."""
-    fields = _Fields(body)
+    fields = Fields(body)
     model = fields.model_name(TRY_ON_MODELS, TRY_ON_MODELS[0])
     fields.image("human_image", required=True)
     fields.image("cloth_image")

@@ -19,9 +19,9 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from prefect_kling.simulator.orders import Invalid, Order, ParentVideo
 from prefect_kling.simulator.routes import EXTENDABLE, EXTENSION_SECONDS, Endpoint
-from prefect_kling.simulator.tasks import SUCCEED, Task
-from prefect_kling.simulator.validation import Invalid, Order, ParentVideo
+from prefect_kling.simulator.timeline import SUCCEED, Task
 
 DAY_SECONDS = 24 * 3600
 VIDEO_LIFETIME_SECONDS = 30 * DAY_SECONDS

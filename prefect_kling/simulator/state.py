@@ -22,10 +22,11 @@ from prefect_kling.simulator.config import FAMILIES, SimulatorConfig
 from prefect_kling.simulator.edits import CostsQuery
 from prefect_kling.simulator.faults import NEW_TASK, FaultInjector, FaultKind, Scope, seeded_random
 from prefect_kling.simulator.lineage import Library
+from prefect_kling.simulator.orders import Invalid, Order
 from prefect_kling.simulator.packs import Pack, account_packs
 from prefect_kling.simulator.routes import Endpoint
 from prefect_kling.simulator.stats import Counters, SimulatorStats
-from prefect_kling.simulator.tasks import (
+from prefect_kling.simulator.timeline import (
     INTERNAL_FAILURE_MESSAGE,
     RISK_CONTROL_MESSAGE,
     SUBMITTED,
@@ -33,7 +34,6 @@ from prefect_kling.simulator.tasks import (
     Task,
     shorten,
 )
-from prefect_kling.simulator.validation import Invalid, Order
 
 T = TypeVar("T")
 CONCURRENCY_MESSAGE = "parallel task over resource pack limit"

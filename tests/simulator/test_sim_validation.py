@@ -8,7 +8,8 @@ import httpx
 import pytest
 
 from prefect_kling.simulator import KlingSimulator
-from prefect_kling.simulator.validation import Context, Invalid, validate_text2video
+from prefect_kling.simulator.orders import Context, Invalid
+from prefect_kling.simulator.validation import validate_text2video
 
 from .conftest import client_for, png_base64
 

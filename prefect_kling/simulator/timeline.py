@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from prefect_kling.simulator.orders import Order
 from prefect_kling.simulator.routes import Endpoint
-from prefect_kling.simulator.validation import Order
 
 SUBMITTED, PROCESSING, SUCCEED, FAILED = "submitted", "processing", "succeed", "failed"
 TERMINAL = (SUCCEED, FAILED)

@@ -266,6 +266,31 @@ def test_advanced_lip_sync_fills_the_session_and_a_rerun_pays_nothing(
     assert stats.identify_face_calls == 2  # free; a new session each time
 
 
+def test_advanced_lip_sync_by_video_runs_in_a_batch_as_in_its_own_flow(
+    sim: KlingSimulator, tmp_path: Path
+):
+    video_id = source_video(sim)
+    request = {
+        "video_id": video_id,
+        "face_choose": [{"sound_file": f"https://cdn.example.com/{uuid.uuid4().hex}.mp3"}],
+    }
+    items = [{"endpoint": "advanced-lip-sync", "request": request, "name": "speaker"}]
+    report = batch_generate(
+        items, credentials=sim.credentials(), output=tmp_path, poll_interval_seconds=POLL
+    )
+    [outcome] = report.outcomes
+    assert outcome.status == "succeeded", outcome.error
+    [made] = [task for task in sim.tasks() if task["task_id"] == outcome.reference.task_id]
+    assert made["request"]["session_id"] and made["request"]["face_choose"][0]["face_id"] == "0"
+    assert sim.stats().identify_face_calls == 1
+    assert outcome.files and outcome.files[0].kind == "video"
+
+    # The same request in its own flow is the same task: nothing is paid twice.
+    alone = run_flow(sim, "advanced-lip-sync", request, tmp_path).result()
+    assert alone.task_id == outcome.reference.task_id
+    assert sim.stats().tasks_by_endpoint["advanced-lip-sync"] == 1
+
+
 def test_advanced_lip_sync_input_is_refused_before_identifying_faces(
     sim: KlingSimulator, tmp_path: Path
 ):

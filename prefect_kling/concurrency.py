@@ -229,6 +229,11 @@ class SlotPool:
             if self._closed.is_set():
                 self._release_idle()
 
+    def waiting(self, family: Family) -> int:
+        """Slots of the family that items have asked for and wait for right now."""
+        with self._changed:
+            return self._wanted[family]
+
     def _limit(self, family: Family) -> int:
         if family not in self._limits:
             self._limits[family] = ensure_limit(family, self.default_limit)

@@ -114,16 +114,23 @@ def test_an_acquisition_error_reaches_the_caller(monkeypatch: pytest.MonkeyPatch
         pass  # the limit does not exist: strict acquisition refuses
 
 
-def _items_at_once(pool: SlotPool, count: int, hold_seconds: float) -> list[int]:
-    """Run `count` items that ask the pool for a slot at the same moment; return what each saw."""
+HOLD_SECONDS = 0.1
+"""How long each item holds its slot, so that items overlap."""
+
+
+def _items_at_once(pool: SlotPool, count: int, seen: list[int] | None = None) -> list[int]:
+    """Run `count` items that ask the pool for a slot at the same moment; return what each saw.
+
+    Each item appends the slots active on the server, once it has its own, to `seen`.
+    """
     start = threading.Barrier(count)
-    seen: list[int] = []
+    seen = [] if seen is None else seen
 
     def item() -> None:
         start.wait()
         with pool.hold(FAMILY):
             seen.append(active_slots())
-            time.sleep(hold_seconds)
+            time.sleep(HOLD_SECONDS)
 
     threads = [threading.Thread(target=item) for _ in range(count)]
     for thread in threads:
@@ -133,18 +140,31 @@ def _items_at_once(pool: SlotPool, count: int, hold_seconds: float) -> list[int]
     return seen
 
 
+def _until(condition: Any, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never held"
+        time.sleep(0.01)
+
+
 def test_items_that_ask_meanwhile_share_the_next_acquisition(monkeypatch: pytest.MonkeyPatch):
     import prefect_kling.concurrency as concurrency
 
     held = concurrency._held
+    pools: list[SlotPool] = []
+    calls = 0
 
     def slow_server(family: Family, slots: int) -> Any:
-        time.sleep(0.5)  # as a busy Prefect server answers
+        nonlocal calls
+        calls += 1
+        if calls == 1:  # as a busy Prefect server answers: the other items ask meanwhile
+            _until(lambda: pools[0].waiting(FAMILY) == 4)
         return held(family, slots)
 
     monkeypatch.setattr(concurrency, "_held", slow_server)
     with SlotPool(linger=30, default_limit=5) as pool:
-        seen = _items_at_once(pool, 5, hold_seconds=0.5)
+        pools.append(pool)
+        seen = _items_at_once(pool, 5)
         assert len(seen) == 5 and max(seen) <= 5
         # The first item's acquisition, then one for all the items that asked meanwhile.
         assert pool.acquisitions == 2
@@ -154,21 +174,22 @@ def test_items_that_ask_meanwhile_share_the_next_acquisition(monkeypatch: pytest
 def test_a_shared_acquisition_takes_no_more_than_the_limit_has_free():
     ensure_limit(FAMILY, default=3)
     other_run = threading.Event()
+    seen: list[int] = []
 
     def elsewhere() -> None:
         with kling_slots(FAMILY, occupy=2):
             other_run.set()
-            time.sleep(1.5)
+            _until(lambda: seen)  # the other run ends once a first item has its slot
 
     holder = threading.Thread(target=elsewhere)
     holder.start()
     assert other_run.wait(30)
     with SlotPool(linger=30) as pool:
-        seen = _items_at_once(pool, 2, hold_seconds=0.2)
+        _items_at_once(pool, 2, seen)
     holder.join()
     # One slot was free: one item ran beside the other run (not waiting for two free
     # slots at once), the second one after it; never more than the limit.
-    assert len(seen) == 2 and 3 in seen and max(seen) <= 3
+    assert len(seen) == 2 and seen[0] == 3 and max(seen) <= 3
     assert active_slots() == 0
 
 

@@ -41,9 +41,9 @@ from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settin
 
 import prefect_kling.flows as flows_module
 from prefect_kling.client import KlingClient
+from prefect_kling.downloads import save_task_results
 from prefect_kling.flows import batch_generate, generate_video
 from prefect_kling.polling import PollSchedule, poll_task
-from prefect_kling.results import save_task_results
 from prefect_kling.simulator import KlingSimulator, SimulatorConfig
 
 POLL = 0.05

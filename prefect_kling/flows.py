@@ -74,6 +74,7 @@ from prefect_kling.callback_wait import CallbackWatcher
 from prefect_kling.client import KlingClient, PreparedCreate, prepare_create
 from prefect_kling.concurrency import SlotPool, kling_slots
 from prefect_kling.credentials import KlingCredentials, is_http_url
+from prefect_kling.downloads import SavedFile, save_task_results
 from prefect_kling.endpoints import ENDPOINTS, Endpoint, Family, ResultKind, get_endpoint
 from prefect_kling.exceptions import (
     KlingBudgetExceeded,
@@ -100,7 +101,6 @@ from prefect_kling.polling import (
 )
 from prefect_kling.providers import Provider
 from prefect_kling.receiver import with_endpoint
-from prefect_kling.results import SavedFile, save_task_results
 from prefect_kling.tasks import LipSyncPlan
 from prefect_kling.watcher import BatchWatcher
 

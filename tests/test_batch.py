@@ -7,10 +7,10 @@ import pytest
 import prefect_kling.batch as batch_module
 from prefect_kling.batch import BatchItem, BatchOutcome, BatchReport, load_batch
 from prefect_kling.client import prepare_create
+from prefect_kling.downloads import SavedFile
 from prefect_kling.exceptions import KlingTaskFailed, KlingValidationError
 from prefect_kling.models.tasks import KlingTask, TaskReference
 from prefect_kling.providers import Provider
-from prefect_kling.results import SavedFile
 
 
 def test_the_module_examples_run():

@@ -70,7 +70,7 @@ from prefect_kling._retry import is_transient
 from prefect_kling._sent_marks import mark_sent
 from prefect_kling.batch import BatchItem, BatchOutcome, BatchReport, load_batch
 from prefect_kling.budget import UnitBudget
-from prefect_kling.callback_wait import CallbackWatcher
+from prefect_kling.callbacks import CallbackWatcher, with_endpoint
 from prefect_kling.client import KlingClient, PreparedCreate, prepare_create
 from prefect_kling.concurrency import SlotPool, kling_slots
 from prefect_kling.credentials import KlingCredentials, is_http_url
@@ -100,7 +100,6 @@ from prefect_kling.polling import (
     poll_task,
 )
 from prefect_kling.providers import Provider
-from prefect_kling.receiver import with_endpoint
 from prefect_kling.tasks import LipSyncPlan
 from prefect_kling.watcher import BatchWatcher
 

@@ -41,8 +41,8 @@ from typing import Any
 import _common  # first: it isolates Prefect
 import httpx
 
+from prefect_kling.callbacks import callback_url, running_receiver
 from prefect_kling.flows import batch_generate
-from prefect_kling.receiver import callback_url, running_receiver
 from prefect_kling.simulator import KlingSimulator, SimulatorConfig
 
 TARGET_RATIO = 1.10

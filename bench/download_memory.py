@@ -91,8 +91,8 @@ def baseline(url: str, folder: Path) -> None:
 
 
 def ours(url: str, folder: Path) -> None:
+    from prefect_kling.downloads import save_task_results
     from prefect_kling.models.tasks import KlingTask, TaskReference
-    from prefect_kling.results import save_task_results
 
     task = KlingTask.model_validate(
         {"task_id": "1", "task_status": "succeed", "task_result": {"videos": [{"url": url}]}}
@@ -105,7 +105,7 @@ def child(variant: str, url: str, workdir: str, repeats: int, results: Any) -> N
     import httpx
 
     if variant == "ours":
-        import prefect_kling.results  # noqa: F401
+        import prefect_kling.downloads  # noqa: F401
     # Loaded before the start is read, on both sides: modules and the TLS context of a client.
     httpx.Client().close()
     run = {"baseline": baseline, "ours": ours}[variant]

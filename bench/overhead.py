@@ -42,8 +42,8 @@ from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settin
 import prefect_kling.flows.generate as generate_module
 import prefect_kling.flows.pipeline as pipeline_module
 import prefect_kling.waiting.poll as poll_module
+from prefect_kling.downloads import save_task_results
 from prefect_kling.flows import batch_generate, generate_video
-from prefect_kling.results import save_task_results
 from prefect_kling.simulator import KlingSimulator, SimulatorConfig
 from prefect_kling.waiting import PollSchedule, poll_task
 

@@ -331,7 +331,7 @@ def _wait(args: argparse.Namespace, out: Any) -> int:
 def _receiver(args: argparse.Namespace, out: Any) -> int:
     import secrets
 
-    from prefect_kling.receiver import callback_url, serve_receiver
+    from prefect_kling.callbacks import callback_url, serve_receiver
 
     token = args.token or secrets.token_urlsafe(24)
     base = f"http://{args.host}:{args.port}"

@@ -6,11 +6,11 @@ import pytest
 
 import prefect_kling.flows.batch_items as batch_module
 from prefect_kling.client import prepare_create
+from prefect_kling.downloads import SavedFile
 from prefect_kling.exceptions import KlingTaskFailed, KlingValidationError
 from prefect_kling.flows.batch_items import BatchItem, BatchOutcome, BatchReport, load_batch
 from prefect_kling.models.tasks import KlingTask, TaskReference
 from prefect_kling.providers import Provider
-from prefect_kling.results import SavedFile
 
 
 def test_the_module_examples_run():

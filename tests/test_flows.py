@@ -101,13 +101,13 @@ def sim(make_sim: Callable[..., KlingSimulator]) -> KlingSimulator:
 def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """Retry waits of a fraction of a second: the time is injected, the policy is real."""
     import prefect_kling.client.base
-    import prefect_kling.results
+    import prefect_kling.downloads.saving
 
     quick = functools.partial(
         RetryPolicy, base_delay=0.05, max_delay=0.4, min_concurrency_delay=0.1
     )
     monkeypatch.setattr(prefect_kling.client.base, "RetryPolicy", quick)
-    monkeypatch.setattr(prefect_kling.results, "RetryPolicy", quick)
+    monkeypatch.setattr(prefect_kling.downloads.saving, "RetryPolicy", quick)
 
 
 def unique(text: str) -> str:

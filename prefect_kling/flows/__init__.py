@@ -33,7 +33,7 @@ What keeps them safe and visible:
   batch hands its slots from item to item (`SlotPool`) and creates the next item as soon
   as an earlier one's task has ended; one watcher follows all its tasks with list queries.
 - **Callbacks.** With a `callback_url` (an argument, or the credentials block's), Kling
-  reports to your receiver (`prefect_kling.receiver`) and the flows wait for its events:
+  reports to your receiver (`prefect_kling.callbacks`) and the flows wait for its events:
   one confirming query per task instead of polling, and a slow safety poll.
 - **Budget.** `max_units` stops sending creates once units charged plus in flight reach it.
 - **Visibility.** Events on every transition, a progress artifact while waiting, a summary

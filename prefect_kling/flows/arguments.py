@@ -1,8 +1,9 @@
 """What the flows take from their caller, resolved and checked before anything is sent.
 
 Credentials come as a block, a saved block's name, or nothing (the `KLING_*` variables);
-results go to a local folder or a Prefect writable filesystem block; waits are positive
-numbers of seconds; a callback URL is an http(s) URL, tagged with the endpoint to query.
+results go to a local folder, a Prefect writable filesystem block or any `Destination`;
+waits are positive numbers of seconds; a callback URL is an http(s) URL, tagged with the
+endpoint to query.
 
 Examples:
     >>> with_callback({"prompt": "a fox"}, "https://hooks.example/kling/callbacks/t", "text2video")
@@ -16,17 +17,18 @@ from typing import Any
 
 from prefect.filesystems import WritableFileSystem
 
+from prefect_kling.callbacks import with_endpoint
 from prefect_kling.credentials import KlingCredentials, is_http_url
+from prefect_kling.downloads import Destination
 from prefect_kling.exceptions import KlingValidationError, require_positive
-from prefect_kling.receiver import with_endpoint
 
 DEFAULT_OUTPUT = "kling-output"
 """Where results are saved when no output is given."""
 
 Credentials = KlingCredentials | str | None
 """A block, the name of a saved block, or None for `KlingCredentials.from_env()`."""
-Output = str | os.PathLike[str] | WritableFileSystem
-"""A local folder, or a Prefect writable filesystem block."""
+Output = str | os.PathLike[str] | WritableFileSystem | Destination
+"""A local folder, a Prefect writable filesystem block, or a `Destination` of your own."""
 
 
 def resolve_credentials(credentials: Credentials) -> KlingCredentials:
@@ -38,9 +40,9 @@ def resolve_credentials(credentials: Credentials) -> KlingCredentials:
     return KlingCredentials.from_env()
 
 
-def destination(output: Output) -> str | WritableFileSystem:
-    """The output as the downloads take it: a block, or a folder path as text."""
-    return output if isinstance(output, WritableFileSystem) else str(output)
+def destination(output: Output) -> str | WritableFileSystem | Destination:
+    """The output as the downloads take it: a block or destination, or a folder path as text."""
+    return output if isinstance(output, WritableFileSystem | Destination) else str(output)
 
 
 def check_waiting(**seconds: float) -> None:

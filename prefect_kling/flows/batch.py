@@ -21,7 +21,7 @@ from prefect.futures import PrefectFuture
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from prefect_kling.budget import UnitBudget
-from prefect_kling.callback_wait import CallbackWatcher
+from prefect_kling.callbacks import CallbackWatcher
 from prefect_kling.concurrency import SlotPool
 from prefect_kling.credentials import KlingCredentials
 from prefect_kling.endpoints import ENDPOINTS, Family

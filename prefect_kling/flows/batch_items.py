@@ -23,9 +23,9 @@ from typing import Any, Self
 
 from pydantic import BaseModel, Field
 
+from prefect_kling.downloads import SavedFile
 from prefect_kling.exceptions import KlingValidationError
 from prefect_kling.models.tasks import TaskReference
-from prefect_kling.results import SavedFile
 
 _ITEM_KEYS = frozenset({"endpoint", "idempotency_key", "name", "request"})
 

@@ -13,7 +13,7 @@ from typing import Any
 from prefect import flow
 
 from prefect_kling.budget import UnitBudget
-from prefect_kling.callback_wait import CallbackWatcher
+from prefect_kling.callbacks import CallbackWatcher
 from prefect_kling.concurrency import kling_slots
 from prefect_kling.credentials import KlingCredentials
 from prefect_kling.endpoints import ENDPOINTS, ResultKind, get_endpoint

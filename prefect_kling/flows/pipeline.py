@@ -21,6 +21,7 @@ from prefect import task
 
 from prefect_kling.client import PreparedCreate, prepare_create
 from prefect_kling.credentials import KlingCredentials
+from prefect_kling.downloads import SavedFile, save_task_results
 from prefect_kling.endpoints import Endpoint, ResultKind, get_endpoint
 from prefect_kling.exceptions import KlingError, KlingTaskFailed, KlingTaskTimedOut
 from prefect_kling.flows.arguments import Output, destination, with_callback
@@ -33,7 +34,6 @@ from prefect_kling.observe import (
     publish_images,
     publish_task_summary,
 )
-from prefect_kling.results import SavedFile, save_task_results
 from prefect_kling.runtime import current_runtime
 from prefect_kling.tasks import LipSyncPlan
 from prefect_kling.waiting import StatusCallback, TaskWaiter, Waiter

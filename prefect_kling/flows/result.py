@@ -6,8 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from prefect_kling.downloads import SavedFile
 from prefect_kling.models.tasks import TaskReference
-from prefect_kling.results import SavedFile
 
 
 class GenerationResult(BaseModel):

@@ -65,7 +65,7 @@ class SignedCallbackFormat:
 
     def encode(self, task: dict[str, Any]) -> tuple[dict[str, str], bytes]:
         """Return JSON and `webhook-id`/`-timestamp`/`-signature` headers, and the body."""
-        from prefect_kling.receiver import sign
+        from prefect_kling.callbacks.signatures import sign
 
         body = json.dumps(task).encode()
         message_id, timestamp = f"msg_{uuid.uuid4().hex}", int(time.time())

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from prefect_kling._digest import BackgroundSha256
+from prefect_kling.downloads._digest import BackgroundSha256
 
 
 def hashers() -> list[threading.Thread]:

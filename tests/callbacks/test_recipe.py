@@ -27,12 +27,12 @@ from prefect.events.filters import EventFilter, EventNameFilter, EventResourceFi
 from prefect.events.worker import EventsWorker
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
+from prefect_kling.callbacks import callback_url, emit_callback_event, running_receiver
 from prefect_kling.models.tasks import KlingTask
-from prefect_kling.receiver import callback_url, emit_callback_event, running_receiver
 from tests.conftest import canary_simulator
 from tests.prefect_server import PREFECT, prefect_server, server_environment, workers
 
-PROJECT = Path(__file__).resolve().parents[1]
+PROJECT = Path(__file__).resolve().parents[2]
 POOL = "kling-callbacks"
 DEPLOYMENT = "kling-resume-task/resume-task"
 TOKEN = "tok-recipe-5d2e7a"

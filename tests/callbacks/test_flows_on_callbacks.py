@@ -17,10 +17,14 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from prefect_kling.callback_wait import CallbackWatcher
+from prefect_kling.callbacks import (
+    CallbackWatcher,
+    callback_url,
+    emit_callback_event,
+    running_receiver,
+)
 from prefect_kling.flows import batch_generate, generate_video
 from prefect_kling.models.tasks import KlingTask
-from prefect_kling.receiver import callback_url, emit_callback_event, running_receiver
 from prefect_kling.simulator import KlingSimulator, SignedCallbackFormat
 from tests.conftest import canary_simulator
 

@@ -1,0 +1,124 @@
+"""Reading Kling's callbacks, and telling new statuses from repeats and stragglers.
+
+Kling POSTs the task object to a create's `callback_url` on every status change, possibly
+more than once and out of order. `parse_callback` reads the body (Kling's bare task object,
+or the newer `id`/`status`/`outputs` shape); `StatusLedger` remembers the latest status of
+each task, so that only a later one counts as news.
+
+Examples:
+    >>> ledger = StatusLedger()
+    >>> [ledger.advance(parse_callback({"task_id": "1", "task_status": status}))
+    ...  for status in ("processing", "succeed", "processing", "succeed")]
+    [True, True, False, False]
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any
+
+from prefect_kling.models.tasks import KlingTask, TaskStatus
+
+_RANK = {
+    TaskStatus.SUBMITTED.value: 0,
+    TaskStatus.PROCESSING.value: 1,
+    TaskStatus.SUCCEED.value: 2,
+    TaskStatus.FAILED.value: 2,
+}
+_NEWER_FORMAT_STATUS = {
+    "succeeded": TaskStatus.SUCCEED.value,
+    "success": TaskStatus.SUCCEED.value,
+    "failed": TaskStatus.FAILED.value,
+    "processing": TaskStatus.PROCESSING.value,
+    "running": TaskStatus.PROCESSING.value,
+    "queued": TaskStatus.SUBMITTED.value,
+    "pending": TaskStatus.SUBMITTED.value,
+    "submitted": TaskStatus.SUBMITTED.value,
+}
+
+
+def parse_callback(body: Mapping[str, Any]) -> KlingTask:
+    """Read a callback body: Kling's bare task object, or the newer `id`/`status`/`outputs` shape.
+
+    Raises:
+        ValueError: Neither shape.
+
+    Examples:
+        >>> parse_callback({"id": "9", "status": "succeeded",
+        ...                 "outputs": [{"type": "video", "url": "https://x/v.mp4"}]}).videos[0].url
+        'https://x/v.mp4'
+    """
+    if "task_id" in body:
+        return KlingTask.model_validate(body)
+    if "id" in body and "status" in body:
+        status = _NEWER_FORMAT_STATUS.get(str(body["status"]).lower(), str(body["status"]))
+        outputs = body.get("outputs") or []
+        videos = [
+            item
+            for item in outputs
+            if isinstance(item, Mapping) and item.get("type", "video") == "video"
+        ]
+        images = [
+            item for item in outputs if isinstance(item, Mapping) and item.get("type") == "image"
+        ]
+        return KlingTask.model_validate(
+            {
+                **{
+                    key: value
+                    for key, value in body.items()
+                    if key not in {"id", "status", "outputs"}
+                },
+                "task_id": body["id"],
+                "task_status": status,
+                "task_status_msg": body.get("error") or body.get("status_message"),
+                "task_result": {
+                    "videos": videos,
+                    "images": [
+                        {"index": position, **image} for position, image in enumerate(images)
+                    ],
+                },
+                "final_unit_deduction": _billed_units(body.get("billing")),
+            }
+        )
+    raise ValueError("neither a Kling task object nor a newer-format callback")
+
+
+def _billed_units(billing: Any) -> str | None:
+    if not isinstance(billing, list):
+        return None
+    total = 0.0
+    for item in billing:
+        try:
+            total += float(item.get("units", item.get("quantity", 0)))
+        except (AttributeError, TypeError, ValueError):
+            continue
+    return f"{total:g}" if billing else None
+
+
+class StatusLedger:
+    """The last status seen per task: tells new updates from repeats and stragglers.
+
+    Bounded: the oldest tasks are forgotten first.
+
+    Args:
+        max_tasks: How many tasks to remember.
+    """
+
+    def __init__(self, max_tasks: int = 100_000):
+        self._ranks: OrderedDict[str, int] = OrderedDict()
+        self._max = max_tasks
+        self._lock = threading.Lock()
+
+    def advance(self, task: KlingTask) -> bool:
+        """Record the task's status; False when it is not later than what was seen."""
+        rank = _RANK.get(task.status, -1)
+        with self._lock:
+            if rank <= self._ranks.get(task.task_id, -1):
+                return False
+            self._ranks[task.task_id] = rank
+            self._ranks.move_to_end(task.task_id)
+            while len(self._ranks) > self._max:
+                self._ranks.popitem(last=False)
+            return True

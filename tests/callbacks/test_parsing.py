@@ -1,0 +1,28 @@
+"""Callback bodies of both shapes, and the ledger of statuses seen."""
+
+from prefect_kling.callbacks import StatusLedger, parse_callback
+from prefect_kling.models.tasks import KlingTask
+from tests.callbacks.hooks import PATH
+
+
+async def test_newer_callback_format_is_understood(client, received):
+    body = {
+        "id": "9",
+        "status": "succeeded",
+        "outputs": [{"type": "video", "url": "https://x/v.mp4", "id": "v9"}],
+        "billing": [{"units": 2.5}],
+    }
+    assert (await client.post(PATH, json=body)).status_code == 204
+    assert received == [("9", "succeed", "callback")]
+    task = parse_callback(body)
+    assert task.videos[0].url == "https://x/v.mp4" and task.units == 2.5
+
+
+def test_ledger_is_bounded():
+    ledger = StatusLedger(max_tasks=2)
+    for task_id in ("a", "b", "c"):
+        assert ledger.advance(KlingTask(task_id=task_id, task_status="processing"))
+    assert ledger.advance(
+        KlingTask(task_id="a", task_status="processing")
+    )  # forgotten, so new again
+    assert not ledger.advance(KlingTask(task_id="c", task_status="submitted"))

@@ -54,11 +54,10 @@ def waiter_for(
 
 def _generate(
     kind: ResultKind,
-    endpoint: str,
     request: dict[str, Any],
+    endpoint: str,
     credentials: Credentials,
     output: Output,
-    *,
     idempotency_key: str | None,
     refresh: bool,
     watermark: bool,
@@ -67,9 +66,10 @@ def _generate(
     strict: bool,
     result_storage: Any,
     poll_interval_seconds: float,
-    callback_url_argument: str | None,
+    callback_url: str | None,
     callback_safety_poll_seconds: float,
     on_status: StatusCallback | None,
+    runtime: Runtime | None,
 ) -> GenerationResult:
     check_waiting(
         max_wait_seconds=max_wait_seconds,
@@ -83,51 +83,66 @@ def _generate(
             "endpoint", f"{endpoint!r} makes no {kind.value}s; allowed: {allowed}"
         )
     creds = resolve_credentials(credentials)
-    callback = resolve_callback_url(callback_url_argument, creds)
-    generation = Generation.prepare(
-        row,
-        request,
-        creds,
-        idempotency_key=idempotency_key,
-        strict=strict,
-        callback_url=callback,
-        on_status=on_status,
-    )
-    budget = UnitBudget(max_units)
-    ticket = budget.reserve(row.name, generation.prepared.payload)
-    # With callbacks, the event subscription opens before the create: no event is missed.
-    waiting = waiter_for(
-        creds,
-        callback,
-        poll_interval_seconds=poll_interval_seconds,
-        safety_poll_seconds=callback_safety_poll_seconds,
-    )
-    with waiting as waiter, kling_slots(row.family, occupy=generation.slots):
-        generation.create(take=refresh_take(refresh), result_storage=result_storage)
-        finished = generation.wait(waiter, max_wait_seconds=max_wait_seconds)
-    budget.settle(ticket, finished.units)
-    return generation.save(finished, output, watermark=watermark)
+    callback = resolve_callback_url(callback_url, creds)
+    with use_runtime(runtime):
+        generation = Generation.prepare(
+            row,
+            request,
+            creds,
+            idempotency_key=idempotency_key,
+            strict=strict,
+            callback_url=callback,
+            on_status=on_status,
+        )
+        budget = UnitBudget(max_units)
+        ticket = budget.reserve(row.name, generation.prepared.payload)
+        # With callbacks, the event subscription opens before the create: no event is missed.
+        waiting = waiter_for(
+            creds,
+            callback,
+            poll_interval_seconds=poll_interval_seconds,
+            safety_poll_seconds=callback_safety_poll_seconds,
+        )
+        with waiting as waiter, kling_slots(row.family, occupy=generation.slots):
+            generation.create(take=refresh_take(refresh), result_storage=result_storage)
+            finished = generation.wait(waiter, max_wait_seconds=max_wait_seconds)
+        budget.settle(ticket, finished.units)
+        return generation.save(finished, output, watermark=watermark)
 
 
-@flow(name="kling-generate-video")
-def generate_video(
-    request: dict[str, Any],
-    endpoint: str = "text2video",
-    credentials: Credentials = None,
-    output: Output = DEFAULT_OUTPUT,
-    idempotency_key: str | None = None,
-    refresh: bool = False,
-    watermark: bool = False,
-    max_wait_seconds: float = DEFAULT_MAX_WAIT_SECONDS,
-    max_units: float | None = None,
-    strict: bool = False,
-    result_storage: Any = None,
-    poll_interval_seconds: float = 2.0,
-    callback_url: str | None = None,
-    callback_safety_poll_seconds: float = 300.0,
-    on_status: StatusCallback | None = None,
-    runtime: Runtime | None = None,
-) -> GenerationResult:
+def _generation_flow(kind: ResultKind, default_endpoint: str, doc: str) -> Any:
+    """A flow that runs one request of this kind through the pipeline (one signature for both)."""
+
+    def generate(
+        request: dict[str, Any],
+        endpoint: str = default_endpoint,
+        credentials: Credentials = None,
+        output: Output = DEFAULT_OUTPUT,
+        idempotency_key: str | None = None,
+        refresh: bool = False,
+        watermark: bool = False,
+        max_wait_seconds: float = DEFAULT_MAX_WAIT_SECONDS,
+        max_units: float | None = None,
+        strict: bool = False,
+        result_storage: Any = None,
+        poll_interval_seconds: float = 2.0,
+        callback_url: str | None = None,
+        callback_safety_poll_seconds: float = 300.0,
+        on_status: StatusCallback | None = None,
+        runtime: Runtime | None = None,
+    ) -> GenerationResult:
+        arguments = dict(locals())  # the flow's arguments, as given, and the closure's kind
+        del arguments["kind"]
+        return _generate(kind, **arguments)
+
+    generate.__name__ = generate.__qualname__ = f"generate_{kind.value}"
+    generate.__doc__ = doc
+    return flow(name=f"kling-generate-{kind.value}")(generate)
+
+
+generate_video = _generation_flow(
+    ResultKind.VIDEO,
+    "text2video",
     """Generate a video: validate, create (or reuse), wait, save the files.
 
     Args:
@@ -140,7 +155,7 @@ def generate_video(
         endpoint: A video endpoint: `text2video`, `image2video`, `multi-image2video`,
             `video-extend`, `lip-sync`, `advanced-lip-sync` or `effects`.
         credentials: A block, a saved block's name, or None for the `KLING_*` variables.
-        output: A local folder or a Prefect writable filesystem block.
+        output: A local folder, a Prefect writable filesystem block or a `Destination`.
         idempotency_key: A new key asks for a new take of the same request.
         refresh: Ignore the cached create and make a new task, which becomes the cached one.
         watermark: Also save the watermarked variants.
@@ -163,70 +178,20 @@ def generate_video(
 
     Returns:
         The task, its cost and the files saved.
-    """
-    with use_runtime(runtime):
-        return _generate(
-            ResultKind.VIDEO,
-            endpoint,
-            request,
-            credentials,
-            output,
-            idempotency_key=idempotency_key,
-            refresh=refresh,
-            watermark=watermark,
-            max_wait_seconds=max_wait_seconds,
-            max_units=max_units,
-            strict=strict,
-            result_storage=result_storage,
-            poll_interval_seconds=poll_interval_seconds,
-            callback_url_argument=callback_url,
-            callback_safety_poll_seconds=callback_safety_poll_seconds,
-            on_status=on_status,
-        )
+    """,
+)
 
-
-@flow(name="kling-generate-image")
-def generate_image(
-    request: dict[str, Any],
-    endpoint: str = "multi-image2image",
-    credentials: Credentials = None,
-    output: Output = DEFAULT_OUTPUT,
-    idempotency_key: str | None = None,
-    refresh: bool = False,
-    watermark: bool = False,
-    max_wait_seconds: float = DEFAULT_MAX_WAIT_SECONDS,
-    max_units: float | None = None,
-    strict: bool = False,
-    result_storage: Any = None,
-    poll_interval_seconds: float = 2.0,
-    callback_url: str | None = None,
-    callback_safety_poll_seconds: float = 300.0,
-    on_status: StatusCallback | None = None,
-    runtime: Runtime | None = None,
-) -> GenerationResult:
+generate_image = _generation_flow(
+    ResultKind.IMAGE,
+    "multi-image2image",
     """Generate images: validate, create (or reuse), wait, save the files.
 
     Takes the same arguments as `generate_video` (`callback_url` included); `endpoint`
     is an image endpoint:
     `multi-image2image`, `image-generation`, `image-expand` or `virtual-try-on` (whose
     tasks hold slots of the Prefect limit `kling-try-on`).
-    """
-    with use_runtime(runtime):
-        return _generate(
-            ResultKind.IMAGE,
-            endpoint,
-            request,
-            credentials,
-            output,
-            idempotency_key=idempotency_key,
-            refresh=refresh,
-            watermark=watermark,
-            max_wait_seconds=max_wait_seconds,
-            max_units=max_units,
-            strict=strict,
-            result_storage=result_storage,
-            poll_interval_seconds=poll_interval_seconds,
-            callback_url_argument=callback_url,
-            callback_safety_poll_seconds=callback_safety_poll_seconds,
-            on_status=on_status,
-        )
+
+    Returns:
+        The task, its cost and the files saved.
+    """,
+)

@@ -83,6 +83,7 @@ from prefect_kling.exceptions import (
     KlingValidationError,
     require_positive,
 )
+from prefect_kling.lip_sync_plan import LipSyncPlan
 from prefect_kling.models.tasks import KlingTask, TaskReference, TaskStatus
 from prefect_kling.observe import (
     ProgressReporter,
@@ -101,7 +102,6 @@ from prefect_kling.polling import (
 from prefect_kling.providers import Provider
 from prefect_kling.receiver import with_endpoint
 from prefect_kling.results import SavedFile, save_task_results
-from prefect_kling.tasks import LipSyncPlan
 from prefect_kling.watcher import BatchWatcher
 
 DEFAULT_OUTPUT = "kling-output"

@@ -1,5 +1,10 @@
-"""Prefect integration for Kling, the AI video and image generation API."""
+"""Prefect integration for Kling, the AI video and image generation API.
 
+Every Prefect task of `prefect_kling.tasks` is exported here too: the list comes from
+`tasks.__all__`, so a new task needs no edit in this file.
+"""
+
+from prefect_kling import tasks as _tasks
 from prefect_kling._version import __version__
 from prefect_kling.client import AsyncKlingClient, KlingClient
 from prefect_kling.credentials import KlingCredentials
@@ -12,21 +17,7 @@ from prefect_kling.exceptions import (
 )
 from prefect_kling.models.tasks import KlingTask, TaskReference, TaskStatus
 from prefect_kling.sensors import wait_for_task
-from prefect_kling.tasks import (
-    apply_video_effect,
-    expand_image,
-    extend_video,
-    generate_image,
-    get_account_costs,
-    get_task,
-    image_to_video,
-    lip_sync,
-    list_tasks,
-    multi_image_to_image,
-    multi_image_to_video,
-    text_to_video,
-    virtual_try_on,
-)
+from prefect_kling.tasks import *  # noqa: F403 - the Prefect tasks, as listed in tasks.__all__
 
 __all__ = [
     "AsyncKlingClient",
@@ -41,18 +32,6 @@ __all__ = [
     "TaskReference",
     "TaskStatus",
     "__version__",
-    "apply_video_effect",
-    "expand_image",
-    "extend_video",
-    "generate_image",
-    "get_account_costs",
-    "get_task",
-    "image_to_video",
-    "lip_sync",
-    "list_tasks",
-    "multi_image_to_image",
-    "multi_image_to_video",
-    "text_to_video",
-    "virtual_try_on",
     "wait_for_task",
 ]
+__all__ += _tasks.__all__

@@ -1,8 +1,11 @@
 """A unit budget for one flow run: no create is sent once charged plus in-flight units reach it.
 
 Kling states the units a task cost (`final_unit_deduction`) only when it has ended, so tasks
-still running count with an estimate until their real cost is known. The estimates are
-deliberately simple and can be replaced per run (`UnitBudget(estimates=...)`).
+still running count with an estimate until their real cost is known. Each endpoint row
+carries its estimate (`Endpoint.estimate` in `prefect_kling.endpoints`), deliberately
+simple: a std 5 s video is 1 unit (pro x 3.5, 10 s x 2), an image 0.25 (0.5 at 2k), and
+what the request cannot tell (an extension, a lip-sync, a try-on) 1. An endpoint without a
+row counts 1. Estimates can be replaced per run (`UnitBudget(estimates=...)`).
 
 Examples:
     >>> budget = UnitBudget(max_units=3)
@@ -18,59 +21,12 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
+from prefect_kling.endpoints import ENDPOINTS, UnitEstimate
+from prefect_kling.endpoints.row import one_unit
 from prefect_kling.exceptions import KlingBudgetExceeded, require_positive
-
-UnitEstimate = Callable[[Mapping[str, Any]], float]
-
-
-def _video_units(request: Mapping[str, Any]) -> float:
-    base = 3.5 if request.get("mode") == "pro" else 1.0
-    return base * (2 if str(request.get("duration")) == "10" else 1)
-
-
-def _effect_units(request: Mapping[str, Any]) -> float:
-    # Effects nest their settings under `input`.
-    return _video_units(request.get("input") or {})
-
-
-def _image_units(request: Mapping[str, Any]) -> float:
-    per_image = 0.5 if request.get("resolution") == "2k" else 0.25
-    return per_image * int(request.get("n") or 1)
-
-
-def _flat(units: float) -> UnitEstimate:
-    return lambda request: units
-
-
-DEFAULT_ESTIMATES: dict[str, UnitEstimate] = {
-    "text2video": _video_units,
-    "image2video": _video_units,
-    "multi-image2video": _video_units,
-    "effects": _effect_units,
-    # The extension runs in the source video's mode, which the request does not name.
-    "video-extend": _flat(1.0),
-    # 0.5 per 5 s of the source video, whose length the request does not give.
-    "lip-sync": _flat(1.0),
-    "advanced-lip-sync": _flat(1.0),
-    "multi-image2image": _image_units,
-    "image-generation": _image_units,
-    "image-expand": _image_units,
-    "virtual-try-on": _flat(1.0),
-}
-"""Units a task is assumed to cost until Kling says.
-
-- videos (text2video, image2video, multi-image2video, effects): std 5 s = 1, pro x 3.5,
-  10 s x 2;
-- video-extend: 1 (a 5 s extension in std mode);
-- lip-sync and advanced lip-sync: 1 (0.5 per 5 s of a source video of up to 10 s);
-- images (multi-image2image, image-generation, image-expand): 0.25 per image, 0.5 at 2k;
-- virtual try-on: 1.
-
-Endpoints missing here count 1.
-"""
 
 
 class UnitBudget:
@@ -78,7 +34,10 @@ class UnitBudget:
 
     Args:
         max_units: The ceiling; None means no limit (everything is still counted).
-        estimates: Estimate per endpoint name, replacing `DEFAULT_ESTIMATES` entries.
+        estimates: Estimate per endpoint name, in place of the rows' own.
+
+    Attributes:
+        estimates: The estimates given in place of the rows' own, by endpoint name.
     """
 
     def __init__(
@@ -87,7 +46,7 @@ class UnitBudget:
         if max_units is not None:
             require_positive("max_units", max_units, "units")
         self.max_units = max_units
-        self.estimates = {**DEFAULT_ESTIMATES, **(estimates or {})}
+        self.estimates = dict(estimates or {})
         self.charged = 0.0
         self._in_flight: dict[int, float] = {}
         self._ids = itertools.count()
@@ -99,9 +58,17 @@ class UnitBudget:
         return sum(self._in_flight.values())
 
     def estimate(self, endpoint: str, request: Mapping[str, Any]) -> float:
-        """The units a request is assumed to cost."""
+        """The units a request is assumed to cost: as given, else as its row says.
+
+        Examples:
+            >>> UnitBudget().estimate("image-generation", {"n": 4, "resolution": "2k"})
+            2.0
+        """
         estimate = self.estimates.get(endpoint)
-        return estimate(request) if estimate else 1.0
+        if estimate is None:
+            row = ENDPOINTS.get(endpoint)
+            estimate = row.estimate if row else one_unit
+        return estimate(request)
 
     def reserve(self, endpoint: str, request: Mapping[str, Any]) -> int:
         """Count a create about to be sent; returns a ticket for `settle` or `release`.

@@ -1,30 +1,31 @@
-"""The capability map: what each provider accepts, as data, and the check before every create.
+"""The capability check before every create: what each provider accepts, applied as rules.
 
 The request models hold the rules that hold everywhere (field types and ranges, fields
 that exclude each other, the shape of a camera control, at most 6 motion-brush groups of 2
 to 77 points, a negative prompt only without a reference image, exactly two images in a
-two-person effect, an expanded canvas of at most 3 times the original). This module holds,
-in one table per provider (`KLING_LIMITS`, `COMETAPI_LIMITS`), everything that depends on
-the provider, the endpoint, the model, the mode or the duration: for each endpoint its
-known models, Kling's defaults, text limits, item counts, allowed choices and the
-`FeatureRule`s that say which settings a feature needs. So the table answers
-"endpoint x model x mode x duration -> allowed features and limits" (`feature_support`),
-and `validate_request` applies it: every refused field is reported at once in a
-`KlingValidationError` naming the field, the value and what is allowed, and nothing is
-sent (or paid for) in vain.
+two-person effect, an expanded canvas of at most 3 times the original). Everything that
+depends on the provider, the endpoint, the model, the mode or the duration is data in the
+endpoint rows (`Endpoint.limits` in `prefect_kling.endpoints`): per provider an
+`EndpointLimits` with the endpoint's known models, Kling's defaults, text limits, item
+counts, allowed choices and the `FeatureRule`s that say which settings a feature needs.
+This module is the engine that reads them: `feature_support` answers "endpoint x model x
+mode x duration -> allowed features", and `validate_request` applies the limits: every
+refused field is reported at once in a `KlingValidationError` naming the field, the value
+and what is allowed, and nothing is sent (or paid for) in vain.
 
-Extending the map:
+Extending the map (in the endpoint's row):
 
-- A new model is one line: add its name to the endpoint's model tuple below
-  (`_TEXT2VIDEO_MODELS`, ...). Until then its name is sent with an `UnknownModelWarning`
-  (or refused with `strict=True`); a name outside the endpoint's model family
-  (`model_pattern`, e.g. a `kling-*` name sent to virtual try-on) is always refused.
-- A feature that only some models support is one `FeatureRule` in the row's `features`,
+- A new model is one line: add its name to the endpoint's model tuple. Until then its
+  name is sent with an `UnknownModelWarning` (or refused with `strict=True`); a name
+  outside the endpoint's model family (`model_pattern`, e.g. a `kling-*` name sent to
+  virtual try-on) is always refused.
+- A feature that only some models support is one `FeatureRule` in the limits' `features`,
   with shell-style patterns (`kling-v2*`), e.g.
   `FeatureRule("sound", only_with={"model_name": ("kling-v2-6*", "kling-v3*")})`; a
   newer model that also supports it is one more pattern.
-- A provider that differs on an endpoint is a `dataclasses.replace` of the official row
-  in its table, stating only what differs. A provider without the route has no row.
+- A provider that differs on an endpoint states only what differs
+  (`cometapi_differs(official, max_chars=...)`). A provider without the route has no
+  limits.
 
 Examples:
     >>> from prefect_kling.capabilities import validate_request
@@ -41,13 +42,12 @@ from __future__ import annotations
 import fnmatch
 import warnings
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
 from prefect_kling._logging import RunAwareLogger
-from prefect_kling.endpoints import Endpoint, get_endpoint
 from prefect_kling.exceptions import (
     FieldProblem,
     KlingImageError,
@@ -56,6 +56,9 @@ from prefect_kling.exceptions import (
 )
 from prefect_kling.models.common import IMAGE_ERROR, KlingRequest, explain_errors, show
 from prefect_kling.providers import Provider
+
+if TYPE_CHECKING:
+    from prefect_kling.endpoints import Endpoint
 
 logger = RunAwareLogger(__name__)
 
@@ -170,159 +173,21 @@ class EndpointLimits:
     features: tuple[FeatureRule, ...] = ()
 
 
-# --- Models: adding one is one line in its tuple. -------------------------------------
-
-_TEXT2VIDEO_MODELS = (
-    "kling-v1",
-    "kling-v1-6",
-    "kling-v2-master",
-    "kling-v2-1-master",
-    "kling-v2-5-turbo",
-    "kling-v2-6",
-    "kling-v3",
-)
-_IMAGE2VIDEO_MODELS = (
-    "kling-v1",
-    "kling-v1-5",
-    "kling-v1-6",
-    "kling-v2-master",
-    "kling-v2-1",
-    "kling-v2-1-master",
-    "kling-v2-5-turbo",
-    "kling-v2-6",
-    "kling-v3",
-)
-_MULTI_IMAGE2VIDEO_MODELS = ("kling-v1-6",)
-_MULTI_IMAGE2IMAGE_MODELS = ("kling-v2", "kling-v2-1")
-_IMAGE_GENERATION_MODELS = ("kling-v1", "kling-v1-5", "kling-v2", "kling-v2-new", "kling-v2-1")
-_EFFECT_MODELS = ("kling-v1", "kling-v1-5", "kling-v1-6")
-_TRY_ON_MODELS = ("kolors-virtual-try-on-v1", "kolors-virtual-try-on-v1-5")
-
-# --- Choices and defaults. -------------------------------------------------------------
-
-_RATIOS = ("16:9", "9:16", "1:1")
-_MORE_RATIOS = (*_RATIOS, "4:3", "3:4", "3:2", "2:3")
-_IMAGE_RATIOS = (*_MORE_RATIOS, "21:9")
-_VIDEO_DEFAULTS = {"model_name": "kling-v1", "mode": "std", "duration": "5"}
-_OFFICIAL_TEXT = {"prompt": 2500, "negative_prompt": 2500}
-_COMETAPI_TEXT = {"prompt": 500, "negative_prompt": 200}
-
-# --- Rules that depend on the model, mode or duration. ----------------------------------
-
-_NO_CFG_SCALE_ON_V2 = FeatureRule("cfg_scale", not_with={"model_name": ("kling-v2*",)})
-# A live answer to anything else: "1201 camera_control is only supported in std mode with
-# 5s duration and kling-v1".
-_CAMERA_ON_V1_STD_5S = FeatureRule(
-    "camera_control",
-    only_with={"model_name": ("kling-v1",), "mode": ("std",), "duration": ("5",)},
-)
-_SOUND_ON_V2_6_AND_NEWER = FeatureRule(
-    "sound", only_with={"model_name": ("kling-v2-6*", "kling-v3*")}
-)
-_FIVE_SECONDS_WITH_END_FRAME_OR_MASKS = tuple(
-    FeatureRule(feature, only_with={"duration": ("5",)})
-    for feature in ("image_tail", "static_mask", "dynamic_masks")
-)
-# Kling needs the reference type when kling-v1-5 gets a reference image.
-_IMAGE_REFERENCE_ON_V1_5 = FeatureRule(
-    "image_reference",
-    only_with={"model_name": ("kling-v1-5",)},
-    required_with={"model_name": ("kling-v1-5",), "image": ("*",)},
-)
-
-# --- The tables. -------------------------------------------------------------------------
-
-KLING_LIMITS: dict[str, EndpointLimits] = {
-    "text2video": EndpointLimits(
-        models=_TEXT2VIDEO_MODELS,
-        max_chars=_OFFICIAL_TEXT,
-        choices={"aspect_ratio": _RATIOS},
-        defaults=_VIDEO_DEFAULTS,
-        features=(_NO_CFG_SCALE_ON_V2, _CAMERA_ON_V1_STD_5S, _SOUND_ON_V2_6_AND_NEWER),
-    ),
-    "image2video": EndpointLimits(
-        models=_IMAGE2VIDEO_MODELS,
-        max_chars=_OFFICIAL_TEXT,
-        defaults=_VIDEO_DEFAULTS,
-        features=(
-            _NO_CFG_SCALE_ON_V2,
-            _SOUND_ON_V2_6_AND_NEWER,
-            *_FIVE_SECONDS_WITH_END_FRAME_OR_MASKS,
-        ),
-    ),
-    "multi-image2video": EndpointLimits(
-        models=_MULTI_IMAGE2VIDEO_MODELS,
-        max_chars=_OFFICIAL_TEXT,
-        item_counts={"image_list": (1, 4)},
-        choices={"aspect_ratio": _RATIOS},
-    ),
-    "multi-image2image": EndpointLimits(
-        models=_MULTI_IMAGE2IMAGE_MODELS,
-        max_chars={"prompt": 2500},
-        item_counts={"subject_image_list": (1, 4)},
-        choices={"aspect_ratio": _IMAGE_RATIOS},
-    ),
-    "image-generation": EndpointLimits(
-        models=_IMAGE_GENERATION_MODELS,
-        max_chars=_OFFICIAL_TEXT,
-        choices={"aspect_ratio": _IMAGE_RATIOS, "resolution": ("1k", "2k")},
-        defaults={"model_name": "kling-v1"},
-        features=(_IMAGE_REFERENCE_ON_V1_5,),
-    ),
-    # The extension runs on the parent video's model, which the request does not name, so
-    # no model rule (cfg_scale on kling-v2.x) can be checked before sending.
-    "video-extend": EndpointLimits(max_chars=_OFFICIAL_TEXT),
-    "lip-sync": EndpointLimits(),
-    "advanced-lip-sync": EndpointLimits(),
-    "effects": EndpointLimits(
-        models=_EFFECT_MODELS,
-        model_field="input.model_name",
-        defaults={"input.model_name": "kling-v1", "input.mode": "std"},
-    ),
-    "image-expand": EndpointLimits(max_chars={"prompt": 2500}),
-    "virtual-try-on": EndpointLimits(
-        models=_TRY_ON_MODELS,
-        model_pattern="kolors-virtual-try-on-*",
-        defaults={"model_name": "kolors-virtual-try-on-v1"},
-    ),
-}
-"""Kling's official API: every endpoint."""
-
-COMETAPI_LIMITS: dict[str, EndpointLimits] = {
-    "text2video": replace(
-        KLING_LIMITS["text2video"], max_chars=_COMETAPI_TEXT, choices={"aspect_ratio": _MORE_RATIOS}
-    ),
-    "image2video": replace(KLING_LIMITS["image2video"], max_chars=_COMETAPI_TEXT),
-    "multi-image2video": replace(
-        KLING_LIMITS["multi-image2video"],
-        max_chars=_COMETAPI_TEXT,
-        item_counts={"image_list": (2, 4)},
-    ),
-    "multi-image2image": replace(
-        KLING_LIMITS["multi-image2image"],
-        models=("kling-v2",),
-        item_counts={"subject_image_list": (2, 4)},
-    ),
-    # CometAPI's page for images/generations (multi-image) allows 2500-character prompts;
-    # it states nothing narrower for text to image, so Kling's own limits apply.
-    "image-generation": KLING_LIMITS["image-generation"],
-    "lip-sync": KLING_LIMITS["lip-sync"],
-    "effects": KLING_LIMITS["effects"],
-    "virtual-try-on": KLING_LIMITS["virtual-try-on"],
-}
-"""The CometAPI gateway: what differs from the official API. It has no route for
-video-extend, advanced-lip-sync and image-expand (see `prefect_kling.endpoints`)."""
-
-LIMITS: dict[Provider, dict[str, EndpointLimits]] = {
-    Provider.KLING: KLING_LIMITS,
-    Provider.COMETAPI: COMETAPI_LIMITS,
-}
-"""The table of every provider, by endpoint name."""
-
-
 def limits_for(provider: Provider, endpoint: str | Endpoint) -> EndpointLimits:
-    """What a provider accepts on an endpoint (no extra limits if the table has no row)."""
-    return LIMITS[Provider(provider)].get(get_endpoint(endpoint).name, EndpointLimits())
+    """What a provider accepts on an endpoint: its row's limits (none without the route).
+
+    Examples:
+        >>> limits_for(Provider.KLING, "image-expand").max_chars
+        {'prompt': 2500}
+    """
+    return _row(endpoint).limits.get(Provider(provider), EndpointLimits())
+
+
+def _row(endpoint: str | Endpoint) -> Endpoint:
+    # Imported when first used: the rows import this module's EndpointLimits and FeatureRule.
+    from prefect_kling.endpoints import get_endpoint
+
+    return get_endpoint(endpoint)
 
 
 def feature_support(
@@ -384,15 +249,13 @@ def validate_request(
         KlingValidationError: Any field is refused, or the provider has no such route;
             the error lists every problem.
     """
-    row = get_endpoint(endpoint)
+    row = _row(endpoint)
     provider = Provider(provider)
     row.create_path(provider)
     request = _build(row, data)
     limits = limits_for(provider, row)
     problems = [
-        *_text_problems(request, limits, provider),
-        *_count_problems(request, limits, provider),
-        *_choice_problems(request, limits, provider),
+        *_limit_problems(request, limits, provider),
         *(
             problem
             for rule in limits.features
@@ -450,43 +313,39 @@ def _unknown_model(
     return f"{name!r} is not a known {endpoint.name} model with provider {provider}"
 
 
-def _text_problems(
+def _limit_problems(
     request: KlingRequest, limits: EndpointLimits, provider: Provider
 ) -> Iterator[FieldProblem]:
-    for name, most in limits.max_chars.items():
-        text = _get(request, name)
-        if text is not None and len(text) > most:
-            yield FieldProblem(
-                name,
-                f"{len(text)} characters; allowed: at most {most} characters "
-                f"with provider {provider}",
-            )
+    """Every field past the provider's text length, item counts or choices."""
+    for bounds, complaint in (
+        (limits.max_chars, _too_long),
+        (limits.item_counts, _wrong_count),
+        (limits.choices, _not_a_choice),
+    ):
+        for name, bound in bounds.items():
+            value = _get(request, name)
+            why = None if value is None else complaint(value, bound)
+            if why is not None:
+                yield FieldProblem(name, f"{why} with provider {provider}")
 
 
-def _count_problems(
-    request: KlingRequest, limits: EndpointLimits, provider: Provider
-) -> Iterator[FieldProblem]:
-    for name, (least, most) in limits.item_counts.items():
-        items = _get(request, name)
-        if items is not None and not least <= len(items) <= most:
-            yield FieldProblem(
-                name,
-                f"{len(items)} item{'' if len(items) == 1 else 's'}; "
-                f"allowed: {least} to {most} items with provider {provider}",
-            )
+def _too_long(text: str, most: int) -> str | None:
+    if len(text) <= most:
+        return None
+    return f"{len(text)} characters; allowed: at most {most} characters"
 
 
-def _choice_problems(
-    request: KlingRequest, limits: EndpointLimits, provider: Provider
-) -> Iterator[FieldProblem]:
-    for name, allowed in limits.choices.items():
-        value = _get(request, name)
-        if value is not None and value not in allowed:
-            yield FieldProblem(
-                name,
-                f"{value!r} is not allowed; allowed: {', '.join(map(repr, allowed))} "
-                f"with provider {provider}",
-            )
+def _wrong_count(items: list[Any], bounds: tuple[int, int]) -> str | None:
+    least, most = bounds
+    if least <= len(items) <= most:
+        return None
+    return f"{len(items)} item{'' if len(items) == 1 else 's'}; allowed: {least} to {most} items"
+
+
+def _not_a_choice(value: Any, allowed: tuple[str, ...]) -> str | None:
+    if value in allowed:
+        return None
+    return f"{value!r} is not allowed; allowed: {', '.join(map(repr, allowed))}"
 
 
 def _value_prefix(value: Any) -> str:

@@ -7,14 +7,13 @@ from typing import get_args
 import pytest
 
 from prefect_kling.capabilities import (
-    KLING_LIMITS,
-    LIMITS,
+    EndpointLimits,
     UnknownModelWarning,
     feature_support,
     limits_for,
     validate_request,
 )
-from prefect_kling.endpoints import ENDPOINTS, get_endpoint
+from prefect_kling.endpoints import ENDPOINTS, Endpoint, Family, ResultKind, get_endpoint
 from prefect_kling.exceptions import KlingValidationError
 from prefect_kling.models import MultiImageToVideoRequest, TextToVideoRequest
 from prefect_kling.providers import Provider
@@ -307,18 +306,31 @@ def test_unknown_endpoint_is_refused():
     assert caught.value.fields == ["endpoint"]
 
 
-def test_every_provider_has_a_row_for_exactly_the_endpoints_it_serves():
-    assert set(LIMITS) == set(Provider)
-    for provider, table in LIMITS.items():
-        assert set(table) == {name for name, row in ENDPOINTS.items() if row.supports(provider)}
-    assert set(KLING_LIMITS) == set(ENDPOINTS)
+def test_every_provider_has_limits_for_exactly_the_endpoints_it_serves():
+    for provider in Provider:
+        limited = {name for name, row in ENDPOINTS.items() if provider in row.limits}
+        assert limited == {name for name, row in ENDPOINTS.items() if row.supports(provider)}
+        assert limited  # every provider serves some endpoint
+    assert all(KLING in row.limits for row in ENDPOINTS.values())
+
+
+def test_a_row_refuses_limits_for_a_provider_without_the_route():
+    with pytest.raises(ValueError, match="give limits for exactly the providers"):
+        Endpoint(
+            name="x",
+            family=Family.VIDEO,
+            paths={KLING: "videos/x"},
+            request_model=TextToVideoRequest,
+            result_kind=ResultKind.VIDEO,
+            limits={KLING: EndpointLimits(), COMET: EndpointLimits()},
+        )
 
 
 @pytest.mark.parametrize(
-    ("provider", "endpoint"), [(p, e) for p, table in LIMITS.items() for e in table]
+    ("provider", "endpoint"), [(p, name) for name, row in ENDPOINTS.items() for p in row.limits]
 )
 def test_every_row_is_consistent_with_its_request_model(provider, endpoint):
-    limits = LIMITS[provider][endpoint]
+    limits = get_endpoint(endpoint).limits[provider]
     model = get_endpoint(endpoint).request_model
     top_level = {name.split(".")[0] for name in limits.max_chars}
     top_level |= {name.split(".")[0] for name in (*limits.item_counts, *limits.choices)}
@@ -381,10 +393,10 @@ def test_a_new_model_is_one_line(monkeypatch):
     data = {"prompt": "x", "model_name": "kling-v3-1", "sound": "on"}
     with pytest.raises(KlingValidationError):
         validate_request("text2video", KLING, data, strict=True)
-    row = KLING_LIMITS["text2video"]
-    monkeypatch.setitem(
-        KLING_LIMITS, "text2video", replace(row, models=(*row.models, "kling-v3-1"))
-    )
+    row = ENDPOINTS["text2video"]
+    official = row.limits[KLING]
+    limits = {**row.limits, KLING: replace(official, models=(*official.models, "kling-v3-1"))}
+    monkeypatch.setitem(ENDPOINTS, "text2video", replace(row, limits=limits))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         request = validate_request("text2video", KLING, data, strict=True)

@@ -1,5 +1,10 @@
+import re
+from pathlib import Path
+
 import pytest
 
+from prefect_kling.capabilities import validate_request
+from prefect_kling.cli.parser import build_parser, generation_commands
 from prefect_kling.endpoints import (
     ACCOUNT_COSTS,
     ACCOUNT_COSTS_PATH,
@@ -13,6 +18,7 @@ from prefect_kling.endpoints import (
     get_endpoint,
 )
 from prefect_kling.exceptions import KlingValidationError
+from prefect_kling.lip_sync_plan import LipSyncPlan
 from prefect_kling.models import (
     AccountCosts,
     AccountCostsQuery,
@@ -33,6 +39,7 @@ from prefect_kling.models import (
 )
 from prefect_kling.providers import Provider
 from prefect_kling.simulator import KlingSimulator, SimulatorConfig
+from prefect_kling.simulator.routes import resolve
 
 KLING, COMET = Provider.KLING, Provider.COMETAPI
 EVERYWHERE, OFFICIAL = (KLING, COMET), (KLING,)
@@ -257,3 +264,104 @@ def test_families_name_their_prefect_concurrency_limits():
         "kling-image",
         "kling-try-on",
     ]
+
+
+# --- every row has a simulator route, a CLI command and a docs section --------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+URL = "https://img.test/a.png"
+SIM_RESULT = {ResultKind.VIDEO: "video", ResultKind.IMAGE: "images"}
+
+
+@pytest.mark.parametrize("name", TABLE)
+def test_every_row_has_a_simulator_route_where_it_has_a_path(name):
+    # The simulator keeps its own table (it must stay independent); both must agree.
+    row = get_endpoint(name)
+    for provider in Provider:
+        if not row.supports(provider):
+            assert resolve(provider.value, "POST", row.create_path(KLING)) is None, provider
+            continue
+        path = row.create_path(provider)
+        create = resolve(provider.value, "POST", path)
+        assert create is not None and create.kind == "create", provider
+        assert {served.family for served in create.endpoints} == {row.family.value}
+        assert {served.result for served in create.endpoints} == {SIM_RESULT[row.result_kind]}
+        assert resolve(provider.value, "GET", f"{path}/8672").kind == "query"
+        if provider in row.list_query:
+            assert resolve(provider.value, "GET", path).kind == "list"
+
+
+def test_every_route_that_creates_no_task_has_a_simulator_route():
+    for route in ROUTES.values():
+        for provider in route.paths:
+            served = resolve(
+                provider.value, route.method, route.path(provider), account=route.account
+            )
+            assert served is not None and served.call is not None
+            assert served.call.name == route.name
+
+
+# One command line per row: the row's command makes a request for the row's endpoint.
+COMMAND_LINES = {
+    "text2video": ["text2video", "--prompt", "fox"],
+    "image2video": ["image2video", "--image", URL],
+    "multi-image2video": ["multi-image2video", "--image", URL, "--prompt", "fox"],
+    "multi-image2image": ["multi-image2image", "--subject", URL],
+    "image-generation": ["image", "--prompt", "fox"],
+    "video-extend": ["extend", "859402"],
+    "lip-sync": ["lip-sync", "--video-id", "1", "--text", "hi", "--voice-id", "v"],
+    "advanced-lip-sync": ["lip-sync", "--advanced", "--video-id", "1", "--audio", URL],
+    "effects": ["effect", "squish", "--image", URL],
+    "image-expand": ["expand", "--image", URL, "--up", "0.5"],
+    "virtual-try-on": ["try-on", "--human", URL],
+}
+
+
+@pytest.mark.parametrize("name", TABLE)
+def test_every_row_has_a_cli_command(name):
+    row = get_endpoint(name)
+    assert row.command is not None
+    argv = COMMAND_LINES[name]
+    assert argv[0] == row.command.name
+    assert re.search(rf"^ {{4}}{re.escape(row.command.name)}\b", build_parser().format_help(), re.M)
+    command, first_row = generation_commands()[row.command.name]
+    assert command is row.command
+    endpoint, fields = command.to_request(first_row.name, build_parser().parse_args(argv))
+    assert endpoint == name
+    if name == "advanced-lip-sync":  # names its video: identify-face completes it
+        LipSyncPlan.check(fields, KLING)
+    else:
+        validate_request(name, KLING, fields)
+
+
+def test_the_cli_lists_the_commands_in_the_rows_order():
+    assert list(generation_commands()) == [
+        "text2video",
+        "image2video",
+        "multi-image2video",
+        "multi-image2image",
+        "image",
+        "extend",
+        "lip-sync",
+        "effect",
+        "expand",
+        "try-on",
+    ]
+
+
+def test_every_row_has_a_docs_section():
+    headings = [
+        line.removeprefix("## ").strip()
+        for page in sorted((ROOT / "docs" / "endpoints").glob("*.md"))
+        for line in page.read_text(encoding="utf-8").splitlines()
+        if line.startswith("## ")
+    ]
+    titles = [row.title for row in ENDPOINTS.values()]
+    assert len(set(titles)) == len(titles)
+    for title in titles:
+        assert title in headings
+
+
+def test_every_row_has_a_unit_estimate():
+    for row in ENDPOINTS.values():
+        assert row.estimate({}) > 0, row.name

@@ -16,6 +16,7 @@ from prefect_kling import (
     wait_for_task,
 )
 from prefect_kling.media import make_png
+from prefect_kling.models import TextToVideoRequest
 from tests.conftest import canary_simulator
 
 FAST = {"first_interval_seconds": 0.05, "max_interval_seconds": 0.1, "max_wait_seconds": 60}
@@ -123,3 +124,36 @@ def test_a_task_resumes_in_a_later_run(credentials):
         return wait_for_task(ref, credentials, **FAST)
 
     assert later_run(reference.model_dump(mode="json")).task_id == reference.task_id
+
+
+def test_a_whole_request_at_once(credentials):
+    @flow
+    def whole():
+        return (
+            text_to_video(credentials, request={"prompt": f"whole {credentials.provider.value}"}),
+            text_to_video(credentials, request=TextToVideoRequest(prompt="a whole model")),
+        )
+
+    as_mapping, as_model = whole()
+    assert as_mapping.endpoint == as_model.endpoint == "text2video"
+    with pytest.raises(TypeError, match="either request or individual fields"):
+        text_to_video.fn(credentials, "a prompt", request={"prompt": "another"})
+
+
+def test_no_task_shares_its_prefect_name_with_a_flow():
+    from prefect import Flow, Task
+
+    from prefect_kling import flows, sensors, tasks
+
+    def named(kind: type) -> dict[str, str]:
+        return {
+            value.name: name
+            for module in (tasks, sensors, flows)
+            for name, value in vars(module).items()
+            if isinstance(value, kind)
+        }
+
+    task_names, flow_names = named(Task), named(Flow)
+    assert not set(task_names) & set(flow_names)
+    assert tasks.generate_image.name == "kling-image-generation"
+    assert tasks.extend_video.name == "kling-video-extend"

@@ -28,6 +28,7 @@ from prefect_kling.flows.arguments import Output, destination, with_callback
 from prefect_kling.flows.create_step import retry_on_transient, run_create_step
 from prefect_kling.flows.result import GenerationResult
 from prefect_kling.flows.tracking import Tracker
+from prefect_kling.lip_sync_plan import LipSyncPlan
 from prefect_kling.models.tasks import KlingTask, TaskReference
 from prefect_kling.observe import (
     emit_task_event,
@@ -35,7 +36,6 @@ from prefect_kling.observe import (
     publish_task_summary,
 )
 from prefect_kling.runtime import current_runtime
-from prefect_kling.tasks import LipSyncPlan
 from prefect_kling.waiting import StatusCallback, TaskWaiter, Waiter
 
 _SHOWN_FIELDS = frozenset(

@@ -1,0 +1,88 @@
+"""The generation commands of `prefect-kling`: one runner for every endpoint row's command.
+
+A generation command checks its request (exit 2 before anything is sent), runs the
+ready-made flow (`generate_image` for image rows, `generate_video` for the others; a
+command that `repeats` runs the `extend_video` chain), and prints the result. So Prefect's
+caching, retries, artifacts and events apply as in any flow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from prefect_kling.cli.common import EXIT_OK, load_credentials, print_result
+from prefect_kling.cli.parser import generation_commands
+from prefect_kling.cli.progress import ProgressLine
+from prefect_kling.exceptions import KlingValidationError
+
+
+def run_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The flow arguments every generation command shares."""
+    return {
+        "output": args.output_dir,
+        "idempotency_key": args.idempotency_key,
+        "refresh": args.refresh,
+        "watermark": args.watermark,
+        "max_wait_seconds": args.max_wait,
+        "max_units": args.max_units,
+        "poll_interval_seconds": args.poll_interval,
+        "callback_url": args.callback_url,
+    }
+
+
+def run_generation(args: argparse.Namespace, out: Any) -> int:
+    """Run a generation command once: check, generate, print."""
+    from prefect_kling.endpoints import ResultKind, get_endpoint
+    from prefect_kling.flows import check_request, generate_image, generate_video
+
+    credentials = load_credentials(args)
+    command, row = generation_commands()[args.command]
+    endpoint, fields = command.to_request(row.name, args)
+    # Refuse bad input (or a provider without the route) before any run starts.
+    check_request(endpoint, fields, credentials, idempotency_key=args.idempotency_key)
+    flow = (
+        generate_image if get_endpoint(endpoint).result_kind is ResultKind.IMAGE else generate_video
+    )
+    with ProgressLine() as progress:
+        result = flow(
+            fields,
+            endpoint=endpoint,
+            credentials=credentials,
+            on_status=progress.update,
+            **run_options(args),
+        )
+    print_result(result, args.json, out)
+    return EXIT_OK
+
+
+def run_chain(args: argparse.Namespace, out: Any) -> int:
+    """Run a command that repeats (extend) `--times` times in a chain; print every step."""
+    from prefect_kling.flows import check_request, extend_video
+
+    credentials = load_credentials(args)
+    if args.times < 1:
+        raise KlingValidationError.single("times", f"{args.times}; allowed: 1 or more")
+    command, row = generation_commands()[args.command]
+    endpoint, fields = command.to_request(row.name, args)
+    check_request(endpoint, fields, credentials)
+    with ProgressLine() as progress:
+        results = extend_video(
+            args.video_id,
+            times=args.times,
+            prompt=args.prompt,
+            negative_prompt=args.negative_prompt,
+            cfg_scale=args.cfg_scale,
+            credentials=credentials,
+            on_status=progress.update,
+            **run_options(args),
+        )
+    if args.json:
+        last = results[-1].summary()
+        out.write(json.dumps({**last, "steps": [r.summary() for r in results]}) + "\n")
+        return EXIT_OK
+    for step, result in enumerate(results, start=1):
+        out.write(f"Step {step} of {len(results)}: ")
+        print_result(result, False, out)
+    return EXIT_OK

@@ -1,0 +1,194 @@
+"""The argument parser of `prefect-kling`: generation commands from the endpoint rows, and the rest.
+
+Each endpoint row carries its command (`Endpoint.command`: name, help, own options); the
+parser adds every row's command, in the rows' order, with the options every generation
+command shares (`add_run_options`). A command that several rows share (lip-sync) is added
+once. `costs`, `status`, `wait`, `simulator`, `receiver` and `demo` are the CLI's own.
+
+Examples:
+    >>> args = build_parser().parse_args(["expand", "--image", "a.png", "--up", "0.5"])
+    >>> command, row = generation_commands()[args.command]
+    >>> command.to_request(row.name, args)
+    ('image-expand', {'image': 'a.png', 'up_expansion_ratio': 0.5})
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Callable
+from typing import TypeVar
+
+from prefect_kling.endpoints import ENDPOINTS, Endpoint
+from prefect_kling.endpoints.command import Command
+
+Number = TypeVar("Number", int, float)
+
+
+def _number(text: str, convert: Callable[[str], Number], kind: str) -> Number:
+    try:
+        return convert(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not {kind}") from None
+
+
+def positive_number(text: str) -> float:
+    """An option's number above 0 (argparse names the option in its message).
+
+    Examples:
+        >>> positive_number("2.5")
+        2.5
+    """
+    value = _number(text, float, "a number")
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text}; allowed: a number above 0")
+    return value
+
+
+def port_number(text: str) -> int:
+    """A TCP port: 0 (any free one) to 65535.
+
+    Examples:
+        >>> port_number("8080")
+        8080
+    """
+    value = _number(text, int, "a whole number")
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{text}; allowed: 0 to 65535")
+    return value
+
+
+def add_common(parser: argparse.ArgumentParser) -> None:
+    """Options of every command that waits for a task: credentials, output, waiting."""
+    parser.add_argument(
+        "--credentials",
+        metavar="BLOCK_NAME",
+        help="saved KlingCredentials block (default: KLING_* variables)",
+    )
+    parser.add_argument(
+        "--output-dir",
+        default="kling-output",
+        help="folder for the result files (default: %(default)s)",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    parser.add_argument(
+        "--max-wait",
+        type=positive_number,
+        default=3600.0,
+        metavar="SECONDS",
+        help="longest wait (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--poll-interval",
+        type=positive_number,
+        default=2.0,
+        metavar="SECONDS",
+        help="first pause between queries; it grows to 30 s (default: %(default)s)",
+    )
+
+
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    """The shared options of the generation commands: `add_common` plus caching and budget."""
+    add_common(parser)
+    parser.add_argument("--idempotency-key", help="ask for a fresh take of a request made before")
+    parser.add_argument(
+        "--refresh", action="store_true", help="ignore the cached create, make a new task"
+    )
+    parser.add_argument(
+        "--watermark", action="store_true", help="also save the watermarked variants"
+    )
+    parser.add_argument(
+        "--max-units", type=positive_number, help="refuse to create past this many units"
+    )
+    parser.add_argument(
+        "--callback-url",
+        metavar="URL",
+        help="your receiver's URL: wait for its events instead of polling "
+        "(default: KLING_CALLBACK_URL, or the credentials block's)",
+    )
+
+
+def generation_commands() -> dict[str, tuple[Command, Endpoint]]:
+    """Each generation command and the row behind it, by command name, in the rows' order.
+
+    A command that several rows share comes with the first of them; its `request` picks
+    the endpoint.
+    """
+    commands: dict[str, tuple[Command, Endpoint]] = {}
+    for row in ENDPOINTS.values():
+        if row.command is not None:
+            commands.setdefault(row.command.name, (row.command, row))
+    return commands
+
+
+def _add_generation_commands(commands: argparse._SubParsersAction) -> None:
+    for command, _row in generation_commands().values():
+        parser = commands.add_parser(command.name, help=command.help)
+        command.add_arguments(parser)
+        if command.repeats:
+            parser.add_argument(
+                "--times",
+                type=int,
+                default=1,
+                metavar="N",
+                help="extend N times in a chain, each step the last result (default: %(default)s)",
+            )
+        add_run_options(parser)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of `prefect-kling`."""
+    parser = argparse.ArgumentParser(
+        prog="prefect-kling", description="Generate Kling videos and images with Prefect."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    _add_generation_commands(commands)
+
+    costs = commands.add_parser(
+        "costs", help="list the account's resource packs and remaining units (free)"
+    )
+    costs.add_argument("--pack", metavar="NAME", help="only the resource pack of this name")
+    costs.add_argument("--credentials", metavar="BLOCK_NAME")
+    costs.add_argument("--json", action="store_true")
+
+    status = commands.add_parser("status", help="query a task once")
+    status.add_argument("endpoint")
+    status.add_argument("task_id")
+    status.add_argument("--credentials", metavar="BLOCK_NAME")
+    status.add_argument("--json", action="store_true")
+
+    wait = commands.add_parser(
+        "wait", help="wait for a task from an earlier run and save its files"
+    )
+    wait.add_argument("endpoint")
+    wait.add_argument("task_id")
+    add_common(wait)
+    wait.add_argument("--watermark", action="store_true")
+
+    sim = commands.add_parser(
+        "simulator", help="run the embedded Kling simulator in the foreground"
+    )
+    sim.add_argument("--host", default="127.0.0.1")
+    sim.add_argument("--port", type=port_number, default=8000)
+    sim.add_argument("--concurrency", type=int, help="slots per family (video, image, try-on)")
+    sim.add_argument("--queue-seconds", type=float)
+    sim.add_argument("--processing-seconds", type=float)
+    sim.add_argument("--fault-rate", type=float)
+    sim.add_argument("--seed", type=int)
+    sim.add_argument("--requests-per-second", type=float)
+    sim.add_argument("--link-ttl-seconds", type=float)
+
+    receiver = commands.add_parser(
+        "receiver", help="receive Kling's callbacks and turn them into Prefect events"
+    )
+    receiver.add_argument("--host", default="127.0.0.1")
+    receiver.add_argument("--port", type=port_number, default=8080)
+    receiver.add_argument("--token", help="secret part of the callback path (default: random)")
+    receiver.add_argument(
+        "--signing-secret", help="Standard Webhooks secret; unsigned callbacks are then refused"
+    )
+
+    demo = commands.add_parser("demo", help="run the ready-made flows on the embedded simulator")
+    demo.add_argument("--output-dir", default="kling-output/demo")
+    return parser

@@ -1,0 +1,67 @@
+"""The commands that serve until interrupted: `simulator` and `receiver`."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from prefect_kling.cli.common import EXIT_OK
+
+
+def run_receiver(args: argparse.Namespace, out: Any) -> int:
+    """Serve the callback receiver until interrupted; print the callback URL first."""
+    import secrets
+
+    from prefect_kling.callbacks import callback_url, serve_receiver
+
+    token = args.token or secrets.token_urlsafe(24)
+    base = f"http://{args.host}:{args.port}"
+    out.write(
+        f"Kling callback receiver on {base}\n"
+        f"  callback_url:  {callback_url(base, token)}?endpoint=<endpoint>\n"
+        "  (behind your public address; events go to this machine's Prefect API)\n"
+    )
+    out.flush()
+    serve_receiver(host=args.host, port=args.port, token=token, signing_secret=args.signing_secret)
+    return EXIT_OK
+
+
+def run_simulator(args: argparse.Namespace, out: Any) -> int:
+    """Serve the Kling simulator until interrupted; print how to reach it first.
+
+    Raises:
+        KlingValidationError: A setting is out of range (the message names it).
+    """
+    from prefect_kling.exceptions import KlingValidationError
+    from prefect_kling.simulator import SimulatorConfig, serve
+
+    options: dict[str, Any] = {
+        name: getattr(args, name)
+        for name in (
+            "queue_seconds",
+            "processing_seconds",
+            "fault_rate",
+            "seed",
+            "requests_per_second",
+            "link_ttl_seconds",
+        )
+        if getattr(args, name) is not None
+    }
+    if args.concurrency is not None:
+        options["concurrency"] = dict.fromkeys(("video", "image", "try-on"), args.concurrency)
+    try:
+        config = SimulatorConfig(**options)
+    except ValueError as error:  # a setting out of range, named in the message
+        raise KlingValidationError.single("simulator", str(error)) from None
+    base = f"http://{args.host}:{args.port}"
+    out.write(
+        f"Kling simulator on {base}\n"
+        f"  official API:  KLING_BASE_URL={base} KLING_ACCESS_KEY={config.access_key}"
+        f" KLING_SECRET_KEY={config.secret_key}\n"
+        f"  gateway API:   KLING_PROVIDER=cometapi KLING_BASE_URL={base}"
+        f" KLING_API_KEY={config.api_key}\n"
+        f"  inspection:    {base}/_simulator/stats\n"
+    )
+    out.flush()
+    serve(config, host=args.host, port=args.port)
+    return EXIT_OK

@@ -1,0 +1,98 @@
+"""The endpoint table: one row per Kling capability that creates tasks, and the other routes.
+
+A row (`Endpoint`) says everything about an endpoint: where it lives for each provider,
+which concurrency pool its tasks take slots from, which request model validates its input,
+what kind of result it makes, what each provider accepts beyond the model, the units a
+task is assumed to cost, its `prefect-kling` command and its section of the docs. The
+client, the capability check, the budget, the tasks and the CLI read everything from
+here. The rows live by what they do: `videos` and `images` (made from prompts and
+images) and `edits` (changes of your own media); `row` says what a row is.
+
+Routes per provider: Kling's official API has every row. CometAPI's pages list its routes
+as `{images|videos|audio}/{action}` for `text2video`, `image2video`, `multi-image2video`,
+`lip-sync`, `effects`, `multi-elements`, `generations` and `kolors-virtual-try-on`;
+`video-extend`, `advanced-lip-sync` (and its `identify-face`) and image expand are not
+among them, so those rows have no CometAPI path and the client refuses them with a
+`KlingValidationError` naming the provider, before anything is sent. A gateway answering
+an unknown route with an HTML page or a redirect is worse than a clear refusal; add the
+path once CometAPI documents the route.
+
+`query_by_external_id` is set only where both editions of Kling's documentation allow an
+external task id in the single query: text2video, image2video, multi-image2video and
+effects. Elsewhere (images, video extend, lip-sync) an external id is found by scanning
+list queries, which every edition documents.
+
+Two calls create no task and are described apart, as `Route`s: `IDENTIFY_FACE` (first step
+of the current lip-sync, answered at once) and `ACCOUNT_COSTS` (the account's resource
+packs, free; on the account prefix, without `/v1`).
+
+Examples:
+    >>> from prefect_kling.providers import Provider
+    >>> get_endpoint("multi-image2image").create_path(Provider.COMETAPI)
+    'images/generations'
+"""
+
+from __future__ import annotations
+
+from prefect_kling.endpoints import edits, images, videos
+from prefect_kling.endpoints.routes import (
+    ACCOUNT_COSTS,
+    ACCOUNT_COSTS_PATH,
+    IDENTIFY_FACE,
+    IDENTIFY_FACE_PATH,
+    ROUTES,
+)
+from prefect_kling.endpoints.row import (
+    Endpoint,
+    Family,
+    ResultKind,
+    Route,
+    UnitEstimate,
+    fits_a_path,
+)
+from prefect_kling.exceptions import KlingValidationError
+
+__all__ = [
+    "ACCOUNT_COSTS",
+    "ACCOUNT_COSTS_PATH",
+    "ENDPOINTS",
+    "IDENTIFY_FACE",
+    "IDENTIFY_FACE_PATH",
+    "ROUTES",
+    "Endpoint",
+    "Family",
+    "ResultKind",
+    "Route",
+    "UnitEstimate",
+    "fits_a_path",
+    "get_endpoint",
+]
+
+ENDPOINTS: dict[str, Endpoint] = {
+    row.name: row for rows in (videos.ROWS, images.ROWS, edits.ROWS) for row in rows
+}
+"""Every task-creating endpoint, by name."""
+
+
+def get_endpoint(name: str | Endpoint) -> Endpoint:
+    """Look an endpoint up by name.
+
+    Args:
+        name: An endpoint name such as `text2video`, or an `Endpoint` (returned as is).
+
+    Raises:
+        KlingValidationError: No endpoint has that name; the message lists the known names.
+
+    Examples:
+        >>> get_endpoint("video-extend").family
+        <Family.VIDEO: 'video'>
+    """
+    if isinstance(name, Endpoint):
+        return name
+    try:
+        return ENDPOINTS[name]
+    except KeyError:
+        known = ", ".join(ENDPOINTS)
+        raise KlingValidationError.single(
+            "endpoint", f"unknown endpoint {name!r}; allowed: {known}"
+        ) from None

@@ -1,0 +1,309 @@
+"""The rows of the endpoints that start from your own media and change it.
+
+video-extend, lip-sync, advanced-lip-sync, effects, image-expand and virtual-try-on: each
+row with its routes, request model, limits per provider, unit estimate and `prefect-kling`
+command (see `Endpoint`). CometAPI lists no route for video-extend, advanced-lip-sync and
+image expand, so those rows have official paths only.
+
+Examples:
+    >>> [row.command.name for row in ROWS]
+    ['extend', 'lip-sync', 'lip-sync', 'effect', 'expand', 'try-on']
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping
+from typing import Any
+
+from prefect_kling.capabilities import EndpointLimits
+from prefect_kling.endpoints.command import Command, OneOf, Request, given, option
+from prefect_kling.endpoints.row import (
+    Endpoint,
+    Family,
+    ResultKind,
+    everywhere,
+    official_only,
+    one_unit,
+)
+from prefect_kling.endpoints.shared import (
+    N_IMAGES,
+    OFFICIAL_TEXT,
+    PATH_OR_URL,
+    image_units,
+    video_units,
+)
+from prefect_kling.exceptions import KlingValidationError
+from prefect_kling.models.effects import TWO_PERSON_EFFECT_SCENES, VideoEffectRequest
+from prefect_kling.models.images import ImageExpandRequest, VirtualTryOnRequest
+from prefect_kling.models.lipsync import AdvancedLipSyncRequest, LipSyncRequest
+from prefect_kling.models.videos import VideoExtendRequest
+from prefect_kling.providers import Provider
+
+EFFECT_MODELS = ("kling-v1", "kling-v1-5", "kling-v1-6")
+TRY_ON_MODELS = ("kolors-virtual-try-on-v1", "kolors-virtual-try-on-v1-5")
+
+
+def effect_units(request: Mapping[str, Any]) -> float:
+    """An effect costs as a video of its settings, which effects nest under `input`."""
+    return video_units(request.get("input") or {})
+
+
+# --- lip-sync: one command, two endpoints. --------------------------------------------------
+
+_SPEECH = ("text", "voice_id", "voice_language", "voice_speed")
+
+
+def _is_url(value: str) -> bool:
+    return value.strip().lower().startswith(("http://", "https://"))
+
+
+def _lip_sync_request(args: argparse.Namespace, fields: dict[str, Any]) -> Request:
+    """The legacy lip-sync of a text or an audio, or with `--advanced` the current one."""
+    if args.advanced:
+        return "advanced-lip-sync", {
+            **given(args, "video_id", "video_url"),
+            "face_choose": [_face_choice(args)],
+        }
+    for name in ("face_id", "sound_end_ms"):
+        value = getattr(args, name)
+        if value is not None:
+            raise KlingValidationError.single(name, f"{value!r} is only allowed with --advanced")
+    if (args.text is None) == (args.audio is None):
+        both = "both" if args.text is not None else "neither"
+        raise KlingValidationError.single(
+            "text",
+            f"{both} of --text and --audio given; allowed: --text (with --voice-id) or --audio",
+        )
+    if args.text is not None:
+        return "lip-sync", {**fields, "mode": "text2video"}
+    audio = "audio_url" if _is_url(args.audio) else "audio_file"
+    # A voice given with an audio stays in: the request model refuses it, naming it.
+    return "lip-sync", {**fields, "mode": "audio2video", audio: args.audio}
+
+
+def _face_choice(args: argparse.Namespace) -> dict[str, Any]:
+    for name in _SPEECH:
+        if getattr(args, name) is not None:
+            raise KlingValidationError.single(
+                name, "not allowed with --advanced; allowed: --audio PATH_OR_URL"
+            )
+    if args.audio is None:
+        raise KlingValidationError.single(
+            "audio", "missing with --advanced; allowed: the audio as a path or URL"
+        )
+    choice = {
+        "face_id": args.face_id,
+        "sound_file": args.audio,
+        "sound_end_time": args.sound_end_ms,
+    }
+    return {key: value for key, value in choice.items() if value is not None}
+
+
+LIP_SYNC_COMMAND = Command(
+    "lip-sync",
+    "make the face in a video speak a text or an audio track",
+    (
+        OneOf(
+            (
+                option("--video-id", help="id of a video Kling made (under 30 days old)"),
+                option("--video-url", help="link to an mp4 or mov video with a face"),
+            ),
+            required=True,
+        ),
+        option("--text", help="words to speak, at most 120 characters (with --voice-id)"),
+        option("--voice-id", help="Kling voice that speaks --text"),
+        option("--voice-language", help="zh or en"),
+        option("--voice-speed", type=float, help="0.8..2.0"),
+        option(
+            "--audio",
+            request_field=False,
+            metavar=PATH_OR_URL,
+            help="your own audio instead of --text",
+        ),
+        option(
+            "--advanced",
+            request_field=False,
+            action="store_true",
+            help="identify the faces first, then the advanced lip-sync (with --audio)",
+        ),
+        option(
+            "--face-id",
+            request_field=False,
+            help="with --advanced: the face to animate (default: first)",
+        ),
+        option(
+            "--sound-end-ms",
+            request_field=False,
+            type=int,
+            metavar="MS",
+            help="with --advanced: where the audio clip ends (default: when the face leaves)",
+        ),
+    ),
+    request=_lip_sync_request,
+)
+"""Both lip-sync rows' command: `--advanced` picks the current pair."""
+
+# --- effect ------------------------------------------------------------------------------------
+
+
+def _effect_request(args: argparse.Namespace, fields: dict[str, Any]) -> Request:
+    """A two-person scene (or several images) takes `images`, any other scene `image`."""
+    if args.effect_scene in TWO_PERSON_EFFECT_SCENES or len(args.images) > 1:
+        return "effects", {**fields, "images": args.images}
+    return "effects", {**fields, "image": args.images[0]}
+
+
+# --- The rows. ---------------------------------------------------------------------------
+
+ROWS = (
+    Endpoint(
+        name="video-extend",
+        family=Family.VIDEO,
+        paths=official_only("videos/video-extend"),
+        request_model=VideoExtendRequest,
+        result_kind=ResultKind.VIDEO,
+        # The extension runs on the parent video's model, which the request does not name,
+        # so no model rule (cfg_scale on kling-v2.x) can be checked before sending.
+        limits=official_only(EndpointLimits(max_chars=OFFICIAL_TEXT)),
+        # A 5 s extension in std mode: it runs in the source video's mode, which the
+        # request does not name.
+        estimate=one_unit,
+        command=Command(
+            "extend",
+            "extend a video by 4-5 s, N times in a chain (official API)",
+            (
+                option("video_id", metavar="VIDEO_ID", help="video id from an earlier result"),
+                option("--prompt", help="what the added seconds should show"),
+                option("--negative-prompt", help="what the added seconds should not show"),
+                option("--cfg-scale", type=float),
+            ),
+            repeats=True,
+        ),
+        title="Video extend",
+    ),
+    Endpoint(
+        name="lip-sync",
+        family=Family.VIDEO,
+        paths=everywhere("videos/lip-sync"),
+        request_model=LipSyncRequest,
+        result_kind=ResultKind.VIDEO,
+        # 0.5 per 5 s of the source video (up to 10 s), whose length the request does not give.
+        estimate=one_unit,
+        command=LIP_SYNC_COMMAND,
+        title="Legacy lip-sync",
+    ),
+    Endpoint(
+        name="advanced-lip-sync",
+        family=Family.VIDEO,
+        paths=official_only("videos/advanced-lip-sync"),
+        request_model=AdvancedLipSyncRequest,
+        result_kind=ResultKind.VIDEO,
+        estimate=one_unit,  # as lip-sync
+        command=LIP_SYNC_COMMAND,
+        title="Advanced lip-sync",
+    ),
+    Endpoint(
+        name="effects",
+        family=Family.VIDEO,
+        paths=everywhere("videos/effects"),
+        request_model=VideoEffectRequest,
+        result_kind=ResultKind.VIDEO,
+        query_by_external_id=frozenset(Provider),
+        limits=everywhere(
+            EndpointLimits(
+                models=EFFECT_MODELS,
+                model_field="input.model_name",
+                defaults={"input.model_name": "kling-v1", "input.mode": "std"},
+            )
+        ),
+        estimate=effect_units,
+        command=Command(
+            "effect",
+            "apply a video effect scene to one or two images",
+            (
+                option("effect_scene", metavar="SCENE", help="e.g. squish, or hug (two people)"),
+                option(
+                    "--image",
+                    request_field=False,
+                    action="append",
+                    required=True,
+                    dest="images",
+                    metavar=PATH_OR_URL,
+                    help="the image; twice for a two-person scene (hug, kiss, heart_gesture, "
+                    "fight)",
+                ),
+                option("--duration", help="5 or 10 (seconds)"),
+                option("--model", dest="model_name", help="two-person scenes, e.g. kling-v1-6"),
+                option("--mode", help="two-person scenes: std or pro"),
+            ),
+            request=_effect_request,
+        ),
+        title="Video effects",
+    ),
+    Endpoint(
+        name="image-expand",
+        family=Family.IMAGE,
+        paths=official_only("images/editing/expand"),
+        request_model=ImageExpandRequest,
+        result_kind=ResultKind.IMAGE,
+        limits=official_only(EndpointLimits(max_chars={"prompt": 2500})),
+        estimate=image_units,
+        command=Command(
+            "expand",
+            "extend an image beyond its borders (official API)",
+            (
+                option("--image", required=True, metavar=PATH_OR_URL),
+                *(
+                    option(
+                        f"--{side}",
+                        type=float,
+                        dest=f"{side}_expansion_ratio",
+                        metavar="RATIO",
+                        help=f"grow the {side} side by this part of the original (0..2)",
+                    )
+                    for side in ("up", "down", "left", "right")
+                ),
+                option("--prompt", help="what the added area should show"),
+                N_IMAGES,
+            ),
+        ),
+        title="Image expand",
+    ),
+    Endpoint(
+        name="virtual-try-on",
+        family=Family.TRY_ON,
+        paths=everywhere("images/kolors-virtual-try-on"),
+        request_model=VirtualTryOnRequest,
+        result_kind=ResultKind.IMAGE,
+        limits=everywhere(
+            EndpointLimits(
+                models=TRY_ON_MODELS,
+                model_pattern="kolors-virtual-try-on-*",
+                defaults={"model_name": "kolors-virtual-try-on-v1"},
+            )
+        ),
+        estimate=one_unit,
+        command=Command(
+            "try-on",
+            "dress a person in a garment",
+            (
+                option(
+                    "--human",
+                    required=True,
+                    dest="human_image",
+                    metavar=PATH_OR_URL,
+                    help="the person",
+                ),
+                option("--cloth", dest="cloth_image", metavar=PATH_OR_URL, help="the garment"),
+                option(
+                    "--model",
+                    dest="model_name",
+                    help="kolors-virtual-try-on-v1 or kolors-virtual-try-on-v1-5",
+                ),
+            ),
+        ),
+        title="Virtual try-on",
+    ),
+)
+"""Edits of your own media, in the order `prefect-kling --help` lists them."""

@@ -24,9 +24,10 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
+from prefect_kling._checks import require_positive
 from prefect_kling.endpoints import ENDPOINTS, UnitEstimate
 from prefect_kling.endpoints.row import one_unit
-from prefect_kling.exceptions import KlingBudgetExceeded, require_positive
+from prefect_kling.exceptions import KlingBudgetExceeded
 
 
 class UnitBudget:

@@ -47,12 +47,12 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
+from prefect_kling._checks import problems_from_pydantic
 from prefect_kling._logging import RunAwareLogger
 from prefect_kling.exceptions import (
     FieldProblem,
     KlingImageError,
     KlingValidationError,
-    problems_from_pydantic,
 )
 from prefect_kling.models.common import IMAGE_ERROR, KlingRequest, explain_errors, show
 from prefect_kling.providers import Provider

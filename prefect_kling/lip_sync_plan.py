@@ -27,9 +27,10 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ValidationError
 
+from prefect_kling._checks import problems_from_pydantic
 from prefect_kling.client import derive_external_task_id, prepare_create
 from prefect_kling.endpoints import get_endpoint
-from prefect_kling.exceptions import KlingError, KlingValidationError, problems_from_pydantic
+from prefect_kling.exceptions import KlingError, KlingValidationError
 from prefect_kling.models.common import explain_errors
 from prefect_kling.models.lipsync import IdentifyFaceRequest, IdentifyFaceResult
 from prefect_kling.providers import Provider

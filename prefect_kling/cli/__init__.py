@@ -74,12 +74,12 @@ def main(argv: Sequence[str] | None = None, *, out: Any = None, err: Any = None)
     args = build_parser().parse_args(argv)
     from pydantic import ValidationError
 
+    from prefect_kling._checks import problems_from_pydantic
     from prefect_kling.exceptions import (
         KlingBudgetExceeded,
         KlingConfigurationError,
         KlingError,
         KlingValidationError,
-        problems_from_pydantic,
     )
 
     try:

@@ -17,10 +17,11 @@ from typing import Any
 
 from prefect.filesystems import WritableFileSystem
 
+from prefect_kling._checks import require_positive
 from prefect_kling.callbacks import with_endpoint
 from prefect_kling.credentials import KlingCredentials, is_http_url
 from prefect_kling.downloads import Destination
-from prefect_kling.exceptions import KlingValidationError, require_positive
+from prefect_kling.exceptions import KlingValidationError
 
 DEFAULT_OUTPUT = "kling-output"
 """Where results are saved when no output is given."""

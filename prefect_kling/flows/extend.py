@@ -6,13 +6,13 @@ from typing import Any
 
 from prefect import flow
 
+from prefect_kling._checks import require_positive
 from prefect_kling.budget import UnitBudget
 from prefect_kling.client import prepare_create
 from prefect_kling.exceptions import (
     KlingBudgetExceeded,
     KlingError,
     KlingValidationError,
-    require_positive,
 )
 from prefect_kling.flows.arguments import (
     DEFAULT_OUTPUT,

@@ -7,6 +7,7 @@ are exact whatever the machine's load.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import threading
 import time
@@ -60,6 +61,13 @@ def wait_all(watcher: BatchWatcher, references: list[TaskReference], **options: 
     return results
 
 
+def _until(condition: Any, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never held"
+        time.sleep(0.005)
+
+
 def watcher_of(sim: KlingSimulator, interval: float = INTERVAL) -> BatchWatcher:
     return BatchWatcher(sim.credentials(), interval=interval, runtime=sim.runtime())
 
@@ -69,7 +77,23 @@ def test_one_list_query_per_round_whatever_the_batch_size(sim: KlingSimulator, s
     sim.configure(queue_seconds=0, processing_seconds=60)
     references = create(sim, size)
     before = sim.stats()
-    with watcher_of(sim) as watcher:
+    # The simulator's time stands still until every task has its waiter, as in a batch
+    # whose items all wait: a round then reads one page that holds all of them.
+    runtime = sim.runtime()
+    everyone_waits = threading.Event()
+
+    def sleep(seconds: float) -> None:
+        everyone_waits.wait(30)
+        runtime.sleep(seconds)
+
+    watcher = BatchWatcher(
+        sim.credentials(), interval=INTERVAL, runtime=dataclasses.replace(runtime, sleep=sleep)
+    )
+    with watcher:
+        threading.Thread(
+            target=lambda: _until(lambda: watcher.watching == size) or everyone_waits.set(),
+            daemon=True,
+        ).start()
         results = wait_all(watcher, references)
     after = sim.stats()
     assert all(isinstance(task, KlingTask) and task.succeeded for task in results)

@@ -75,6 +75,12 @@ class BatchWatcher:
         self.rounds = 0
         self.requests = 0
 
+    @property
+    def watching(self) -> int:
+        """How many tasks callers are waiting for right now."""
+        with self._lock:
+            return len(self._waiters)
+
     def __enter__(self) -> Self:
         context = contextvars.copy_context()  # the run's logger and settings
         self._thread = threading.Thread(

@@ -14,6 +14,8 @@ from prefect_kling.receiver import (
     verify_signature,
 )
 
+pytestmark = pytest.mark.e2e
+
 TOKEN = "tok-7f3a"
 PATH = f"/kling/callbacks/{TOKEN}"
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"

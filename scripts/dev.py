@@ -1,10 +1,13 @@
 """Set up everything and run one job: `python3 scripts/dev.py demo|test|docs|bench`.
 
 Needs only Python 3.11+. Creates `.venv` beside this project on first use, installs the
-project with what the job needs (again only when pyproject.toml changed), and runs:
+project with what the job needs and the newest Prefect it supports (again only when
+pyproject.toml, a constraints file or the install command changed), and runs:
 
 - `demo`: the main job, `prefect-kling demo`, on the embedded simulator (no account, no network);
 - `test`: the linter and the whole test suite;
+- `test --oldest`: the end-to-end tests (marker `e2e`) on the oldest supported Prefect, in
+  `.venv-oldest`, installed with `constraints/prefect-3.8.txt`;
 - `docs`: a strict build of the documentation;
 - `bench`: the benchmarks in quick mode.
 
@@ -15,19 +18,52 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import subprocess
 import sys
+import tomllib
 import venv
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-VENV = ROOT / ".venv"
-BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
-PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 
 EXTRAS = {"demo": "", "test": "[test]", "docs": "[docs]", "bench": "[bench]"}
 QUIET_PREFECT = {"PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
 PYTEST_NO_TESTS = 5
+OLDEST_CONSTRAINTS = "constraints/prefect-3.8.txt"
+"""What the oldest supported Prefect needs beside it (a fastapi range); see the file."""
+E2E_MARKER = "e2e"
+"""The tests that `test --oldest` runs: end-to-end flow, CLI and server tests."""
+
+
+@dataclass(frozen=True)
+class Environment:
+    """A virtual environment of this project and what goes into it besides the project.
+
+    Attributes:
+        path: The environment's folder.
+        pins: Requirements added to the install command, e.g. `prefect==3.8.8`.
+        constraints: A constraints file for pip, relative to the project folder.
+    """
+
+    path: Path
+    pins: tuple[str, ...] = ()
+    constraints: str | None = None
+
+    @property
+    def bin(self) -> Path:
+        """The folder of the environment's programs."""
+        return self.path / ("Scripts" if os.name == "nt" else "bin")
+
+    @property
+    def python(self) -> Path:
+        """The environment's Python."""
+        return self.bin / ("python.exe" if os.name == "nt" else "python")
+
+
+NEWEST = Environment(ROOT / ".venv")
+"""The README's environment: the newest Prefect that pyproject.toml allows."""
 
 
 def main(argv: list[str]) -> int:
@@ -39,38 +75,92 @@ def main(argv: list[str]) -> int:
         print(__doc__)
         return 2
     job, extra = argv[0], argv[1:]
-    install(EXTRAS[job])
+    oldest = "--oldest" in extra
+    if oldest and job != "test":
+        print("--oldest goes with `test` only")
+        return 2
+    extra = [argument for argument in extra if argument != "--oldest"]
+    environment = oldest_environment() if oldest else NEWEST
+    install(environment, EXTRAS[job])
+    python = str(environment.python)
     env = {**os.environ, **QUIET_PREFECT}
     if job == "demo":
-        return run([str(BIN / "prefect-kling"), "demo", *extra], env)
+        return run([str(environment.bin / "prefect-kling"), "demo", *extra], env)
     if job == "docs":
-        return run([str(PYTHON), "-m", "mkdocs", "build", "--strict", *extra], env)
+        return run([python, "-m", "mkdocs", "build", "--strict", *extra], env)
     if job == "bench":
-        return run([str(PYTHON), "bench/run_all.py", "--quick", *extra], env)
-    lint = run(
-        [str(PYTHON), "-m", "ruff", "check", "prefect_kling", "tests", "flows", "bench"], env
-    )
-    if lint != 0:
-        return lint
-    code = run([str(PYTHON), "-m", "pytest", *extra], env)
+        return run([python, "bench/run_all.py", "--quick", *extra], env)
+    if oldest:  # the linter does not depend on Prefect: the newest environment runs it
+        code = run([python, "-m", "pytest", "-m", E2E_MARKER, *extra], env)
+    else:
+        lint = run([python, "-m", "ruff", "check", "prefect_kling", "tests", "flows", "bench"], env)
+        if lint != 0:
+            return lint
+        code = run([python, "-m", "pytest", *extra], env)
     if code == PYTEST_NO_TESTS:
+        if oldest and not extra:  # the marker got lost: the oldest Prefect went untested
+            print(f"pytest selected no test marked {E2E_MARKER!r}")
+            return 1
         print("pytest collected no tests")
         return 0
     return code
 
 
-def install(extras: str) -> None:
-    """Create the virtual environment and install the project, when anything changed."""
-    if not PYTHON.exists():
-        print(f"creating {VENV}", flush=True)
-        venv.EnvBuilder(with_pip=True).create(VENV)
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
-    stamp = VENV / f".installed{extras.strip('[]') or '-base'}"
+def oldest_environment() -> Environment:
+    """`.venv-oldest`: the lowest Prefect that pyproject.toml allows, with its constraints."""
+    return Environment(
+        ROOT / ".venv-oldest",
+        pins=(f"prefect=={lowest_version('prefect')}",),
+        constraints=OLDEST_CONSTRAINTS,
+    )
+
+
+def lowest_version(name: str) -> str:
+    """The version in the `>=` bound of a dependency in pyproject.toml.
+
+    Args:
+        name: The distribution's name, as pyproject.toml spells it.
+
+    Raises:
+        SystemExit: The dependency is missing or has no `>=` bound.
+    """
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    for requirement in project["dependencies"]:
+        match = re.match(rf"{re.escape(name)}(?![\w.-])(?P<specifiers>[^;]*)", requirement)
+        lower = match and re.search(r">=\s*(?P<version>[\w.]+)", match["specifiers"])
+        if lower:
+            return lower["version"]
+    raise SystemExit(f"pyproject.toml has no dependency {name}>=...")
+
+
+def install(environment: Environment, extras: str) -> None:
+    """Create the virtual environment and install the project, when anything changed.
+
+    Installs the newest versions that the requirements allow (`--upgrade-strategy eager`),
+    so an existing environment moves on too, not only a new one. The stamp covers
+    pyproject.toml, the constraints file and the install command itself, so a change to any
+    of them installs again.
+
+    Args:
+        environment: Where to install, and what goes with the project.
+        extras: The project's extras, e.g. `[test]`, or an empty string.
+    """
+    python = environment.python
+    if not python.exists():
+        print(f"creating {environment.path}", flush=True)
+        venv.EnvBuilder(with_pip=True).create(environment.path)
+    arguments = ["install", "--quiet", "--upgrade", "--upgrade-strategy", "eager"]
+    arguments += ["--editable", f".{extras}", *environment.pins]
+    inputs = (ROOT / "pyproject.toml").read_bytes()
+    if environment.constraints:
+        arguments += ["--constraint", environment.constraints]
+        inputs += (ROOT / environment.constraints).read_bytes()
+    wanted = hashlib.sha256(inputs + " ".join(arguments).encode()).hexdigest()
+    stamp = environment.path / f".installed{extras.strip('[]') or '-base'}"
     if stamp.exists() and stamp.read_text() == wanted:
         return
-    print(f"installing prefect-kling{extras} into {VENV}", flush=True)
-    command = [str(PYTHON), "-m", "pip", "install", "--quiet", "--editable", f".{extras}"]
-    subprocess.run(command, cwd=ROOT, check=True)
+    print(f"installing prefect-kling{extras} into {environment.path}", flush=True)
+    subprocess.run([str(python), "-m", "pip", *arguments], cwd=ROOT, check=True)
     stamp.write_text(wanted)
 
 

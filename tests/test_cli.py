@@ -20,6 +20,8 @@ from prefect_kling.models.tasks import KlingTask
 from tests.conftest import ACCESS_KEY, API_KEY, SECRET_KEY, canary_simulator
 from tests.prefect_server import free_port
 
+pytestmark = pytest.mark.e2e
+
 FAST = ["--poll-interval", "0.05", "--max-wait", "60"]
 
 

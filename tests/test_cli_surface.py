@@ -22,6 +22,8 @@ from prefect_kling.simulator.packs import PACK_NAMES
 from tests.conftest import ACCESS_KEY, API_KEY, SECRET_KEY
 from tests.test_cli import FAST, assert_files_match, run
 
+pytestmark = pytest.mark.e2e
+
 PACK_UNITS = 10_000
 
 

@@ -20,6 +20,8 @@ from prefect.exceptions import ObjectNotFound
 from prefect_kling.concurrency import DEFAULT_LIMITS, SlotPool, ensure_limit, kling_slots
 from prefect_kling.endpoints import Family
 
+pytestmark = pytest.mark.e2e
+
 FAMILY = Family.TRY_ON
 NAME = FAMILY.concurrency_limit_name
 

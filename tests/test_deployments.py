@@ -5,10 +5,13 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
+import pytest
 import yaml
 
 import flows.deployments as deployments
 from tests.conftest import canary_simulator
+
+pytestmark = pytest.mark.e2e
 
 PREFECT_YAML = Path(__file__).resolve().parents[1] / "flows" / "prefect.yaml"
 

@@ -64,6 +64,8 @@ from prefect_kling.providers import Provider
 from prefect_kling.simulator import KlingSimulator, SimulatorConfig
 from tests.conftest import ACCESS_KEY, API_KEY, SECRET_KEY
 
+pytestmark = pytest.mark.e2e
+
 FAST = {
     "queue_seconds": 0.1,
     "processing_seconds": 0.3,

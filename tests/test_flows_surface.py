@@ -24,6 +24,8 @@ from prefect_kling.simulator import KlingSimulator
 from tests import test_flows
 from tests.test_flows import POLL, artifacts, flow_run_id, sha256, unique
 
+pytestmark = pytest.mark.e2e
+
 # The fixtures of test_flows: simulators started (and stopped) per test, and the slots held.
 make_sim, held_slots = test_flows.make_sim, test_flows.held_slots
 

@@ -25,7 +25,7 @@ PROJECT = Path(__file__).resolve().parents[1]
 POOL = "kling-e2e"
 RUNS, ITEMS, ACCOUNT_CONCURRENCY = 4, 10, 4
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
 
 def wait_for_runs(client, run_ids, timeout: float) -> list:

@@ -19,6 +19,8 @@ from prefect_kling.media import make_png
 from prefect_kling.models import TextToVideoRequest
 from tests.conftest import canary_simulator
 
+pytestmark = pytest.mark.e2e
+
 FAST = {"first_interval_seconds": 0.05, "max_interval_seconds": 0.1, "max_wait_seconds": 60}
 
 

@@ -28,6 +28,8 @@ from prefect_kling.models.tasks import KlingTask
 from prefect_kling.simulator import KlingSimulator, SignedCallbackFormat
 from tests.conftest import canary_simulator
 
+pytestmark = pytest.mark.e2e
+
 TOKEN = "tok-callbacks-e2e"
 SIGNING_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 NO_SAFETY_POLL = 3600.0  # longer than any wait here: only events can end it in time

@@ -1,7 +1,11 @@
 """The receiver app: each new status emitted once; wrong paths and garbage change nothing."""
 
+import pytest
+
 from prefect_kling.callbacks import create_receiver_app
 from tests.callbacks.hooks import PATH, TOKEN, asgi_client, bare
+
+pytestmark = pytest.mark.e2e
 
 
 async def test_each_new_status_is_emitted_once(client, received):

@@ -39,7 +39,7 @@ TOKEN = "tok-recipe-5d2e7a"
 RUN_TIMEOUT = 180.0
 SETTLE_SECONDS = 6.0
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
 
 def recipe_prefect_file(folder: Path, output: Path) -> Path:

@@ -33,7 +33,7 @@ import _common  # first: it isolates Prefect
 
 from prefect_kling.callbacks import callback_url, emit_callback_event, running_receiver
 from prefect_kling.flows import batch_generate, generate_video
-from prefect_kling.models.tasks import KlingTask
+from prefect_kling.models.kling_task import KlingTask
 from prefect_kling.simulator import KlingSimulator, SimulatorConfig
 
 TARGET_CALLBACK_P50 = 1.0

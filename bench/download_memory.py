@@ -92,7 +92,7 @@ def baseline(url: str, folder: Path) -> None:
 
 def ours(url: str, folder: Path) -> None:
     from prefect_kling.downloads import save_task_results
-    from prefect_kling.models.tasks import KlingTask, TaskReference
+    from prefect_kling.models.kling_task import KlingTask, TaskReference
 
     task = KlingTask.model_validate(
         {"task_id": "1", "task_status": "succeed", "task_result": {"videos": [{"url": url}]}}

@@ -15,7 +15,7 @@ from prefect_kling.exceptions import (
     KlingTaskTimedOut,
     KlingValidationError,
 )
-from prefect_kling.models.tasks import KlingTask, TaskReference, TaskStatus
+from prefect_kling.models.kling_task import KlingTask, TaskReference, TaskStatus
 from prefect_kling.sensors import wait_for_task
 from prefect_kling.tasks import *  # noqa: F403 - the Prefect tasks, as listed in tasks.__all__
 

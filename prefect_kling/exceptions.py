@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from prefect_kling.models.tasks import KlingTask, TaskReference
+    from prefect_kling.models.kling_task import KlingTask, TaskReference
 
 
 class KlingError(Exception):

@@ -28,7 +28,7 @@ from prefect.artifacts import (
 from prefect.events import emit_event
 
 from prefect_kling._logging import RunAwareLogger
-from prefect_kling.models.tasks import KlingTask, TaskReference, TaskStatus
+from prefect_kling.models.kling_task import KlingTask, TaskReference, TaskStatus
 
 logger = RunAwareLogger(__name__)
 

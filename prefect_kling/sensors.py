@@ -6,7 +6,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from prefect_kling.credentials import KlingCredentials
-from prefect_kling.models.tasks import KlingTask, TaskReference
+from prefect_kling.models.kling_task import KlingTask, TaskReference
 from prefect_kling.runtime import Runtime, current_runtime
 from prefect_kling.waiting import (
     DEFAULT_MAX_WAIT_SECONDS,

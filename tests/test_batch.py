@@ -9,7 +9,7 @@ from prefect_kling.client import prepare_create
 from prefect_kling.downloads import SavedFile
 from prefect_kling.exceptions import KlingTaskFailed, KlingValidationError
 from prefect_kling.flows.batch_items import BatchItem, BatchOutcome, BatchReport, load_batch
-from prefect_kling.models.tasks import KlingTask, TaskReference
+from prefect_kling.models.kling_task import KlingTask, TaskReference
 from prefect_kling.providers import Provider
 
 

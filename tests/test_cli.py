@@ -16,7 +16,7 @@ import pytest
 from prefect_kling.callbacks import callback_url, running_receiver
 from prefect_kling.cli import ProgressLine, main
 from prefect_kling.media import make_png
-from prefect_kling.models.tasks import KlingTask
+from prefect_kling.models.kling_task import KlingTask
 from tests.conftest import ACCESS_KEY, API_KEY, SECRET_KEY, canary_simulator
 from tests.prefect_server import free_port
 

@@ -378,7 +378,7 @@ def test_jwt_is_reminted_across_a_two_hour_wait():
     from pydantic import SecretStr
 
     from prefect_kling._auth import KlingJWTAuth
-    from prefect_kling.models.tasks import TaskReference
+    from prefect_kling.models.kling_task import TaskReference
     from prefect_kling.waiting import PollSchedule, poll_task
 
     now = [1_800_000_000.0]

@@ -4,7 +4,7 @@ import logging
 import pytest
 
 import prefect_kling.observe as observe
-from prefect_kling.models.tasks import TaskReference
+from prefect_kling.models.kling_task import TaskReference
 from prefect_kling.observe import artifact_key, event_name, never_fails
 
 REFERENCE = TaskReference(task_id="8672", endpoint="text2video", provider="kling")

@@ -2,7 +2,7 @@ import pytest
 
 from prefect_kling import KlingCredentials
 from prefect_kling.exceptions import KlingAuthError, KlingTaskFailed, KlingTaskTimedOut
-from prefect_kling.models.tasks import TaskReference
+from prefect_kling.models.kling_task import TaskReference
 from prefect_kling.waiting import PollSchedule, TaskWaiter, apoll_task, poll_task
 from tests.conftest import API_KEY
 from tests.fakes import ScriptedKling, envelope, task_data
@@ -149,7 +149,7 @@ def test_status_change_is_reported_once_per_change():
     fake = FakeTime()
     waiter = TaskWaiter(REF, clock=fake.clock, on_status=lambda t, e: seen.append(t.status))
     seen: list[str] = []
-    from prefect_kling.models.tasks import KlingTask
+    from prefect_kling.models.kling_task import KlingTask
 
     for status in ("submitted", "submitted", "processing", "processing", "processing"):
         waiter.observe(KlingTask(task_id="77", task_status=status))

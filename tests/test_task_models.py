@@ -2,7 +2,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from prefect_kling.models.tasks import KlingTask, TaskReference, TaskStatus, parse_timestamp
+from prefect_kling.models.kling_task import KlingTask, TaskReference, TaskStatus, parse_timestamp
 
 
 def test_unknown_fields_are_kept():

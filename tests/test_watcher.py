@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from prefect_kling.exceptions import KlingTaskFailed, KlingTaskTimedOut
-from prefect_kling.models.tasks import KlingTask, TaskReference
+from prefect_kling.models.kling_task import KlingTask, TaskReference
 from prefect_kling.simulator import KlingSimulator, SimulatorConfig
 from prefect_kling.waiting import BatchWatcher
 from tests.conftest import ACCESS_KEY, SECRET_KEY

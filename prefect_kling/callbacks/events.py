@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from prefect_kling.models.tasks import KlingTask
+from prefect_kling.models.kling_task import KlingTask
 from prefect_kling.observe import EVENT_PREFIX, event_name
 
 TERMINAL_EVENTS = (event_name("succeed"), event_name("failed"))

@@ -19,7 +19,7 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
-from prefect_kling.models.tasks import KlingTask, TaskStatus
+from prefect_kling.models.kling_task import KlingTask, TaskStatus
 
 _RANK = {
     TaskStatus.SUBMITTED.value: 0,

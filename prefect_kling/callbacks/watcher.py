@@ -26,7 +26,7 @@ from prefect_kling._logging import RunAwareLogger
 from prefect_kling.callbacks.events import TERMINAL_EVENTS, task_id_of
 from prefect_kling.credentials import KlingCredentials
 from prefect_kling.exceptions import KlingError
-from prefect_kling.models.tasks import KlingTask, TaskReference
+from prefect_kling.models.kling_task import KlingTask, TaskReference
 from prefect_kling.runtime import Runtime, current_runtime
 from prefect_kling.waiting.policy import PollSchedule, StatusCallback, TaskWaiter
 

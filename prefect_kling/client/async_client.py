@@ -37,8 +37,8 @@ from prefect_kling.connection import Connection
 from prefect_kling.endpoints import ACCOUNT_COSTS, IDENTIFY_FACE, Endpoint, get_endpoint
 from prefect_kling.exceptions import KlingError, KlingNotFound
 from prefect_kling.models.account import AccountCosts, AccountCostsQuery
+from prefect_kling.models.kling_task import KlingTask, TaskReference
 from prefect_kling.models.lipsync import IdentifyFaceRequest, IdentifyFaceResult
-from prefect_kling.models.tasks import KlingTask, TaskReference
 
 
 class AsyncKlingClient(BaseKlingClient):

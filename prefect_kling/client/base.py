@@ -30,7 +30,7 @@ from prefect_kling.exceptions import (
     KlingUnexpectedResponse,
 )
 from prefect_kling.models.account import AccountCostsQuery
-from prefect_kling.models.tasks import KlingTask, TaskReference
+from prefect_kling.models.kling_task import KlingTask, TaskReference
 
 logger = RunAwareLogger(__name__)
 

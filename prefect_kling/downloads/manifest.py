@@ -32,7 +32,7 @@ from pydantic import BaseModel, Field, ValidationError
 from prefect_kling._logging import RunAwareLogger
 from prefect_kling.downloads.destinations import Destination
 from prefect_kling.downloads.naming import Kind, manifest_name
-from prefect_kling.models.tasks import TaskReference
+from prefect_kling.models.kling_task import TaskReference
 
 logger = RunAwareLogger(__name__)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from prefect_kling.models.tasks import TaskReference
+from prefect_kling.models.kling_task import TaskReference
 
 Kind = Literal["video", "image"]
 """What a result file is."""

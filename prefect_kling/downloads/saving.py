@@ -34,7 +34,7 @@ from prefect_kling.downloads.manifest import (
 )
 from prefect_kling.downloads.naming import Kind, file_stem, result_file_name, suffix_for
 from prefect_kling.exceptions import KlingError, KlingTaskFailed, KlingValidationError
-from prefect_kling.models.tasks import KlingTask, TaskReference
+from prefect_kling.models.kling_task import KlingTask, TaskReference
 
 logger = RunAwareLogger(__name__)
 

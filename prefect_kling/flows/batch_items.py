@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field
 
 from prefect_kling.downloads import SavedFile
 from prefect_kling.exceptions import KlingValidationError
-from prefect_kling.models.tasks import TaskReference
+from prefect_kling.models.kling_task import TaskReference
 
 _ITEM_KEYS = frozenset({"endpoint", "idempotency_key", "name", "request"})
 

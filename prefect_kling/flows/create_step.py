@@ -38,7 +38,7 @@ from prefect_kling._logging import RunAwareLogger
 from prefect_kling._retry import is_transient
 from prefect_kling.client import KlingClient, PreparedCreate
 from prefect_kling.credentials import KlingCredentials
-from prefect_kling.models.tasks import TaskReference
+from prefect_kling.models.kling_task import TaskReference
 from prefect_kling.observe import emit_task_event
 from prefect_kling.providers import Provider
 from prefect_kling.runtime import current_runtime

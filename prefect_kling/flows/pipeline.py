@@ -29,7 +29,7 @@ from prefect_kling.flows.create_step import retry_on_transient, run_create_step
 from prefect_kling.flows.result import GenerationResult
 from prefect_kling.flows.tracking import Tracker
 from prefect_kling.lip_sync_plan import LipSyncPlan
-from prefect_kling.models.tasks import KlingTask, TaskReference
+from prefect_kling.models.kling_task import KlingTask, TaskReference
 from prefect_kling.observe import (
     emit_task_event,
     publish_images,

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from prefect_kling.downloads import SavedFile
-from prefect_kling.models.tasks import TaskReference
+from prefect_kling.models.kling_task import TaskReference
 
 
 class GenerationResult(BaseModel):

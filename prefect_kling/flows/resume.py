@@ -15,7 +15,7 @@ from prefect_kling.flows.arguments import (
 )
 from prefect_kling.flows.pipeline import Generation
 from prefect_kling.flows.result import GenerationResult
-from prefect_kling.models.tasks import TaskReference
+from prefect_kling.models.kling_task import TaskReference
 from prefect_kling.runtime import Runtime, current_runtime, use_runtime
 from prefect_kling.waiting import DEFAULT_MAX_WAIT_SECONDS, PollSchedule, PollWaiter, StatusCallback
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from prefect_kling.models.tasks import KlingTask, TaskReference, TaskStatus
+from prefect_kling.models.kling_task import KlingTask, TaskReference, TaskStatus
 from prefect_kling.observe import ProgressReporter
 from prefect_kling.runtime import current_runtime
 from prefect_kling.waiting import StatusCallback

@@ -14,17 +14,7 @@ from prefect_kling.models.images import (
     SubjectImageItem,
     VirtualTryOnRequest,
 )
-from prefect_kling.models.lipsync import (
-    AdvancedLipSyncRequest,
-    AudioInput,
-    FaceChoice,
-    FaceData,
-    IdentifyFaceRequest,
-    IdentifyFaceResult,
-    LipSyncInput,
-    LipSyncRequest,
-)
-from prefect_kling.models.tasks import (
+from prefect_kling.models.kling_task import (
     AudioResult,
     ImageResult,
     KlingTask,
@@ -34,6 +24,16 @@ from prefect_kling.models.tasks import (
     TaskResult,
     TaskStatus,
     VideoResult,
+)
+from prefect_kling.models.lipsync import (
+    AdvancedLipSyncRequest,
+    AudioInput,
+    FaceChoice,
+    FaceData,
+    IdentifyFaceRequest,
+    IdentifyFaceResult,
+    LipSyncInput,
+    LipSyncRequest,
 )
 from prefect_kling.models.videos import (
     CameraConfig,

@@ -26,7 +26,7 @@ from typing import Annotated, Any, Self
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from prefect_kling.models.common import StrictModel, rule_error
-from prefect_kling.models.tasks import _Lenient, parse_timestamp
+from prefect_kling.models.kling_task import _Lenient, parse_timestamp
 
 DEFAULT_COSTS_WINDOW = timedelta(days=365)
 """How far back `AccountCostsQuery` looks when no start time is given."""

@@ -42,7 +42,7 @@ from prefect_kling.models.common import (
     rule_error,
     show,
 )
-from prefect_kling.models.tasks import _Lenient
+from prefect_kling.models.kling_task import _Lenient
 
 SOURCE_ERROR = "kling_source"
 """Pydantic error type of a URL or an audio value in a form Kling does not take."""

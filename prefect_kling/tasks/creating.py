@@ -13,7 +13,7 @@ from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel
 
 from prefect_kling.credentials import KlingCredentials
-from prefect_kling.models.tasks import TaskReference
+from prefect_kling.models.kling_task import TaskReference
 from prefect_kling.runtime import current_runtime
 
 ImageSource = Any

@@ -9,8 +9,8 @@ from prefect import task
 from prefect_kling.credentials import KlingCredentials
 from prefect_kling.lip_sync_plan import LipSyncPlan
 from prefect_kling.models.effects import VideoEffectRequest
+from prefect_kling.models.kling_task import TaskReference
 from prefect_kling.models.lipsync import AdvancedLipSyncRequest, LipSyncRequest
-from prefect_kling.models.tasks import TaskReference
 from prefect_kling.models.videos import VideoExtendRequest
 from prefect_kling.runtime import current_runtime
 from prefect_kling.tasks.creating import (

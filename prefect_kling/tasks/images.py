@@ -14,7 +14,7 @@ from prefect_kling.models.images import (
     MultiImageToImageRequest,
     VirtualTryOnRequest,
 )
-from prefect_kling.models.tasks import TaskReference
+from prefect_kling.models.kling_task import TaskReference
 from prefect_kling.tasks.creating import TASK_OPTIONS, Fields, ImageSource, as_items, create_from
 
 __all__ = [

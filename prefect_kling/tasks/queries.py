@@ -6,7 +6,7 @@ from prefect import task
 
 from prefect_kling.credentials import KlingCredentials
 from prefect_kling.models.account import AccountCosts, AccountCostsQuery
-from prefect_kling.models.tasks import KlingTask, TaskReference
+from prefect_kling.models.kling_task import KlingTask, TaskReference
 from prefect_kling.runtime import current_runtime
 from prefect_kling.tasks.creating import TASK_OPTIONS
 

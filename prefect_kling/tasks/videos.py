@@ -8,7 +8,7 @@ from typing import Any
 from prefect import task
 
 from prefect_kling.credentials import KlingCredentials
-from prefect_kling.models.tasks import TaskReference
+from prefect_kling.models.kling_task import TaskReference
 from prefect_kling.models.videos import (
     ImageToVideoRequest,
     MultiImageToVideoRequest,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from prefect_kling.models.tasks import KlingTask, TaskReference
+from prefect_kling.models.kling_task import KlingTask, TaskReference
 from prefect_kling.waiting.batch import BatchWatcher
 from prefect_kling.waiting.policy import (
     DEFAULT_MAX_WAIT_SECONDS,

@@ -25,7 +25,7 @@ from prefect_kling._logging import RunAwareLogger
 from prefect_kling.client import MAX_PAGE_SIZE
 from prefect_kling.endpoints import get_endpoint
 from prefect_kling.exceptions import KlingError
-from prefect_kling.models.tasks import KlingTask, TaskReference
+from prefect_kling.models.kling_task import KlingTask, TaskReference
 from prefect_kling.runtime import Runtime, current_runtime
 from prefect_kling.waiting.policy import StatusCallback, TaskWaiter
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from prefect_kling._logging import RunAwareLogger
 from prefect_kling._retry import is_transient
 from prefect_kling.exceptions import KlingError, KlingTaskFailed, KlingTaskTimedOut
-from prefect_kling.models.tasks import KlingTask, TaskReference
+from prefect_kling.models.kling_task import KlingTask, TaskReference
 
 logger = RunAwareLogger(__name__)
 
@@ -63,7 +63,7 @@ class TaskWaiter:
         on_status: Called on every status change (first status included).
 
     Examples:
-        >>> from prefect_kling.models.tasks import TaskReference
+        >>> from prefect_kling.models.kling_task import TaskReference
         >>> now = [0.0]
         >>> reference = TaskReference(task_id="8672", endpoint="text2video", provider="kling")
         >>> waiter = TaskWaiter(reference, max_wait_seconds=10, clock=lambda: now[0])

@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Self
 
 from prefect_kling.exceptions import KlingError
-from prefect_kling.models.tasks import KlingTask, TaskReference
+from prefect_kling.models.kling_task import KlingTask, TaskReference
 from prefect_kling.runtime import Runtime, current_runtime
 from prefect_kling.waiting.policy import (
     DEFAULT_MAX_WAIT_SECONDS,

@@ -24,7 +24,7 @@ from prefect_kling.callbacks import (
     running_receiver,
 )
 from prefect_kling.flows import batch_generate, generate_video
-from prefect_kling.models.tasks import KlingTask
+from prefect_kling.models.kling_task import KlingTask
 from prefect_kling.simulator import KlingSimulator, SignedCallbackFormat
 from tests.conftest import canary_simulator
 

@@ -1,7 +1,7 @@
 """Callback bodies of both shapes, and the ledger of statuses seen."""
 
 from prefect_kling.callbacks import StatusLedger, parse_callback
-from prefect_kling.models.tasks import KlingTask
+from prefect_kling.models.kling_task import KlingTask
 from tests.callbacks.hooks import PATH
 
 

@@ -28,7 +28,7 @@ from prefect.events.worker import EventsWorker
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from prefect_kling.callbacks import callback_url, emit_callback_event, running_receiver
-from prefect_kling.models.tasks import KlingTask
+from prefect_kling.models.kling_task import KlingTask
 from tests.conftest import canary_simulator
 from tests.prefect_server import PREFECT, prefect_server, server_environment, workers
 

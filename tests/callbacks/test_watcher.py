@@ -11,7 +11,7 @@ import pytest
 
 from prefect_kling.callbacks import CallbackWatcher
 from prefect_kling.exceptions import KlingTaskFailed, KlingTaskTimedOut
-from prefect_kling.models.tasks import KlingTask, TaskReference
+from prefect_kling.models.kling_task import KlingTask, TaskReference
 from prefect_kling.runtime import Runtime
 
 REF = TaskReference(task_id="8672", endpoint="text2video", provider="kling")

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 
 from prefect_kling._retry import RetryPolicy
-from prefect_kling.models.tasks import KlingTask, TaskReference
+from prefect_kling.models.kling_task import KlingTask, TaskReference
 
 TASK_ID = "867283741759111202"
 REF = TaskReference(task_id=TASK_ID, endpoint="text2video", provider="kling")

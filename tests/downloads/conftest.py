@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from prefect_kling.downloads import SavedFile, save_task_results
-from prefect_kling.models.tasks import KlingTask
+from prefect_kling.models.kling_task import KlingTask
 from tests.downloads.cdn import POLICY, REF, FakeCDN
 
 

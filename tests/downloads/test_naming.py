@@ -3,7 +3,7 @@
 import pytest
 
 from prefect_kling.downloads import result_file_name
-from prefect_kling.models.tasks import TaskReference
+from prefect_kling.models.kling_task import TaskReference
 from tests.downloads.cdn import REF, TASK_ID
 
 

@@ -9,7 +9,7 @@ import pytest
 import prefect_kling.downloads
 from prefect_kling.downloads import SavedFile, destinations, fetch, manifest, naming, saving
 from prefect_kling.exceptions import KlingError, KlingTaskFailed
-from prefect_kling.models.tasks import KlingTask
+from prefect_kling.models.kling_task import KlingTask
 from tests.downloads.cdn import (
     IMAGE_URLS,
     MANIFEST,

@@ -16,9 +16,13 @@ and what is allowed, and nothing is sent (or paid for) in vain.
 Extending the map (in the endpoint's row):
 
 - A new model is one line: add its name to the endpoint's model tuple. Until then its
-  name is sent with an `UnknownModelWarning` (or refused with `strict=True`); a name
-  outside the endpoint's model family (`model_pattern`, e.g. a `kling-*` name sent to
-  virtual try-on) is always refused.
+  name is refused, naming the known models; `strict=False` (`--allow-unknown-model` on
+  the command line) sends it anyway with an `UnknownModelWarning`. A name outside the
+  endpoint's model family (`model_pattern`, e.g. a `kling-*` name sent to virtual
+  try-on) is always refused. Names Kling adds often besides models (effect scenes) are
+  `open_choices`, treated the same way.
+- A value that only some settings allow (a 10 s effect only in two-person scenes) is a
+  `ValueRule` in the limits' `value_rules`.
 - A feature that only some models support is one `FeatureRule` in the limits' `features`,
   with shell-style patterns (`kling-v2*`), e.g.
   `FeatureRule("sound", only_with={"model_name": ("kling-v2-6*", "kling-v3*")})`; a
@@ -46,6 +50,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from prefect_kling._checks import problems_from_pydantic
 from prefect_kling._logging import RunAwareLogger
@@ -64,11 +69,17 @@ logger = RunAwareLogger(__name__)
 
 
 class UnknownModelWarning(UserWarning):
-    """A model name not known for the endpoint and provider; the request is sent anyway.
+    """A model name (or effect scene) not known for the endpoint and provider, sent anyway.
 
-    Turn it into an error with `warnings.simplefilter("error", UnknownModelWarning)`, or
-    pass `strict=True` to `validate_request`.
+    Only with `strict=False` (`--allow-unknown-model`): by default such a name is refused.
     """
+
+
+ALLOW_UNKNOWN = (
+    "to send a brand-new one on purpose: strict=False in Python, --allow-unknown-model on "
+    "the command line"
+)
+"""How to send a name this version does not know yet, as refusals say it."""
 
 
 Settings = Callable[[str], Any]
@@ -142,12 +153,52 @@ class FeatureRule:
 
 
 @dataclass(frozen=True)
+class ValueRule:
+    """Values of a field that only some settings allow.
+
+    Attributes:
+        field: The field, dotted for nested ones (`input.duration`).
+        allowed: The values it may take when the rule applies.
+        when: The settings the rule applies to, as `{field: patterns}` (all must match;
+            a setting left out counts as its default).
+
+    Examples:
+        >>> from prefect_kling.models import VideoEffectRequest
+        >>> rule = ValueRule("input.duration", ("5",), when={"effect_scene": ("squish",)})
+        >>> request = VideoEffectRequest(
+        ...     effect_scene="squish", image="https://example.com/a.png", duration="10"
+        ... )
+        >>> [problem.message for problem in rule.problems(request, defaults={})]
+        ["'10' is not allowed with effect_scene 'squish'; allowed: '5'"]
+    """
+
+    field: str
+    allowed: tuple[str, ...]
+    when: Mapping[str, tuple[str, ...]]
+
+    def problems(
+        self, request: KlingRequest, defaults: Mapping[str, str]
+    ) -> Iterator[FieldProblem]:
+        """The problem: a value the settings do not allow."""
+        value = _get(request, self.field)
+        settings = {name: _setting(request, name, defaults) for name in self.when}
+        applies = all(_matches(settings[name], pats) for name, pats in self.when.items())
+        if value is None or not applies or str(value) in self.allowed:
+            return
+        with_ = " and ".join(f"{name} {setting!r}" for name, setting in settings.items())
+        allowed = ", ".join(map(repr, self.allowed))
+        yield FieldProblem(
+            self.field, f"{show(value)} is not allowed with {with_}; allowed: {allowed}"
+        )
+
+
+@dataclass(frozen=True)
 class EndpointLimits:
     """What one provider accepts on one endpoint, beyond the request model's own rules.
 
     Attributes:
-        models: Known model names; another name is sent with a warning, or refused with
-            `strict=True`. Empty for endpoints without a model choice.
+        models: Known model names; another name is refused, or sent with a warning with
+            `strict=False`. Empty for endpoints without a model choice.
         model_field: Where the request names its model (dotted for nested fields).
         model_pattern: The endpoint's model family, shell-style: a name outside it is
             always refused, as it certainly belongs to another kind of endpoint.
@@ -157,6 +208,10 @@ class EndpointLimits:
             the request model allows; fewer where the provider narrows it).
         defaults: The value Kling uses for a setting left out, to evaluate `features`.
         features: Fields that only some models, modes or durations support.
+        open_choices: Known values of fields Kling extends often besides models (effect
+            scenes), treated as models are: another value is refused, or sent with a
+            warning with `strict=False`.
+        value_rules: Values of fields that only some settings allow.
 
     Examples:
         >>> limits_for(Provider.COMETAPI, "multi-image2video").item_counts
@@ -171,6 +226,13 @@ class EndpointLimits:
     choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     defaults: Mapping[str, str] = field(default_factory=dict)
     features: tuple[FeatureRule, ...] = ()
+    open_choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    value_rules: tuple[ValueRule, ...] = ()
+
+    def known_names(self) -> dict[str, tuple[str, ...]]:
+        """The model field (if any) and the `open_choices`, with their known values."""
+        names = {self.model_field: self.models} if self.models else {}
+        return {**names, **self.open_choices}
 
 
 def limits_for(provider: Provider, endpoint: str | Endpoint) -> EndpointLimits:
@@ -230,7 +292,7 @@ def validate_request(
     provider: Provider,
     data: Mapping[str, Any] | BaseModel,
     *,
-    strict: bool = False,
+    strict: bool = True,
 ) -> KlingRequest:
     """Check a create request completely before it is sent.
 
@@ -238,8 +300,9 @@ def validate_request(
         endpoint: The endpoint name (e.g. `text2video`) or row.
         provider: Where the request goes; limits differ between providers.
         data: The request fields, or a request model (checked again).
-        strict: Refuse model names not known for the endpoint and provider, instead of
-            warning about them.
+        strict: Refuse model names (and effect scenes) not known for the endpoint and
+            provider; False sends them with an `UnknownModelWarning`, for a model Kling
+            added after this version.
 
     Returns:
         The validated request model; images hold URLs or raw Base64.
@@ -248,50 +311,88 @@ def validate_request(
         KlingImageError: Every refused field is an image that breaks Kling's rules.
         KlingValidationError: Any field is refused, or the provider has no such route;
             the error lists every problem.
+
+    Examples:
+        >>> request = {"prompt": "x", "model_name": "kling-v9"}
+        >>> try:
+        ...     validate_request("text2video", Provider.KLING, request)
+        ... except KlingValidationError as error:
+        ...     print(error.problems[0].message)  # doctest: +NORMALIZE_WHITESPACE
+        'kling-v9' is not a known text2video model with provider kling; allowed: kling-v1,
+        kling-v1-6, kling-v2-master, kling-v2-1-master, kling-v2-5-turbo, kling-v2-6,
+        kling-v3 (to send a brand-new one on purpose: strict=False in Python,
+        --allow-unknown-model on the command line)
     """
     row = _row(endpoint)
     provider = Provider(provider)
     row.create_path(provider)
-    request = _build(row, data)
     limits = limits_for(provider, row)
+    request = _build(row, data, limits, provider)
     problems = [
         *_limit_problems(request, limits, provider),
         *(
             problem
-            for rule in limits.features
+            for rule in (*limits.features, *limits.value_rules)
             for problem in rule.problems(request, limits.defaults)
         ),
     ]
     model_name = _get(request, limits.model_field)
     foreign = _foreign_model(model_name, limits, row)
-    unknown = None if foreign else _unknown_model(model_name, limits, row, provider)
     if foreign:
         problems.append(FieldProblem(limits.model_field, foreign))
-    elif unknown and strict:
-        problems.append(
-            FieldProblem(limits.model_field, f"{unknown}; allowed: {', '.join(limits.models)}")
+    unknown = [
+        (name, why, known)
+        for name, known in limits.known_names().items()
+        if not (foreign and name == limits.model_field)
+        for why in [_unknown(name, _get(request, name), known, row, provider)]
+        if why is not None
+    ]
+    if strict:
+        problems.extend(
+            FieldProblem(name, f"{why}; allowed: {', '.join(known)} ({ALLOW_UNKNOWN})")
+            for name, why, known in unknown
         )
     if problems:
         raise KlingValidationError(problems, endpoint=row.name)
-    if unknown:
-        known = ", ".join(limits.models)
-        text = f"{limits.model_field} {unknown} (known: {known}); sending it anyway"
+    for name, why, known in unknown:
+        text = f"{name} {why} (known: {', '.join(known)}); sending it anyway"
         logger.warning(text)
         warnings.warn(text, UnknownModelWarning, stacklevel=2)
     return request
 
 
-def _build(endpoint: Endpoint, data: Mapping[str, Any] | BaseModel) -> KlingRequest:
-    """Validate the fields with the endpoint's request model, as typed errors."""
+def _build(
+    endpoint: Endpoint,
+    data: Mapping[str, Any] | BaseModel,
+    limits: EndpointLimits,
+    provider: Provider,
+) -> KlingRequest:
+    """Validate the fields with the endpoint's request model, as typed errors.
+
+    A value outside the model's choices is told the provider's choices, where the
+    provider narrows them (the model allows what any provider does).
+    """
     model = endpoint.request_model
     fields = data.model_dump(exclude_none=True) if isinstance(data, BaseModel) else dict(data)
     try:
         return model.model_validate(fields)
     except ValidationError as exc:
-        errors = explain_errors(model, exc.errors())
+        errors = [
+            _provider_choices(error, limits, provider)
+            for error in explain_errors(model, exc.errors())
+        ]
         only_images = all(error["type"] == IMAGE_ERROR for error in errors)
         error_class = KlingImageError if only_images else KlingValidationError
         raise error_class(problems_from_pydantic(errors), endpoint=endpoint.name) from None
+
+
+def _provider_choices(error: ErrorDetails, limits: EndpointLimits, provider: Provider) -> Any:
+    choices = limits.choices.get(".".join(map(str, error["loc"])))
+    if error["type"] != "literal_error" or choices is None:
+        return error
+    allowed = ", ".join(map(repr, choices))
+    text = f"{show(error.get('input'))} is not allowed; allowed: {allowed} with provider {provider}"
+    return {**error, "msg": text}
 
 
 def _foreign_model(name: Any, limits: EndpointLimits, endpoint: Endpoint) -> str | None:
@@ -304,13 +405,17 @@ def _foreign_model(name: Any, limits: EndpointLimits, endpoint: Endpoint) -> str
     )
 
 
-def _unknown_model(
-    name: Any, limits: EndpointLimits, endpoint: Endpoint, provider: Provider
+def _unknown(
+    field_name: str, value: Any, known: tuple[str, ...], endpoint: Endpoint, provider: Provider
 ) -> str | None:
-    """Why the request's model name is unknown, or None if it is known or left out."""
-    if name is None or not limits.models or name in limits.models:
+    """Why a model name (or effect scene) is unknown, or None if known or left out."""
+    if value is None or not known or value in known:
         return None
-    return f"{name!r} is not a known {endpoint.name} model with provider {provider}"
+    leaf = field_name.rsplit(".", 1)[-1]
+    if leaf == "model_name":
+        return f"{value!r} is not a known {endpoint.name} model with provider {provider}"
+    what = leaf.replace("_", " ")
+    return f"{value!r} is not a known {what} of {endpoint.name} with provider {provider}"
 
 
 def _limit_problems(

@@ -95,7 +95,7 @@ class LipSyncPlan:
         provider: Provider,
         *,
         idempotency_key: str | None = None,
-        strict: bool = False,
+        strict: bool = True,
     ) -> Self:
         """Validate an advanced lip-sync given by its video, sending nothing.
 

@@ -259,19 +259,24 @@ def test_every_problem_is_reported_at_once():
         ),
     ],
 )
-def test_unknown_model_warns_and_passes_unless_strict(endpoint, provider, data, known, caplog):
+def test_unknown_model_is_refused_unless_strict_is_false(endpoint, provider, data, known, caplog):
+    with pytest.raises(KlingValidationError) as caught:
+        validate_request(endpoint, provider, data)
+    assert caught.value.fields == ["model_name"]
+    assert f"with provider {provider}; allowed: {known}" in str(caught.value)
+    assert "strict=False in Python, --allow-unknown-model on the command line" in str(
+        caught.value
+    )
+    with pytest.raises(KlingValidationError):
+        validate_request(endpoint, provider, data, strict=True)
+
     with (
         caplog.at_level(logging.WARNING, logger="prefect_kling.capabilities"),
         pytest.warns(UnknownModelWarning, match=f"provider {provider}"),
     ):
-        request = validate_request(endpoint, provider, data)
+        request = validate_request(endpoint, provider, data, strict=False)
     assert request.model_name == data["model_name"]
     assert any(data["model_name"] in record.getMessage() for record in caplog.records)
-
-    with pytest.raises(KlingValidationError) as caught:
-        validate_request(endpoint, provider, data, strict=True)
-    assert caught.value.fields == ["model_name"]
-    assert f"with provider {provider}; allowed: {known}" in str(caught.value)
 
 
 def test_known_model_and_left_out_model_do_not_warn():
@@ -382,9 +387,9 @@ def test_a_model_of_another_family_is_refused_even_without_strict():
 def test_nested_model_field_warns_under_its_own_name():
     data = {"effect_scene": "hug", "images": [URL, URL], "model_name": "kling-v2-6"}
     with pytest.warns(UnknownModelWarning, match="input.model_name 'kling-v2-6' is not a known"):
-        validate_request("effects", COMET, data)
+        validate_request("effects", COMET, data, strict=False)
     with pytest.raises(KlingValidationError) as caught:
-        validate_request("effects", COMET, data, strict=True)
+        validate_request("effects", COMET, data)
     assert caught.value.fields == ["input.model_name"]
     assert "allowed: kling-v1, kling-v1-5, kling-v1-6" in str(caught.value)
 

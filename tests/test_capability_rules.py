@@ -1219,8 +1219,8 @@ RULES = [
         K,
         audio_lip_sync(audio_url=None, audio_file=AUDIO_URL),
         "input.audio_file",
-        f"'{AUDIO_URL}' is not allowed",
-        "allowed: a path, bytes or Base64 audio",
+        f"'{AUDIO_URL}' is a URL",
+        "allowed: a path, bytes or Base64 (a URL goes in audio_url",
     ),
     rule(
         "lip-sync-video-url-scheme",

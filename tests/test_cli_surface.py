@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from prefect_kling import KlingCredentials
+from prefect_kling.audio import make_wav
 from prefect_kling.media import make_png
 from prefect_kling.models.account import AccountCosts
 from prefect_kling.simulator import KlingSimulator, SimulatorConfig
@@ -230,7 +231,7 @@ def test_lip_sync_speaks_a_text_on_an_earlier_video(provider_env, sim, tmp_path)
 
 def test_lip_sync_with_an_audio_file_on_a_video_link(provider_env, sim, tmp_path):
     audio = tmp_path / "line.mp3"
-    audio.write_bytes(b"ID3" + uuid.uuid4().bytes)
+    audio.write_bytes(make_wav(2.5, seed=uuid.uuid4().int))
     summary = run_json(
         "lip-sync",
         "--video-url",

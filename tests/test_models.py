@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 import prefect_kling.models as models
 from prefect_kling import capabilities, endpoints, media
+from prefect_kling.audio import make_wav
 from prefect_kling.capabilities import validate_request
 from prefect_kling.exceptions import KlingImageError, KlingValidationError
 from prefect_kling.media import make_png
@@ -87,7 +88,8 @@ MASK = {"mask": PNG, "trajectories": points(2)}
             "text2video",
             {"prompt": "a", "aspect_ratio": "5:4"},
             "aspect_ratio",
-            "'5:4' is not allowed; allowed: '16:9', '9:16', '1:1', '4:3', '3:4', '3:2', '2:3'",
+            # The model allows CometAPI's ratios too; the refusal lists the provider's own.
+            "'5:4' is not allowed; allowed: '16:9', '9:16', '1:1' with provider kling",
         ),
         (
             "text2video",
@@ -455,7 +457,7 @@ MULTI_IMAGE2IMAGE_PAYLOAD = {
 
 
 HOOK = "https://hooks.example.com/kling"
-AUDIO = b"ID3\x03\x00fake-mp3-frames"
+AUDIO = make_wav(2.5)
 AUDIO_B64 = encoded(AUDIO)
 FULL_IMAGE_GENERATION = {
     "prompt": "The same cat as a watercolour.",
@@ -798,7 +800,8 @@ def test_audio_file_is_read_from_a_path_and_no_longer_needed(tmp_path):
         (
             {"mode": "audio2video", "video_id": "1", "audio_file": "not base64 at all!"},
             "input.audio_file",
-            "'not base64 at all!' is not allowed; allowed: a path, bytes or Base64 audio",
+            "'not base64 at all!' is not an existing file, a URL or Base64 audio; "
+            "allowed: a path, bytes or Base64 of MP3, WAV, M4A or AAC audio",
         ),
         (
             {"mode": "audio2video", "video_id": "1", "audio_url": "ftp://host/a.mp3"},

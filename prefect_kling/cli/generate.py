@@ -1,6 +1,7 @@
 """The generation commands of `prefect-kling`: one runner for every endpoint row's command.
 
-A generation command checks its request (exit 2 before anything is sent), runs the
+A generation command checks its request, its output folder and its budget (exit 2
+before any flow run starts, so before anything is sent), runs the
 ready-made flow (`generate_image` for image rows, `generate_video` for the others; a
 command that `repeats` runs the `extend_video` chain), and prints the result. So Prefect's
 caching, retries, artifacts and events apply as in any flow.
@@ -15,7 +16,6 @@ from typing import Any
 from prefect_kling.cli.common import EXIT_OK, load_credentials, print_result
 from prefect_kling.cli.parser import generation_commands
 from prefect_kling.cli.progress import ProgressLine
-from prefect_kling.exceptions import KlingValidationError
 
 
 def run_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -29,19 +29,47 @@ def run_options(args: argparse.Namespace) -> dict[str, Any]:
         "max_units": args.max_units,
         "poll_interval_seconds": args.poll_interval,
         "callback_url": args.callback_url,
+        "strict": not args.allow_unknown_model,
     }
+
+
+def check_before_the_flow(
+    args: argparse.Namespace, endpoint: str, fields: dict[str, Any], credentials: Any
+) -> None:
+    """Refuse, before any flow run starts, what the flow would refuse inside its run.
+
+    The request (as the flow checks it), the output folder, and the budget against the
+    request's estimate (`--times` of it in a chain).
+
+    Raises:
+        KlingValidationError: The request, the output folder or `--times` is refused.
+        KlingBudgetExceeded: `--max-units` cannot pay for the estimate.
+    """
+    from prefect_kling.flows import check_request
+    from prefect_kling.flows.preflight import check_output
+
+    check_output(args.output_dir, field="output_dir")
+    check_request(
+        endpoint,
+        fields,
+        credentials,
+        idempotency_key=args.idempotency_key,
+        strict=not args.allow_unknown_model,
+        max_units=args.max_units,
+        times=getattr(args, "times", 1),
+    )
 
 
 def run_generation(args: argparse.Namespace, out: Any) -> int:
     """Run a generation command once: check, generate, print."""
     from prefect_kling.endpoints import ResultKind, get_endpoint
-    from prefect_kling.flows import check_request, generate_image, generate_video
+    from prefect_kling.flows import generate_image, generate_video
 
     credentials = load_credentials(args)
     command, row = generation_commands()[args.command]
     endpoint, fields = command.to_request(row.name, args)
     # Refuse bad input (or a provider without the route) before any run starts.
-    check_request(endpoint, fields, credentials, idempotency_key=args.idempotency_key)
+    check_before_the_flow(args, endpoint, fields, credentials)
     flow = (
         generate_image if get_endpoint(endpoint).result_kind is ResultKind.IMAGE else generate_video
     )
@@ -59,14 +87,14 @@ def run_generation(args: argparse.Namespace, out: Any) -> int:
 
 def run_chain(args: argparse.Namespace, out: Any) -> int:
     """Run a command that repeats (extend) `--times` times in a chain; print every step."""
-    from prefect_kling.flows import check_request, extend_video
+    from prefect_kling.flows import extend_video
+    from prefect_kling.flows.extend import check_times
 
     credentials = load_credentials(args)
-    if args.times < 1:
-        raise KlingValidationError.single("times", f"{args.times}; allowed: 1 or more")
+    check_times(args.times)
     command, row = generation_commands()[args.command]
     endpoint, fields = command.to_request(row.name, args)
-    check_request(endpoint, fields, credentials)
+    check_before_the_flow(args, endpoint, fields, credentials)
     with ProgressLine() as progress:
         results = extend_video(
             args.video_id,

@@ -101,6 +101,12 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
         "--max-units", type=positive_number, help="refuse to create past this many units"
     )
     parser.add_argument(
+        "--allow-unknown-model",
+        action="store_true",
+        help="send a model name (or effect scene) this version does not know yet, "
+        "instead of refusing it",
+    )
+    parser.add_argument(
         "--callback-url",
         metavar="URL",
         help="your receiver's URL: wait for its events instead of polling "

@@ -47,7 +47,8 @@ class AsyncKlingClient(BaseKlingClient):
     Args:
         connection: Where and how to reach Kling (`KlingCredentials.connection()`).
         retry_policy: When and how long to wait before repeating a call.
-        strict_validation: Refuse unknown model names instead of warning.
+        strict_validation: Refuse model names (and effect scenes) unknown for the
+            provider (the default); False sends them with an `UnknownModelWarning`.
         transport: An `httpx` async transport (e.g. `httpx.MockTransport` in tests).
         sleep: Coroutine function used to wait between attempts (injectable for tests).
         rng: Random source of the backoff jitter.
@@ -58,7 +59,7 @@ class AsyncKlingClient(BaseKlingClient):
         connection: Connection,
         *,
         retry_policy: RetryPolicy | None = None,
-        strict_validation: bool = False,
+        strict_validation: bool = True,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,

@@ -57,7 +57,8 @@ class BaseKlingClient:
         connection: Where and how to reach Kling.
         retry_policy: When and how long to wait before repeating a call.
         rng: Random source of the backoff jitter.
-        strict_validation: Refuse unknown model names instead of warning.
+        strict_validation: Refuse model names (and effect scenes) unknown for the
+            provider (the default); False sends them with an `UnknownModelWarning`.
     """
 
     def __init__(
@@ -66,7 +67,7 @@ class BaseKlingClient:
         *,
         retry_policy: RetryPolicy | None = None,
         rng: random.Random | None = None,
-        strict_validation: bool = False,
+        strict_validation: bool = True,
     ):
         self.connection = connection
         self.provider = connection.provider

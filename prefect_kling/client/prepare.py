@@ -60,7 +60,11 @@ def derive_external_task_id(
 
 @dataclass(frozen=True)
 class PreparedCreate:
-    """A validated create, ready to send (and to send again with the same external id)."""
+    """A validated create, ready to send (and to send again with the same external id).
+
+    `strict` is how it was validated: False when it may name a model (or effect scene)
+    unknown here, so that checking it again before sending does not refuse it.
+    """
 
     endpoint: Endpoint
     path: str
@@ -68,6 +72,7 @@ class PreparedCreate:
     external_task_id: str
     started_at: datetime
     request: BaseModel
+    strict: bool = True
 
 
 def prepare_create(
@@ -76,7 +81,7 @@ def prepare_create(
     provider: Provider,
     *,
     idempotency_key: str | None = None,
-    strict: bool = False,
+    strict: bool = True,
 ) -> PreparedCreate:
     """Validate a request and fix its body and external id, before anything is sent.
 
@@ -85,7 +90,8 @@ def prepare_create(
         request: The request fields, or a request model.
         provider: The provider the request goes to (limits and spellings differ).
         idempotency_key: Ask for a fresh take of a request made before.
-        strict: Refuse unknown model names instead of warning.
+        strict: Refuse model names (and effect scenes) unknown for the provider (the
+            default); False sends them with an `UnknownModelWarning`.
 
     Raises:
         KlingValidationError: The request breaks a rule of the endpoint or provider.
@@ -98,4 +104,6 @@ def prepare_create(
         row.name, payload, idempotency_key
     )
     payload["external_task_id"] = external_task_id
-    return PreparedCreate(row, path, payload, external_task_id, datetime.now(UTC), model)
+    return PreparedCreate(
+        row, path, payload, external_task_id, datetime.now(UTC), model, strict=strict
+    )

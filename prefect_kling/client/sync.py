@@ -43,7 +43,8 @@ class KlingClient(BaseKlingClient):
     Args:
         connection: Where and how to reach Kling (`KlingCredentials.connection()`).
         retry_policy: When and how long to wait before repeating a call.
-        strict_validation: Refuse unknown model names instead of warning.
+        strict_validation: Refuse model names (and effect scenes) unknown for the
+            provider (the default); False sends them with an `UnknownModelWarning`.
         transport: An `httpx` transport (e.g. `httpx.MockTransport` in tests).
         sleep: Function used to wait between attempts (injectable for tests).
         rng: Random source of the backoff jitter.
@@ -54,7 +55,7 @@ class KlingClient(BaseKlingClient):
         connection: Connection,
         *,
         retry_policy: RetryPolicy | None = None,
-        strict_validation: bool = False,
+        strict_validation: bool = True,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,

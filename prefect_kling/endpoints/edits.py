@@ -16,7 +16,7 @@ import argparse
 from collections.abc import Mapping
 from typing import Any
 
-from prefect_kling.capabilities import EndpointLimits
+from prefect_kling.capabilities import EndpointLimits, ValueRule
 from prefect_kling.endpoints.command import Command, OneOf, Request, given, option
 from prefect_kling.endpoints.row import (
     Endpoint,
@@ -34,13 +34,26 @@ from prefect_kling.endpoints.shared import (
     video_units,
 )
 from prefect_kling.exceptions import KlingValidationError
-from prefect_kling.models.effects import TWO_PERSON_EFFECT_SCENES, VideoEffectRequest
+from prefect_kling.media import is_url
+from prefect_kling.models.effects import (
+    SINGLE_IMAGE_EFFECT_SCENES,
+    TWO_PERSON_EFFECT_SCENES,
+    VideoEffectRequest,
+)
 from prefect_kling.models.images import ImageExpandRequest, VirtualTryOnRequest
 from prefect_kling.models.lipsync import AdvancedLipSyncRequest, LipSyncRequest
 from prefect_kling.models.videos import VideoExtendRequest
 from prefect_kling.providers import Provider
 
 EFFECT_MODELS = ("kling-v1", "kling-v1-5", "kling-v1-6")
+"""The models of the two-person effect scenes."""
+EFFECT_SCENES = (*SINGLE_IMAGE_EFFECT_SCENES, *TWO_PERSON_EFFECT_SCENES)
+"""The effect scenes known here; Kling adds scenes often: another one is refused unless
+`strict=False` (`--allow-unknown-model`)."""
+# Kling's effects page: single-image scenes make 5 s videos; two-person scenes 5 or 10 s.
+FIVE_SECONDS_IN_SINGLE_IMAGE_SCENES = ValueRule(
+    "input.duration", ("5",), when={"effect_scene": SINGLE_IMAGE_EFFECT_SCENES}
+)
 TRY_ON_MODELS = ("kolors-virtual-try-on-v1", "kolors-virtual-try-on-v1-5")
 
 
@@ -52,10 +65,6 @@ def effect_units(request: Mapping[str, Any]) -> float:
 # --- lip-sync: one command, two endpoints. --------------------------------------------------
 
 _SPEECH = ("text", "voice_id", "voice_language", "voice_speed")
-
-
-def _is_url(value: str) -> bool:
-    return value.strip().lower().startswith(("http://", "https://"))
 
 
 def _lip_sync_request(args: argparse.Namespace, fields: dict[str, Any]) -> Request:
@@ -77,7 +86,7 @@ def _lip_sync_request(args: argparse.Namespace, fields: dict[str, Any]) -> Reque
         )
     if args.text is not None:
         return "lip-sync", {**fields, "mode": "text2video"}
-    audio = "audio_url" if _is_url(args.audio) else "audio_file"
+    audio = "audio_url" if is_url(args.audio) else "audio_file"
     # A voice given with an audio stays in: the request model refuses it, naming it.
     return "lip-sync", {**fields, "mode": "audio2video", audio: args.audio}
 
@@ -215,6 +224,8 @@ ROWS = (
                 models=EFFECT_MODELS,
                 model_field="input.model_name",
                 defaults={"input.model_name": "kling-v1", "input.mode": "std"},
+                open_choices={"effect_scene": EFFECT_SCENES},
+                value_rules=(FIVE_SECONDS_IN_SINGLE_IMAGE_SCENES,),
             )
         ),
         estimate=effect_units,

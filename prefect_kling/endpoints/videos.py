@@ -4,7 +4,7 @@ text2video, image2video and multi-image2video: each row with its routes, request
 limits per provider, unit estimate and `prefect-kling` command (see `Endpoint`).
 
 A new model of an endpoint is one line in its model tuple below; until then its name is
-sent with an `UnknownModelWarning` (or refused with `strict=True`). A feature that only
+refused (sent with an `UnknownModelWarning` with `strict=False`). A feature that only
 some models support is one `FeatureRule` in the row's limits.
 
 Examples:

@@ -43,6 +43,7 @@ from prefect_kling.flows.batch_items import BatchItem, BatchOutcome, BatchReport
 from prefect_kling.flows.batch_places import InputOrder, Place, RequestClaims, same_request
 from prefect_kling.flows.create_step import before_send, refresh_take
 from prefect_kling.flows.pipeline import Generation
+from prefect_kling.flows.preflight import check_output
 from prefect_kling.observe import publish_batch_table
 from prefect_kling.runtime import Runtime, use_runtime
 from prefect_kling.waiting import DEFAULT_MAX_WAIT_SECONDS, BatchWatcher, StatusCallback, Waiter
@@ -63,7 +64,7 @@ class BatchContext:
         refresh: Make new tasks instead of reusing cached creates.
         watermark: Also save the watermarked variants.
         max_wait_seconds: Longest wait for each task.
-        strict: Refuse unknown model names.
+        strict: Refuse unknown model names (and effect scenes); False warns instead.
         result_storage: Where cached creates are kept.
         on_status: The caller's callback for every status change.
     """
@@ -209,7 +210,7 @@ def batch_generate(
     watermark: bool = False,
     max_wait_seconds: float = DEFAULT_MAX_WAIT_SECONDS,
     poll_interval_seconds: float = 5.0,
-    strict: bool = False,
+    strict: bool = True,
     result_storage: Any = None,
     callback_url: str | None = None,
     callback_safety_poll_seconds: float = 300.0,
@@ -233,7 +234,8 @@ def batch_generate(
         watermark: Also save the watermarked variants.
         max_wait_seconds: Longest wait for each task.
         poll_interval_seconds: Pause between two rounds of the batch watcher's list queries.
-        strict: Refuse model names unknown for the provider instead of warning.
+        strict: Refuse model names (and effect scenes) unknown for the provider (the
+            default); False sends them with an `UnknownModelWarning`.
         result_storage: Where cached creates are kept (a block or block slug).
         callback_url: Your receiver's URL (the credentials block's by default): wait for
             its events, with one confirming query per task, instead of list queries.
@@ -255,6 +257,7 @@ def batch_generate(
         poll_interval_seconds=poll_interval_seconds,
         callback_safety_poll_seconds=callback_safety_poll_seconds,
     )
+    check_output(output)
     batch = load_batch(items)
     creds = resolve_credentials(credentials)
     callback = resolve_callback_url(callback_url, creds)

@@ -166,6 +166,7 @@ def submit_request(
     request: dict[str, Any],
     external_task_id: str,
     take: str | None = None,
+    strict: bool = True,
 ) -> TaskReference:
     """Create the task, or find the one an earlier attempt or run made with this external id.
 
@@ -176,13 +177,15 @@ def submit_request(
 
     A task found that way (or through Kling's refusal of a duplicate id) that is older
     than a cache record lives (`CACHE_LIFETIME`) may have lost its files: it is renewed,
-    with a fresh take named after it, as an expired record would have been.
+    with a fresh take named after it, as an expired record would have been. `strict=False`
+    lets the client send a model name (or effect scene) unknown here, as the flow allowed.
     """
     if take is not None:
         external_task_id = fresh_take_id(external_task_id, take)
     runtime = current_runtime()
     renew_before = runtime.now() - cache_lifetime(credentials.provider)
     with runtime.client(credentials) as client:
+        client.strict_validation = strict  # as the request was checked before: see `strict`
         while True:
             reference = _create_once(client, credentials, endpoint, request, external_task_id)
             if reference.created_at is None or reference.created_at >= renew_before:
@@ -237,7 +240,12 @@ def run_create_step(
     fields = prepared.request.model_dump(mode="json", exclude_none=True)
     fields.pop("external_task_id", None)
     reference = submit_request.with_options(**options)(
-        credentials, prepared.endpoint.name, fields, prepared.external_task_id, take
+        credentials,
+        prepared.endpoint.name,
+        fields,
+        prepared.external_task_id,
+        take,
+        strict=prepared.strict,
     )
     emit_task_event("submitted", reference, model=fields.get("model_name"))
     return reference

@@ -6,8 +6,6 @@ from typing import Any
 
 from prefect import flow
 
-from prefect_kling._checks import require_positive
-from prefect_kling.budget import UnitBudget
 from prefect_kling.client import prepare_create
 from prefect_kling.exceptions import (
     KlingBudgetExceeded,
@@ -21,9 +19,23 @@ from prefect_kling.flows.arguments import (
     resolve_credentials,
 )
 from prefect_kling.flows.generate import generate_video
+from prefect_kling.flows.preflight import check_budget, check_output
 from prefect_kling.flows.result import GenerationResult
 from prefect_kling.runtime import Runtime, use_runtime
 from prefect_kling.waiting import DEFAULT_MAX_WAIT_SECONDS, StatusCallback
+
+
+def check_times(times: Any) -> None:
+    """Refuse a chain length that is not a whole number of 1 or more.
+
+    Raises:
+        KlingValidationError: `times` is not such a number; the message names it.
+
+    Examples:
+        >>> check_times(2)
+    """
+    if isinstance(times, bool) or not isinstance(times, int) or times < 1:
+        raise KlingValidationError.single("times", f"{times!r}; allowed: 1 or more")
 
 
 @flow(name="kling-extend-video")
@@ -40,7 +52,7 @@ def extend_video(
     watermark: bool = False,
     max_wait_seconds: float = DEFAULT_MAX_WAIT_SECONDS,
     max_units: float | None = None,
-    strict: bool = False,
+    strict: bool = True,
     result_storage: Any = None,
     poll_interval_seconds: float = 2.0,
     callback_url: str | None = None,
@@ -71,7 +83,8 @@ def extend_video(
         max_units: Send no create that could take the chain past this many units:
             checked before the first step with estimates (1 unit a step), and before
             each step with what the steps before it were charged.
-        strict: Refuse unknown model names instead of warning.
+        strict: Refuse model names (and effect scenes) unknown for the provider (the
+            default); False sends them with an `UnknownModelWarning`.
         result_storage: Where cached creates are kept (a block or block slug).
         poll_interval_seconds: First pause between queries.
         callback_url: Your receiver's URL: wait for its events instead of polling.
@@ -82,20 +95,13 @@ def extend_video(
     Returns:
         One result a step, in order; the last one holds the full-length video.
     """
-    if times < 1:
-        raise KlingValidationError.single("times", f"{times}; allowed: 1 or more")
+    check_times(times)
+    check_output(output)
     creds = resolve_credentials(credentials)
     fields = {"prompt": prompt, "negative_prompt": negative_prompt, "cfg_scale": cfg_scale}
     request = {"video_id": video_id, **{k: v for k, v in fields.items() if v is not None}}
     prepared = prepare_create("video-extend", request, creds.provider, strict=strict)
-    if max_units is not None:
-        require_positive("max_units", max_units, "units")
-    estimate = UnitBudget().estimate("video-extend", prepared.payload)
-    if max_units is not None and estimate * times > max_units:
-        raise KlingBudgetExceeded(
-            f"not extending {times} times: {times} x {estimate:g} estimated units would pass "
-            f"the budget of {max_units:g} units"
-        )
+    estimate = check_budget("video-extend", prepared.payload, max_units, times=times)
     results: list[GenerationResult] = []
     spent = 0.0
     for step in range(1, times + 1):

@@ -28,6 +28,7 @@ from prefect_kling.flows.arguments import (
 )
 from prefect_kling.flows.create_step import refresh_take
 from prefect_kling.flows.pipeline import Generation
+from prefect_kling.flows.preflight import check_budget, check_output
 from prefect_kling.flows.result import GenerationResult
 from prefect_kling.runtime import Runtime, use_runtime
 from prefect_kling.waiting import (
@@ -76,6 +77,7 @@ def _generate(
         poll_interval_seconds=poll_interval_seconds,
         callback_safety_poll_seconds=callback_safety_poll_seconds,
     )
+    check_output(output)
     row = get_endpoint(endpoint)
     if row.result_kind is not kind:
         allowed = ", ".join(name for name, other in ENDPOINTS.items() if other.result_kind is kind)
@@ -94,6 +96,8 @@ def _generate(
             callback_url=callback,
             on_status=on_status,
         )
+        # A budget too small for this one task is refused naming max_units.
+        check_budget(row.name, generation.prepared.payload, max_units)
         budget = UnitBudget(max_units)
         ticket = budget.reserve(row.name, generation.prepared.payload)
         # With callbacks, the event subscription opens before the create: no event is missed.
@@ -123,7 +127,7 @@ def _generation_flow(kind: ResultKind, default_endpoint: str, doc: str) -> Any:
         watermark: bool = False,
         max_wait_seconds: float = DEFAULT_MAX_WAIT_SECONDS,
         max_units: float | None = None,
-        strict: bool = False,
+        strict: bool = True,
         result_storage: Any = None,
         poll_interval_seconds: float = 2.0,
         callback_url: str | None = None,
@@ -161,7 +165,8 @@ generate_video = _generation_flow(
         watermark: Also save the watermarked variants.
         max_wait_seconds: Longest wait for the task.
         max_units: Send no create that could take the run past this many units.
-        strict: Refuse model names unknown for the provider instead of warning.
+        strict: Refuse model names (and effect scenes) unknown for the provider (the
+            default); False sends them with an `UnknownModelWarning`.
         result_storage: Where cached creates are kept (a block or block slug); share it
             between workers so that none of them pays for a request another already made.
         poll_interval_seconds: First pause between queries (it grows to 30 s).

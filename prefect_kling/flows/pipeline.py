@@ -26,6 +26,7 @@ from prefect_kling.endpoints import Endpoint, ResultKind, get_endpoint
 from prefect_kling.exceptions import KlingError, KlingTaskFailed, KlingTaskTimedOut
 from prefect_kling.flows.arguments import Output, destination, with_callback
 from prefect_kling.flows.create_step import retry_on_transient, run_create_step
+from prefect_kling.flows.preflight import check_budget
 from prefect_kling.flows.result import GenerationResult
 from prefect_kling.flows.tracking import Tracker
 from prefect_kling.lip_sync_plan import LipSyncPlan
@@ -53,23 +54,38 @@ def check_request(
     credentials: KlingCredentials,
     *,
     idempotency_key: str | None = None,
-    strict: bool = False,
+    strict: bool = True,
+    max_units: float | None = None,
+    times: int = 1,
 ) -> None:
     """Check a request as the flows will, sending nothing.
+
+    Args:
+        endpoint: The endpoint name.
+        request: The request fields.
+        credentials: Where the request would go (limits differ between providers).
+        idempotency_key: The take asked for.
+        strict: Refuse model names (and effect scenes) unknown for the provider.
+        max_units: The run's budget: refused when `times` creates of the request are
+            estimated to pass it.
+        times: How many creates of it the run makes (a chain of extensions).
 
     Raises:
         KlingValidationError: The request breaks a rule, or the provider has no such
             route; the message names the field (or the provider).
+        KlingBudgetExceeded: The estimate passes `max_units`; the message names it.
     """
     row = get_endpoint(endpoint)
+    payload: dict[str, Any] = {}
     if _names_its_video(row, request):
         LipSyncPlan.check(
             request, credentials.provider, idempotency_key=idempotency_key, strict=strict
         )
     else:
-        prepare_create(
+        payload = prepare_create(
             row, request, credentials.provider, idempotency_key=idempotency_key, strict=strict
-        )
+        ).payload
+    check_budget(row.name, payload, max_units, times=times)
 
 
 @task(
@@ -122,7 +138,7 @@ class Generation:
         credentials: KlingCredentials,
         *,
         idempotency_key: str | None = None,
-        strict: bool = False,
+        strict: bool = True,
         callback_url: str | None = None,
         on_status: StatusCallback | None = None,
         progress_artifact: bool = True,

@@ -8,9 +8,11 @@ validated request no longer depends on local files.
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Annotated, Any, ClassVar, get_args
 
+import annotated_types
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -18,7 +20,9 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationInfo,
+    field_validator,
 )
+from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from prefect_kling.exceptions import KlingImageError
@@ -27,6 +31,11 @@ from prefect_kling.providers import Provider
 
 IMAGE_ERROR = "kling_image"
 """Pydantic error type of an image that breaks Kling's rules."""
+WHOLE_ERROR = "kling_whole"
+"""Pydantic error type whose message is whole: the value and what is allowed (audio,
+links, ids, texts)."""
+BOOL_FOR_NUMBER = "kling_bool_for_number"
+"""Pydantic error type of `True` or `False` given where a number belongs."""
 RULE_ERROR = "kling_rule"
 """Pydantic error type of a broken rule between fields; its context names the field."""
 
@@ -41,17 +50,39 @@ def _image_value(value: Any, info: ValidationInfo) -> Any:
 ImageInput = Annotated[str, BeforeValidator(_image_value)]
 """An image field: give a URL, a path, bytes or Base64; holds the URL or raw Base64."""
 
-NegativePrompt = Annotated[str | None, Field(description="What the result should not show.")]
+
+_INVISIBLE = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp"})
+"""Unicode categories that show nothing: controls, format characters (zero-width spaces
+and joiners, the byte-order mark) and separators."""
 
 
 def _has_text(value: str) -> str:
-    if value and not value.strip():
-        raise PydanticCustomError("blank_text", "allowed: words saying what to make")
+    _no_nul(value)
+    if value and all(unicodedata.category(ch) in _INVISIBLE for ch in value):
+        raise whole_error(
+            f"{show(value)} has no visible character; allowed: words saying what to make"
+        )
     return value
 
 
 RequiredPrompt = Annotated[str, Field(min_length=1), AfterValidator(_has_text)]
-"""A prompt that must say something: not empty, not only white space."""
+"""A prompt that must say something: not empty, not only white space or zero-width
+characters, and without NUL characters."""
+
+
+def _no_nul(value: str | None) -> str | None:
+    if value is not None and "\x00" in value:
+        raise whole_error(
+            f"{show(value)} contains a NUL character; allowed: text without NUL (\\x00)"
+        )
+    return value
+
+
+Text = Annotated[str | None, AfterValidator(_no_nul)]
+"""An optional text field (prompt, negative prompt): any text but NUL characters."""
+NegativePrompt = Annotated[
+    str | None, AfterValidator(_no_nul), Field(description="What the result should not show.")
+]
 ModelName = Annotated[
     str | None,
     Field(
@@ -77,8 +108,32 @@ def _id_text(value: Any) -> Any:
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
-VideoId = Annotated[str, BeforeValidator(_id_text)]
-"""A video id from an earlier result (a numeric string; an int is accepted)."""
+def _fits_a_path(value: str) -> str:
+    text = value.strip()
+    if not text:
+        raise whole_error(
+            f"{show(value)} is blank; allowed: a video id from an earlier result, e.g. '859402'"
+        )
+    if not all(ch.isascii() and (ch.isalnum() or ch in "_-") for ch in text) or text[0] == "-":
+        raise whole_error(
+            f"{show(value)} is not a video id; allowed: letters, digits, '_' and '-' "
+            "(not first), e.g. '859402'"
+        )
+    return text
+
+
+VideoId = Annotated[str, BeforeValidator(_id_text), AfterValidator(_fits_a_path)]
+"""A video id from an earlier result (a numeric string; an int is accepted): letters,
+digits, `_` and `-`, never empty, never starting with `-`."""
+
+
+def whole_error(message: str) -> PydanticCustomError:
+    """The error of a value, with a whole message: the value and what is allowed.
+
+    Args:
+        message: E.g. `'http://' has no host; allowed: an http(s) URL with a host`.
+    """
+    return PydanticCustomError(WHOLE_ERROR, "{message}", {"message": message})
 
 
 def rule_error(field: str, reason: str) -> PydanticCustomError:
@@ -153,7 +208,16 @@ class StrictModel(BaseModel):
         ('colour',)
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_a_number(cls, value: Any, info: ValidationInfo) -> Any:
+        # Pydantic reads True as 1 (and 1.0): refused where a number belongs.
+        field = cls.model_fields.get(info.field_name or "")
+        if isinstance(value, bool) and field is not None and _is_number(field.annotation):
+            raise PydanticCustomError(BOOL_FOR_NUMBER, "a number, not true or false")
+        return value
 
     def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
         for name, value in super().__repr_args__():
@@ -193,6 +257,19 @@ class KlingRequest(StrictModel):
         return {names.get(key, key): value for key, value in payload.items()}
 
 
+def _is_number(annotation: Any) -> bool:
+    """Whether an annotation takes numbers and no bools (`float | None`, `int`)."""
+    types = _leaf_types(annotation)
+    return bool(types & {int, float}) and bool not in types
+
+
+def _leaf_types(annotation: Any) -> set[Any]:
+    parts = get_args(annotation)
+    if not parts:
+        return {annotation}
+    return set().union(*(_leaf_types(part) for part in parts))
+
+
 def explain_errors(model: type[BaseModel], errors: Iterable[ErrorDetails]) -> list[ErrorDetails]:
     """Rewrite pydantic's errors so that each names the value and what is allowed.
 
@@ -211,8 +288,11 @@ def _explain(model: type[BaseModel], error: ErrorDetails) -> ErrorDetails:
     kind, loc, ctx = error["type"], error["loc"], error.get("ctx", {})
     if kind == RULE_ERROR:
         return {**error, "loc": (*loc, ctx["field"]), "msg": ctx["reason"]}
-    if kind == IMAGE_ERROR:
+    if kind in (IMAGE_ERROR, WHOLE_ERROR):
         return error
+    if kind == "finite_number":
+        text = f"{show(error.get('input'))} is not allowed; allowed: {_range(model, loc)}"
+        return {**error, "msg": text}
     if kind == "extra_forbidden":
         return {**error, "msg": _unknown_field(model, loc)}
     if kind == "string_too_long":
@@ -246,6 +326,7 @@ def _message(kind: str, shown: str, ctx: dict[str, Any], default: str) -> str:
 
 
 _EXPECTED_TYPES = {
+    BOOL_FOR_NUMBER: "a number, not true or false",
     "int_type": "a whole number",
     "int_parsing": "a whole number",
     "int_from_float": "a whole number",
@@ -263,6 +344,33 @@ _EXPECTED_TYPES = {
     "datetime_from_date_parsing": "a date and time",
 }
 """What pydantic's type errors expected, in words."""
+
+
+def _range(model: type[BaseModel], loc: tuple[int | str, ...]) -> str:
+    """What a number field allows, in words: `a number from 0 to 1`."""
+    info = _field_info(model, loc)
+    bounds = {type(item): item for item in (info.metadata if info else [])}
+    least, most = bounds.get(annotated_types.Ge), bounds.get(annotated_types.Le)
+    if least and most:
+        return f"a number from {_number(least.ge)} to {_number(most.le)}"
+    if least:
+        return f"a number at least {_number(least.ge)}"
+    if most:
+        return f"a number at most {_number(most.le)}"
+    return "a finite number"
+
+
+def _field_info(model: type[BaseModel], loc: tuple[int | str, ...]) -> FieldInfo | None:
+    """The field a pydantic error's location points at, through nested models."""
+    info = None
+    for part in loc:
+        if not isinstance(part, str):
+            continue
+        info = model.model_fields.get(part)
+        if info is None:
+            return None
+        model = _nested_model(info.annotation) or model
+    return info
 
 
 def _unknown_field(model: type[BaseModel], loc: tuple[int | str, ...]) -> str:

@@ -8,15 +8,19 @@ The shape of `input` depends on the scene:
 - two-person scenes (`TWO_PERSON_EFFECT_SCENES`: `hug`, `kiss`, `heart_gesture`, `fight`)
   take `{"model_name", "mode", "images": [a, b], "duration"}`, exactly two images.
 
-A scene not in `TWO_PERSON_EFFECT_SCENES` is taken as a single-image scene, so that new
-single-image scenes work at once; a new two-person scene is one more name in that tuple.
+A scene known here takes the shape of its kind. A scene not known here (Kling adds
+scenes often) is refused by the capability check unless `strict=False`; it then takes
+two images (`images`) as a two-person scene, or one (`image`) as a single-image scene.
+The durations each scene takes and the models of the two-person scenes are the effects
+row's limits (`prefect_kling.endpoints.edits`). The settings a scene does not take are
+refused naming the value as given (a path, not its Base64).
 As with lip-sync, the `input` settings may also be given flat:
 `VideoEffectRequest(effect_scene="hug", images=[a, b])`.
 """
 
 from __future__ import annotations
 
-from typing import Any, Self
+from typing import Any
 
 from pydantic import Field, model_validator
 
@@ -35,7 +39,7 @@ from prefect_kling.models.videos import Duration, Mode
 TWO_PERSON_EFFECT_SCENES = ("hug", "kiss", "heart_gesture", "fight")
 """Scenes that put two people (one image each) in one video."""
 SINGLE_IMAGE_EFFECT_SCENES = ("bloombloom", "dizzydizzy", "fuzzyfuzzy", "squish", "expansion")
-"""Single-image scenes known when this was written (others are accepted as single-image)."""
+"""Single-image scenes known here."""
 
 _TWO_PERSON_FIELDS = ("model_name", "mode", "images", "duration")
 _SINGLE_IMAGE_FIELDS = ("image", "duration")
@@ -89,39 +93,50 @@ class VideoEffectRequest(KlingRequest):
     @model_validator(mode="before")
     @classmethod
     def _nest_flat_fields(cls, data: Any) -> Any:
-        return nest_input(data, EffectInput)
+        data = nest_input(data, EffectInput)
+        if isinstance(data, dict) and isinstance(data.get("effect_scene"), str):
+            _check_input(data["effect_scene"], data.get("input"))
+        return data
 
     @property
     def two_person(self) -> bool:
         """Whether the scene puts two people together (two images)."""
-        return self.effect_scene in TWO_PERSON_EFFECT_SCENES
+        return self.effect_scene in TWO_PERSON_EFFECT_SCENES or self.input.images is not None
 
-    @model_validator(mode="after")
-    def _input_matches_scene(self) -> Self:
-        scene = self.effect_scene
-        kind = "two-person" if self.two_person else "single-image"
-        fields = _TWO_PERSON_FIELDS if self.two_person else _SINGLE_IMAGE_FIELDS
-        for name in EffectInput.model_fields:
-            value = getattr(self.input, name)
-            if name not in fields and value is not None:
-                raise rule_error(
-                    f"input.{name}",
-                    f"{show(value)} is not allowed with {kind} scene {scene!r}; "
-                    f"allowed: {', '.join(fields)}",
-                )
-        if not self.two_person:
-            if self.input.image is None:
-                raise rule_error(
-                    "input.image",
-                    f"missing with single-image scene {scene!r}; allowed: one image "
-                    f"(two-person scenes: {', '.join(TWO_PERSON_EFFECT_SCENES)})",
-                )
-            return self
-        count = len(self.input.images or [])
-        if count != 2:
+
+def _check_input(scene: str, given: Any) -> None:
+    """Refuse settings the scene does not take, on the values as given (paths, not Base64)."""
+    if isinstance(given, EffectInput):
+        given = given.model_dump(exclude_none=True)
+    if not isinstance(given, dict):
+        return  # refused by the model, which names its place
+    known = scene in TWO_PERSON_EFFECT_SCENES or scene in SINGLE_IMAGE_EFFECT_SCENES
+    two_person = scene in TWO_PERSON_EFFECT_SCENES or (
+        not known and given.get("images") is not None and given.get("image") is None
+    )
+    kind = "two-person" if two_person else "single-image"
+    fields = _TWO_PERSON_FIELDS if two_person else _SINGLE_IMAGE_FIELDS
+    for name in EffectInput.model_fields:
+        value = given.get(name)
+        if name not in fields and value is not None:
             raise rule_error(
-                "input.images",
-                f"{count} image{'' if count == 1 else 's'} with two-person scene {scene!r}; "
-                "allowed: exactly 2 images, one per person",
+                f"input.{name}",
+                f"{show(value)} is not allowed with {kind} scene {scene!r}; "
+                f"allowed: {', '.join(fields)}",
             )
-        return self
+    if not two_person:
+        if given.get("image") is None:
+            raise rule_error(
+                "input.image",
+                f"missing with single-image scene {scene!r}; allowed: one image "
+                f"(two-person scenes: {', '.join(TWO_PERSON_EFFECT_SCENES)})",
+            )
+        return
+    images = given.get("images")
+    count = len(images) if isinstance(images, list | tuple) else 0
+    if count != 2:
+        raise rule_error(
+            "input.images",
+            f"{count} image{'' if count == 1 else 's'} with two-person scene {scene!r}; "
+            "allowed: exactly 2 images, one per person",
+        )

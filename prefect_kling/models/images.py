@@ -22,6 +22,7 @@ from prefect_kling.models.common import (
     NegativePrompt,
     RequiredPrompt,
     StrictModel,
+    Text,
     rule_error,
     show,
 )
@@ -69,7 +70,7 @@ class MultiImageToImageRequest(KlingRequest):
     subject_image_list: list[SubjectImageItem] = Field(
         min_length=1, description="The subjects (how many depends on the provider)."
     )
-    prompt: str | None = Field(None, description="What the image should show.")
+    prompt: Text = Field(None, description="What the image should show.")
     scene_image: ImageInput | None = Field(
         None, description="Scene reference: URL, path, bytes or Base64."
     )
@@ -172,7 +173,7 @@ class ImageExpandRequest(KlingRequest):
     down_expansion_ratio: ExpansionRatio = 0.0
     left_expansion_ratio: ExpansionRatio = 0.0
     right_expansion_ratio: ExpansionRatio = 0.0
-    prompt: str | None = Field(None, description="What the added area should show.")
+    prompt: Text = Field(None, description="What the added area should show.")
     n: ImageCount = None
     callback_url: CallbackUrl = None
     external_task_id: ExternalTaskId = None

@@ -17,94 +17,59 @@ volumes 0 to 2). Only rules that hold whatever the details are checked (one audi
 per face, a clip that ends after it starts); Kling checks the rest itself, free of charge.
 
 Audio fields take a URL, a path, bytes or Base64 text (a `data:` prefix is removed) and
-hold, once validated, the URL or the raw Base64 content.
+hold, once validated, the URL or the raw Base64 content. Local audio is checked as
+`prefect_kling.audio.load_audio` does: MP3, WAV, M4A or AAC by content, at most 5 MB,
+2 to 60 seconds.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import os
-from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, model_validator
 from pydantic_core import PydanticCustomError
 
+from prefect_kling.audio import load_audio
+from prefect_kling.exceptions import KlingValidationError
+from prefect_kling.media import is_url, url_problem
 from prefect_kling.models.common import (
     CallbackUrl,
     ExternalTaskId,
     KlingRequest,
     StrictModel,
+    Text,
     VideoId,
     exactly_one,
     nest_input,
     rule_error,
     show,
+    whole_error,
 )
 from prefect_kling.models.kling_task import _Lenient
 
 SOURCE_ERROR = "kling_source"
 """Pydantic error type of a URL or an audio value in a form Kling does not take."""
 
-_URL_SCHEMES = ("http://", "https://")
-
-
-def _is_url(value: str) -> bool:
-    return value.strip().lower().startswith(_URL_SCHEMES)
-
 
 def _url_value(value: str) -> str:
-    if not _is_url(value):
-        raise PydanticCustomError(SOURCE_ERROR, "allowed: an http(s) URL")
+    if not is_url(value):
+        raise PydanticCustomError(SOURCE_ERROR, "allowed: an http(s) URL with a host")
+    problem = url_problem(value)
+    if problem is not None:
+        raise whole_error(problem)
     return value.strip()
 
 
 HttpUrlText = Annotated[str, AfterValidator(_url_value)]
-"""A public `http(s)` URL, kept as text."""
+"""A public `http(s)` URL with a host, kept as text."""
 
 
 def _audio_value(value: Any, info: ValidationInfo, *, urls: bool = True) -> Any:
-    """A URL (kept), bytes, a path or Base64 text (turned into raw Base64)."""
-    allowed = "a URL, a path, bytes or Base64 audio" if urls else "a path, bytes or Base64 audio"
-    if isinstance(value, bytes | bytearray):
-        return base64.b64encode(bytes(value)).decode()
-    if isinstance(value, os.PathLike):
-        return _read_audio(Path(value), allowed)
-    if not isinstance(value, str):
-        raise PydanticCustomError(SOURCE_ERROR, "allowed: {allowed}", {"allowed": allowed})
-    text = value.strip()
-    if _is_url(text):
-        if urls:
-            return text
-        raise PydanticCustomError(
-            SOURCE_ERROR,
-            "allowed: {allowed} (a URL goes in audio_url, with audio_type 'url')",
-            {"allowed": allowed},
-        )
-    if not text.startswith("data:") and os.path.isfile(text):
-        return _read_audio(Path(text), allowed)
-    encoded = text.partition(",")[2] if text.startswith("data:") else text
+    """A URL (kept), bytes, a path or Base64 text (checked, turned into raw Base64)."""
     try:
-        base64.b64decode(encoded, validate=True)
-    except (binascii.Error, ValueError):
-        raise PydanticCustomError(
-            SOURCE_ERROR, "allowed: {allowed}", {"allowed": allowed}
-        ) from None
-    if not encoded:
-        raise PydanticCustomError(SOURCE_ERROR, "allowed: {allowed}", {"allowed": allowed})
-    return encoded
-
-
-def _read_audio(path: Path, allowed: str) -> str:
-    try:
-        return base64.b64encode(path.read_bytes()).decode()
-    except OSError as exc:
-        raise PydanticCustomError(
-            SOURCE_ERROR,
-            "cannot be read ({reason}); allowed: {allowed}",
-            {"reason": exc.strerror or type(exc).__name__, "allowed": allowed},
-        ) from None
+        return load_audio(value, field=info.field_name or "audio", urls=urls)
+    except KlingValidationError as exc:
+        raise whole_error(exc.problems[0].message) from None
 
 
 AudioInput = Annotated[str, BeforeValidator(_audio_value)]
@@ -144,7 +109,7 @@ class LipSyncInput(StrictModel):
     video_url: HttpUrlText | None = Field(
         None, description="Link to an mp4 or mov video with a face; this or video_id."
     )
-    text: str | None = Field(
+    text: Text = Field(
         None,
         min_length=1,
         max_length=MAX_LIP_SYNC_TEXT,

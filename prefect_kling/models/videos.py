@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import BeforeValidator, Field, StrictBool, model_validator
 
+from prefect_kling.media import image_size
 from prefect_kling.models.common import (
     CallbackUrl,
     ExternalTaskId,
@@ -20,6 +21,7 @@ from prefect_kling.models.common import (
     NegativePrompt,
     RequiredPrompt,
     StrictModel,
+    Text,
     VideoId,
     rule_error,
 )
@@ -124,7 +126,10 @@ class WatermarkInfo(StrictModel):
         True
     """
 
-    enabled: bool = Field(description="True to get a watermarked copy besides the clean result.")
+    enabled: StrictBool = Field(
+        description="True to get a watermarked copy besides the clean result (a bool: "
+        '`"yes"` or `1` are refused).'
+    )
 
 
 Watermark = Annotated[
@@ -231,7 +236,7 @@ class ImageToVideoRequest(KlingRequest):
     image_tail: ImageInput | None = Field(
         None, description="End frame: URL, path, bytes or Base64; this or image."
     )
-    prompt: str | None = Field(None, description="How the image should move.")
+    prompt: Text = Field(None, description="How the image should move.")
     negative_prompt: NegativePrompt = None
     model_name: ModelName = None
     cfg_scale: CfgScale = None
@@ -267,7 +272,43 @@ class ImageToVideoRequest(KlingRequest):
             raise rule_error(
                 used[0], f"cannot be combined with {used[1]}; allowed: one of {groups}"
             )
+        self._check_masks()
         return self
+
+    def _check_masks(self) -> None:
+        """Masks given as data: the image's aspect ratio, and one resolution for all."""
+        masks = [("static_mask", self.static_mask)] + [
+            (f"dynamic_masks.{index}.mask", group.mask)
+            for index, group in enumerate(self.dynamic_masks or [])
+        ]
+        sizes = [(name, image_size(value)) for name, value in masks if value is not None]
+        known = [(name, size) for name, size in sizes if size is not None]
+        image = image_size(self.image) if self.image is not None else None
+        for name, size in known:
+            if image is not None and not _same_aspect(size, image):
+                raise rule_error(
+                    name,
+                    f"{_px(size)} (aspect ratio {_ratio(size)}); allowed: the aspect ratio of "
+                    f"image, {_px(image)} ({_ratio(image)})",
+                )
+            if size != known[0][1]:
+                raise rule_error(
+                    name,
+                    f"{_px(size)}; allowed: the resolution of {known[0][0]}, {_px(known[0][1])}",
+                )
+
+
+def _same_aspect(one: tuple[int, int], other: tuple[int, int]) -> bool:
+    """Whether two sizes have the same aspect ratio, to within 1%."""
+    return abs(one[0] * other[1] - other[0] * one[1]) <= 0.01 * other[0] * one[1]
+
+
+def _px(size: tuple[int, int]) -> str:
+    return f"{size[0]}x{size[1]} px"
+
+
+def _ratio(size: tuple[int, int]) -> str:
+    return f"{size[0] / size[1]:.2f}"
 
 
 class MultiImageToVideoRequest(KlingRequest):
@@ -316,10 +357,9 @@ class VideoExtendRequest(KlingRequest):
     """
 
     video_id: VideoId = Field(
-        min_length=1,
         description="Id of the video to extend, from an earlier result (under 30 days old).",
     )
-    prompt: str | None = Field(None, description="What the added seconds should show.")
+    prompt: Text = Field(None, description="What the added seconds should show.")
     negative_prompt: NegativePrompt = None
     cfg_scale: CfgScale = None
     callback_url: CallbackUrl = None

@@ -1116,3 +1116,14 @@ def test_bad_input_exits_2_naming_the_field_with_nothing_sent(
     watch.assert_no_run_and_no_traceback()
     assert "Traceback" not in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_allow_unknown_model_sends_a_brand_new_model_on_purpose(sim, monkeypatch, tmp_path):
+    _environment(monkeypatch, sim, "kling")
+    before = sim.stats().create_calls
+    out, err = io.StringIO(), io.StringIO()
+    argv = ["text2video", "--prompt", "a fox in 2030", "--model", "kling-v9"]
+    code = main([*argv, "--allow-unknown-model", "--output-dir", str(tmp_path)], out=out, err=err)
+    assert code == 1, err.getvalue()
+    assert "1203" in err.getvalue()  # the simulator, like Kling, does not know the model
+    assert sim.stats().create_calls == before + 1

@@ -264,9 +264,7 @@ def test_unknown_model_is_refused_unless_strict_is_false(endpoint, provider, dat
         validate_request(endpoint, provider, data)
     assert caught.value.fields == ["model_name"]
     assert f"with provider {provider}; allowed: {known}" in str(caught.value)
-    assert "strict=False in Python, --allow-unknown-model on the command line" in str(
-        caught.value
-    )
+    assert "strict=False in Python, --allow-unknown-model on the command line" in str(caught.value)
     with pytest.raises(KlingValidationError):
         validate_request(endpoint, provider, data, strict=True)
 

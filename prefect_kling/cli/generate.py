@@ -45,12 +45,14 @@ def run_generation(args: argparse.Namespace, out: Any) -> int:
     flow = (
         generate_image if get_endpoint(endpoint).result_kind is ResultKind.IMAGE else generate_video
     )
+    from prefect_kling.cli.session import follow  # notes the task, for a stop or an error
+
     with ProgressLine() as progress:
         result = flow(
             fields,
             endpoint=endpoint,
             credentials=credentials,
-            on_status=progress.update,
+            on_status=follow(endpoint, progress.update),
             **run_options(args),
         )
     print_result(result, args.json, out)
@@ -67,6 +69,8 @@ def run_chain(args: argparse.Namespace, out: Any) -> int:
     command, row = generation_commands()[args.command]
     endpoint, fields = command.to_request(row.name, args)
     check_request(endpoint, fields, credentials)
+    from prefect_kling.cli.session import follow  # notes the task, for a stop or an error
+
     with ProgressLine() as progress:
         results = extend_video(
             args.video_id,
@@ -75,7 +79,7 @@ def run_chain(args: argparse.Namespace, out: Any) -> int:
             negative_prompt=args.negative_prompt,
             cfg_scale=args.cfg_scale,
             credentials=credentials,
-            on_status=progress.update,
+            on_status=follow(endpoint, progress.update),
             **run_options(args),
         )
     if args.json:

@@ -17,6 +17,7 @@ from typing import Any
 
 from prefect_kling.cli.common import EXIT_OK, load_credentials, print_result
 from prefect_kling.cli.progress import ProgressLine
+from prefect_kling.cli.session import follow
 
 
 def run_costs(args: argparse.Namespace, out: Any) -> int:
@@ -105,7 +106,7 @@ def run_wait(args: argparse.Namespace, out: Any) -> int:
             watermark=args.watermark,
             max_wait_seconds=args.max_wait,
             poll_interval_seconds=args.poll_interval,
-            on_status=progress.update,
+            on_status=follow(args.endpoint, progress.update, task_id=args.task_id),
         )
     print_result(result, args.json, out)
     return EXIT_OK

@@ -1,4 +1,4 @@
-"""How `prefect-kling` ends on an expected error or a bug.
+"""How `prefect-kling` ends on an expected error, a bug, or an unreachable Kling.
 
 One clear line on stderr and exit 1, never a traceback: not from the command, and not from
 Prefect's log lines on the terminal, while the run's logs in the Prefect API keep theirs.
@@ -11,7 +11,9 @@ import io
 import logging
 import os
 import re
+import socket
 import subprocess
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -142,3 +144,39 @@ def test_an_unexpected_error_names_the_file_that_holds_its_traceback(
         details.unlink()
     assert "Traceback (most recent call last)" in kept and "RuntimeError: the saver broke" in kept
     assert "Traceback" not in console.getvalue()
+
+
+@pytest.fixture
+def hanging_up_kling(monkeypatch):
+    """A Kling that accepts each connection and closes it at once; counts them."""
+    accepted: list[int] = []
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        while True:
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                return
+            accepted.append(1)
+            connection.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    for name in list(os.environ):
+        if name.startswith("KLING_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("KLING_BASE_URL", f"http://127.0.0.1:{server.getsockname()[1]}")
+    monkeypatch.setenv("KLING_ACCESS_KEY", ACCESS_KEY)
+    monkeypatch.setenv("KLING_SECRET_KEY", SECRET_KEY)
+    yield accepted
+    server.close()
+
+
+def test_status_queries_once_as_it_says(hanging_up_kling):
+    from prefect_kling.cli import build_parser
+
+    assert "query a task once" in build_parser().format_help()
+    code, out, err = run("status", "text2video", "123456")
+    assert code == 1 and out == ""
+    assert len(hanging_up_kling) == 1
+    assert err.count("\n") == 1 and "Traceback" not in err

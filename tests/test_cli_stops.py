@@ -101,7 +101,7 @@ def test_sigterm_ends_at_once_with_the_resume_command_and_leaves_nothing(sim, tm
     )
     assert code == 143, stderr
     assert_resumable(stderr, task_id, "SIGTERM")
-    assert took < 15  # the grace is 10 s; it was minutes of connection errors
+    assert took < 30  # at most the 10 s grace and a 3 s stop; it was minutes of retries
 
 
 def test_ctrl_c_ends_with_130_the_resume_command_and_a_crashed_run(sim, tmp_path):
@@ -113,7 +113,7 @@ def test_ctrl_c_ends_with_130_the_resume_command_and_a_crashed_run(sim, tmp_path
     assert read_flow_run(flow_run_name(stderr)).state.type.value == "CRASHED"
 
 
-def test_sigterm_before_anything_was_sent_says_nothing_was_created(sim, monkeypatch):
+def test_sigterm_before_anything_was_sent_says_nothing_was_created(monkeypatch):
     def stopped_here(args: object) -> None:
         os.kill(os.getpid(), signal.SIGTERM)
         time.sleep(0.2)  # the handler runs as soon as the signal arrives

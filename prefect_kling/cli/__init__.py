@@ -8,13 +8,17 @@ account's resource packs with a free query; `status` and `wait` read earlier tas
 
 The package by job: `parser` (the parser, generation commands from the rows), `generate`
 (their runner), `progress` (the live status line), `queries` (costs, status, wait),
-`servers` (simulator, receiver), `demo`, and `common` (exit codes, credentials, result
-lines).
+`servers` (simulator, receiver), `demo`, `common` (exit codes, credentials, result lines),
+`session` (the task a command has under way), `errors` (the one line an error ends a
+command with), `interrupts` (Ctrl-C and SIGTERM) and `console` (Prefect's log lines on the
+terminal, without tracebacks).
 
 Exit codes: 0 success; 2 input refused before it was sent (the message names the field and
 what is allowed, or the provider that has no such route), or a create that `--max-units`
-stopped (in `extend --times N`, after the steps already made); 1 a remote failure or a
-timeout (the message carries Kling's code, message, request id and task id).
+stopped (in `extend --times N`, after the steps already made); 1 a remote failure, a
+timeout, a file that could not be written, or an unexpected error (the message carries
+Kling's code, message, request id and task id, or where the traceback was written); 130
+stopped by Ctrl-C and 143 by SIGTERM (the message gives the command that resumes the task).
 """
 
 from __future__ import annotations
@@ -22,16 +26,21 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from prefect_kling.cli.common import EXIT_INPUT, EXIT_OK, EXIT_REMOTE
+from prefect_kling.cli.console import tracebacks_off_the_terminal
 from prefect_kling.cli.demo import run_demo
+from prefect_kling.cli.errors import report, stopped_line
 from prefect_kling.cli.generate import run_chain, run_generation
+from prefect_kling.cli.interrupts import StopSignals, exit_code_for, stop_signal_of
 from prefect_kling.cli.parser import build_parser, generation_commands
 from prefect_kling.cli.progress import ProgressLine
 from prefect_kling.cli.queries import run_costs, run_status, run_wait
 from prefect_kling.cli.servers import run_receiver, run_simulator
+from prefect_kling.cli.session import Session, using
 
 __all__ = [
     "EXIT_INPUT",
@@ -64,38 +73,40 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Any], int]] = {
 def main(argv: Sequence[str] | None = None, *, out: Any = None, err: Any = None) -> int:
     """Run `prefect-kling`; returns the exit code.
 
+    Every way a command can end prints at most one line on stderr and no traceback
+    (`errors.report`): Prefect's own log lines on the terminal leave their tracebacks out
+    (`console`), while the runs' logs in the Prefect API keep them. SIGTERM stops a command
+    as Ctrl-C does (`interrupts`).
+
     Args:
-        argv: Arguments without the program name (default: `sys.argv[1:]`).
+        argv: Arguments without the program name (default: `sys.argv[1:]`). None also
+            means that this is the program itself: after a stop signal, the process is
+            then ended if it does not end by itself within `interrupts.GRACE_SECONDS`.
         out: Where results go (default: stdout).
         err: Where errors go (default: stderr).
     """
     out = out or sys.stdout
     err = err or sys.stderr
     args = build_parser().parse_args(argv)
-    from pydantic import ValidationError
+    program = argv is None
+    session = Session(creates=args.command in generation_commands())
+    said = threading.Lock()
 
-    from prefect_kling._checks import problems_from_pydantic
-    from prefect_kling.exceptions import (
-        KlingBudgetExceeded,
-        KlingConfigurationError,
-        KlingError,
-        KlingValidationError,
-    )
+    def announce(signum: int) -> None:  # once: by the command, or by the watcher ending it
+        if said.acquire(blocking=False):
+            err.write(stopped_line(signum, session) + "\n")
+            err.flush()
 
-    try:
-        return HANDLERS[args.command](args, out)
-    except (KlingValidationError, KlingConfigurationError, KlingBudgetExceeded) as error:
-        err.write(f"{error}\n")
-        return EXIT_INPUT
-    except ValidationError as error:  # a model the command filled from its options
-        err.write(f"{KlingValidationError(problems_from_pydantic(error.errors()))}\n")
-        return EXIT_INPUT
-    except KlingError as error:
-        err.write(f"{error}\n")
-        return EXIT_REMOTE
-    except KeyboardInterrupt:
-        err.write(
-            "Interrupted. A created task keeps running at Kling;"
-            " resume it with `prefect-kling wait`.\n"
-        )
-        return EXIT_REMOTE
+    stops = StopSignals(announce, end_process=program)
+    with tracebacks_off_the_terminal(restore=not program), stops, using(session):
+        try:
+            code = HANDLERS[args.command](args, out)
+        except BaseException as error:
+            signum = stop_signal_of(error)
+            if signum is None:
+                code = report(error, session, err)
+            else:
+                announce(signum)
+                code = exit_code_for(signum)
+        stops.exit_code = code
+        return code

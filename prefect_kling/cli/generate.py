@@ -16,6 +16,7 @@ from typing import Any
 from prefect_kling.cli.common import EXIT_OK, load_credentials, print_result
 from prefect_kling.cli.parser import generation_commands
 from prefect_kling.cli.progress import ProgressLine
+from prefect_kling.cli.session import follow
 
 
 def run_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -78,7 +79,7 @@ def run_generation(args: argparse.Namespace, out: Any) -> int:
             fields,
             endpoint=endpoint,
             credentials=credentials,
-            on_status=progress.update,
+            on_status=follow(endpoint, progress.update),  # notes the task, for a stop or an error
             **run_options(args),
         )
     print_result(result, args.json, out)
@@ -103,7 +104,7 @@ def run_chain(args: argparse.Namespace, out: Any) -> int:
             negative_prompt=args.negative_prompt,
             cfg_scale=args.cfg_scale,
             credentials=credentials,
-            on_status=progress.update,
+            on_status=follow(endpoint, progress.update),
             **run_options(args),
         )
     if args.json:

@@ -1,7 +1,8 @@
 """The commands that read what exists: `costs` (free), `status` and `wait`.
 
-`costs` lists the account's resource packs; `status` queries a task once; `wait` resumes
-an earlier task with the `resume_task` flow and saves its files.
+`costs` lists the account's resource packs; `status` queries a task once (no retry: an
+unreachable Kling is reported at once); `wait` resumes an earlier task with the
+`resume_task` flow and saves its files.
 
 Examples:
     >>> print(packs_table([]), end="")
@@ -17,6 +18,7 @@ from typing import Any
 
 from prefect_kling.cli.common import EXIT_OK, load_credentials, print_result
 from prefect_kling.cli.progress import ProgressLine
+from prefect_kling.cli.session import follow
 
 
 def run_costs(args: argparse.Namespace, out: Any) -> int:
@@ -73,9 +75,15 @@ def packs_table(packs: Sequence[Any]) -> str:
 
 
 def run_status(args: argparse.Namespace, out: Any) -> int:
-    """Query a task once and print its status (and links, once it has any)."""
+    """Query a task once and print its status (and links, once it has any).
+
+    Once means once: when Kling cannot be reached or answers with an error, the command
+    says so at once (exit 1) instead of retrying, as a wait would.
+    """
+    from prefect_kling._retry import RetryPolicy
+
     credentials = load_credentials(args)
-    with credentials.get_client() as client:
+    with credentials.get_client(retry_policy=RetryPolicy(max_attempts=1)) as client:
         task = client.get_task(args.endpoint, args.task_id)
     if args.json:
         out.write(task.model_dump_json() + "\n")
@@ -105,7 +113,7 @@ def run_wait(args: argparse.Namespace, out: Any) -> int:
             watermark=args.watermark,
             max_wait_seconds=args.max_wait,
             poll_interval_seconds=args.poll_interval,
-            on_status=progress.update,
+            on_status=follow(args.endpoint, progress.update, task_id=args.task_id),
         )
     print_result(result, args.json, out)
     return EXIT_OK

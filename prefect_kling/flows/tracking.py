@@ -54,6 +54,7 @@ class Tracker(ProgressReporter):
         if task.finished:
             self.finished_at = now
             self.processing_at = self.processing_at or now
-        super().__call__(task, elapsed)
+        # The caller first: it learns of the task before the artifact and event go out.
         if self._on_status is not None:
             self._on_status(task, elapsed)
+        super().__call__(task, elapsed)

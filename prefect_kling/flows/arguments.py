@@ -18,8 +18,9 @@ from typing import Any
 from prefect.filesystems import WritableFileSystem
 
 from prefect_kling._checks import require_positive
+from prefect_kling._urls import is_http_url
 from prefect_kling.callbacks import with_endpoint
-from prefect_kling.credentials import KlingCredentials, is_http_url
+from prefect_kling.credentials import KlingCredentials
 from prefect_kling.downloads import Destination
 from prefect_kling.exceptions import KlingValidationError
 

@@ -289,9 +289,11 @@ def _build(endpoint: Endpoint, data: Mapping[str, Any] | BaseModel) -> KlingRequ
         return model.model_validate(fields)
     except ValidationError as exc:
         errors = explain_errors(model, exc.errors())
-        only_images = all(error["type"] == IMAGE_ERROR for error in errors)
-        error_class = KlingImageError if only_images else KlingValidationError
-        raise error_class(problems_from_pydantic(errors), endpoint=endpoint.name) from None
+    # Raised outside the handler, so that the refusal does not keep pydantic's error as its
+    # context: its inputs may hold a secret (a callback URL's token).
+    only_images = all(error["type"] == IMAGE_ERROR for error in errors)
+    error_class = KlingImageError if only_images else KlingValidationError
+    raise error_class(problems_from_pydantic(errors), endpoint=endpoint.name)
 
 
 def _foreign_model(name: Any, limits: EndpointLimits, endpoint: Endpoint) -> str | None:

@@ -21,6 +21,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
+from prefect_kling._urls import HTTP_URL, url_problem
 from prefect_kling.exceptions import KlingImageError
 from prefect_kling.media import load_image
 from prefect_kling.providers import Provider
@@ -29,6 +30,9 @@ IMAGE_ERROR = "kling_image"
 """Pydantic error type of an image that breaks Kling's rules."""
 RULE_ERROR = "kling_rule"
 """Pydantic error type of a broken rule between fields; its context names the field."""
+SECRET_ERROR = "kling_secret"  # noqa: S105 - the name of an error type, not a secret
+"""Pydantic error type of a refused secret (a callback URL): its message is final and never
+shows the value."""
 
 
 def _image_value(value: Any, info: ValidationInfo) -> Any:
@@ -59,10 +63,23 @@ ModelName = Annotated[
         "omitted. Names unknown for the provider are sent with a warning."
     ),
 ]
+
+
+def _http_url(value: Any) -> Any:
+    if value is None:
+        return None
+    problem = url_problem(value) if isinstance(value, str) else "not text"
+    if problem:
+        raise PydanticCustomError(SECRET_ERROR, f"{problem}; allowed: {HTTP_URL}")
+    return value
+
+
 CallbackUrl = Annotated[
     str | None,
     Field(description="URL that Kling calls with the task object on every status change."),
+    BeforeValidator(_http_url),
 ]
+"""An http(s) URL with a host; a refusal does not show it (it holds the receiver's token)."""
 ExternalTaskId = Annotated[
     str | None,
     Field(
@@ -211,7 +228,7 @@ def _explain(model: type[BaseModel], error: ErrorDetails) -> ErrorDetails:
     kind, loc, ctx = error["type"], error["loc"], error.get("ctx", {})
     if kind == RULE_ERROR:
         return {**error, "loc": (*loc, ctx["field"]), "msg": ctx["reason"]}
-    if kind == IMAGE_ERROR:
+    if kind in (IMAGE_ERROR, SECRET_ERROR):
         return error
     if kind == "extra_forbidden":
         return {**error, "msg": _unknown_field(model, loc)}

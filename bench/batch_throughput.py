@@ -7,8 +7,9 @@ the same `--requests` items, one after the other, each on a fresh simulator:
 
 - **prefect-kling**: `batch_generate(max_concurrency=C)` with the Prefect limit `kling-video`
   set to C, inside an isolated Prefect server; its watcher polls every `--poll-interval`.
-- **callbacks**: the same with a `callback_url`: the simulator calls the package's receiver
-  on loopback, and the batch waits for its Prefect events (one confirming query per task).
+- **callbacks**: the same with a `callback_url` on the credentials: the simulator calls the
+  package's receiver on loopback, and the batch waits for its Prefect events (one
+  confirming query per task).
 - **baseline**: C threads, each taking the next item: `client.create`, then `get_task` every
   `--baseline-interval` seconds (5 s: the default of the most used Kling node) until it
   ends, then a bare httpx download. One waiter per task.
@@ -113,14 +114,17 @@ def run_ours(args: argparse.Namespace, output: Path, *, callbacks: bool = False)
     ):
         waiting: dict[str, Any] = (
             # The safety poll would hide a missing callback: make it longer than the run.
-            {"callback_url": callback_url(receiver, TOKEN), "callback_safety_poll_seconds": 3600}
+            {"callback_safety_poll_seconds": 3600}
             if callbacks
             else {"poll_interval_seconds": args.poll_interval}
         )
+        credentials = sim.credentials()
+        if callbacks:  # the flows take the receiver's URL from their credentials
+            credentials = credentials.with_callback_url(callback_url(receiver, TOKEN))
         began = time.time()
         report = batch_generate(
             items(args.requests, "callback" if callbacks else "prefect-kling"),
-            credentials=sim.credentials(),
+            credentials=credentials,
             output=str(output),
             max_concurrency=args.concurrency,
             **waiting,

@@ -8,11 +8,11 @@ the lag. Three ways of waiting, each on its own tasks, all in one isolated Prefe
   `poll_interval_seconds`, 5 s by default); acting = the start of the task's download.
 - **polling, single flow**: several `generate_video` flows at once (`poll_task`: 2 s, then
   x1.1 up to 30 s); acting = the start of the task's download.
-- **callback**: `batch_generate(callback_url=...)` pointing at `create_receiver_app`
-  (uvicorn on loopback), whose emitter records the arrival and emits the `kling.task.*`
-  Prefect event; the batch's `CallbackWatcher` (one Prefect event subscription) wakes each
-  item, which confirms with one query; acting = the start of the task's download. The
-  receiver's arrival time alone is reported too.
+- **callback**: `batch_generate` with a `callback_url` on its credentials, pointing at
+  `create_receiver_app` (uvicorn on loopback), whose emitter records the arrival and
+  emits the `kling.task.*` Prefect event; the batch's `CallbackWatcher` (one Prefect event
+  subscription) wakes each item, which confirms with one query; acting = the start of the
+  task's download. The receiver's arrival time alone is reported too.
 
 Task times are drawn within +-20 % of `--task-seconds` (60 s; tasks on Kling take minutes),
 so that tasks end at every phase of a polling interval. Lags are given in seconds and as a
@@ -149,10 +149,10 @@ def callbacks(args: argparse.Namespace) -> dict[str, Any]:
     ):
         report = batch_generate(
             [{"prompt": f"Lag clip {index} (callback)"} for index in range(args.tasks)],
-            credentials=sim.credentials(),
+            # The flows take the receiver's URL from their credentials.
+            credentials=sim.credentials().with_callback_url(callback_url(receiver, TOKEN)),
             output=str(_common.scratch("bench-lag-callback-")),
             max_concurrency=args.tasks,
-            callback_url=callback_url(receiver, TOKEN),
             # The safety poll would hide a missing callback: make it longer than the run.
             callback_safety_poll_seconds=3600,
         )

@@ -2,7 +2,8 @@
 
 The JWT is cached and minted anew shortly before it expires, so a wait of hours or a batch
 of hundreds crosses token lifetimes unnoticed; a 401 answer with 1003/1004 (not yet valid,
-expired) mints a new token and repeats the request once.
+expired) mints a new token and repeats the request once. Both pickle (a block that made a
+client can go to another process); the JWT auth leaves its cached token behind.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Generator
+from typing import Any
 
 import httpx
 import jwt
@@ -72,6 +74,17 @@ class KlingJWTAuth(httpx.Auth):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(access_key=SecretStr('**********'))"
+
+    def __getstate__(self) -> dict[str, Any]:
+        # A lock cannot be pickled, and a live token is not written down: the copy (a
+        # credentials block sent to a worker, say) mints its own.
+        state = {**self.__dict__, "_token": None, "_expires_at": 0.0}
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
 
     def token(self, *, force: bool = False) -> str:
         """The current token, minted anew when missing, near expiry, or forced."""

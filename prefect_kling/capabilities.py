@@ -381,9 +381,11 @@ def _build(
             _provider_choices(error, limits, provider)
             for error in explain_errors(model, exc.errors())
         ]
-        only_images = all(error["type"] == IMAGE_ERROR for error in errors)
-        error_class = KlingImageError if only_images else KlingValidationError
-        raise error_class(problems_from_pydantic(errors), endpoint=endpoint.name) from None
+    # Raised outside the handler, so that the refusal does not keep pydantic's error as its
+    # context: its inputs may hold a secret (a callback URL's token).
+    only_images = all(error["type"] == IMAGE_ERROR for error in errors)
+    error_class = KlingImageError if only_images else KlingValidationError
+    raise error_class(problems_from_pydantic(errors), endpoint=endpoint.name)
 
 
 def _provider_choices(error: ErrorDetails, limits: EndpointLimits, provider: Provider) -> Any:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any, Self
 
 import httpx
 from prefect.blocks.core import Block
-from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, model_validator
 
 from prefect_kling._auth import BearerKeyAuth, KlingJWTAuth
+from prefect_kling._hidden_input import refusing_quietly
+from prefect_kling._urls import base_url_refusal, secret_url_refusal
 from prefect_kling.client import AsyncKlingClient, KlingClient
 from prefect_kling.connection import Connection
 from prefect_kling.exceptions import KlingConfigurationError
@@ -34,17 +35,6 @@ ENVIRONMENT_VARIABLES = (
 )
 
 
-def is_http_url(url: str) -> bool:
-    """Whether `url` is an http or https URL with a host.
-
-    Examples:
-        >>> is_http_url("https://hooks.example.com/kling/callbacks/t"), is_http_url("not-a-url")
-        (True, False)
-    """
-    parts = urlsplit(url)
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
-
-
 class KlingCredentials(Block):
     """Credentials for Kling, reached directly (access key + secret key) or through a gateway.
 
@@ -52,6 +42,11 @@ class KlingCredentials(Block):
     from them (Kling's official API). With `api_key`, requests carry it as a bearer key (a
     gateway such as CometAPI). `provider` sets the host and path prefix; `base_url` replaces
     the host, for example to point at the embedded simulator.
+
+    The keys and the callback URL are secrets: hidden from the block's repr, from Prefect's
+    record of a run that takes the block, and from every refusal (a refused block's
+    `ValidationError` holds none of the values it was given). Fields are checked again when
+    assigned, and a block that made a client can still be pickled and copied.
 
     Examples:
         Load stored credentials:
@@ -78,8 +73,10 @@ class KlingCredentials(Block):
         "Credentials for Kling's video and image generation API, official keys or a gateway."
     )
 
-    # Pydantic shows a refused model's input in its error: here, keys and tokens.
-    model_config = ConfigDict(hide_input_in_errors=True)
+    # Pydantic shows a refused model's input in its error: here, keys and tokens (the
+    # errors' own inputs are hidden by `refusing_quietly`). A field assigned later is
+    # checked, and a secret assigned as text is kept as a `SecretStr`.
+    model_config = ConfigDict(hide_input_in_errors=True, validate_assignment=True)
 
     provider: Provider = Field(
         default=Provider.KLING,
@@ -120,6 +117,35 @@ class KlingCredentials(Block):
 
     _auth: httpx.Auth | None = PrivateAttr(default=None)
 
+    def __init__(self, *args: Any, **data: Any):
+        initialize = super().__init__
+        refusing_quietly(lambda: initialize(*args, **data))
+
+    @classmethod
+    def model_validate(cls, obj: Any, **options: Any) -> Self:
+        """Validate stored values (as `load` does), refusing without showing them."""
+        validate = super().model_validate
+        return refusing_quietly(lambda: validate(obj, **options))
+
+    @classmethod
+    def model_validate_json(cls, json_data: str | bytes | bytearray, **options: Any) -> Self:
+        """Validate a JSON document of the fields, refusing without showing them."""
+        validate = super().model_validate_json
+        return refusing_quietly(lambda: validate(json_data, **options))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name not in type(self).model_fields:
+            super().__setattr__(name, value)
+            return
+        before, assign = self.__dict__.get(name), super().__setattr__
+        try:
+            refusing_quietly(lambda: assign(name, value))
+        except ValidationError:
+            # Pydantic sets the field before the checks across fields refuse it.
+            self.__dict__[name] = before
+            raise
+        self._auth = None  # new keys (or settings) sign the next client's requests
+
     @model_validator(mode="after")
     def _one_complete_way_in(self) -> KlingCredentials:
         if (self.access_key is None) != (self.secret_key is None):
@@ -127,16 +153,39 @@ class KlingCredentials(Block):
             raise KlingConfigurationError(
                 f"{missing} is missing: access_key and secret_key are used together"
             )
-        if self.base_url is not None and not is_http_url(self.base_url):
-            raise KlingConfigurationError(
-                f"base_url: {self.base_url!r}; allowed: an http:// or https:// URL with a host"
-            )
-        if self.callback_url is not None and not is_http_url(self.callback_url.get_secret_value()):
-            # The URL holds the receiver's token: not shown.
-            raise KlingConfigurationError(
-                "callback_url: not a URL; allowed: an http:// or https:// URL with a host"
-            )
+        if self.base_url is not None and (refusal := base_url_refusal("base_url", self.base_url)):
+            raise KlingConfigurationError(refusal)
+        if self.callback_url is not None and (
+            refusal := secret_url_refusal("callback_url", self.callback_url.get_secret_value())
+        ):
+            raise KlingConfigurationError(refusal)
         return self
+
+    def with_callback_url(self, url: str | SecretStr | None) -> KlingCredentials:
+        """A copy of these credentials with another callback URL (None: no callbacks).
+
+        The ready-made flows take the receiver's URL from their credentials only, so that
+        its token is kept as a secret, never as a run parameter; this is how the command
+        line's `--callback-url` reaches them.
+
+        Args:
+            url: Your receiver's URL, secret token included.
+
+        Raises:
+            KlingConfigurationError: `url` is not an http(s) URL with a host (the message
+                says why, without the URL).
+
+        Examples:
+            >>> creds = KlingCredentials(api_key="k")
+            >>> creds.with_callback_url("https://hooks.example.com/kling/callbacks/t0k").callback_url
+            SecretStr('**********')
+        """
+        text = url.get_secret_value() if isinstance(url, SecretStr) else url
+        if text is not None and (refusal := secret_url_refusal("callback_url", text)):
+            raise KlingConfigurationError(refusal)
+        copy = self.model_copy()
+        copy.callback_url = text  # type: ignore[assignment] - validated into a SecretStr
+        return copy
 
     @property
     def uses_jwt(self) -> bool:
@@ -244,7 +293,7 @@ class KlingCredentials(Block):
 
         Raises:
             KlingConfigurationError: A needed variable is missing or invalid; the message
-                names it.
+                names it (and shows no key, token or password).
 
         Examples:
             >>> env = {"KLING_PROVIDER": "cometapi", "KLING_API_KEY": "k"}
@@ -254,6 +303,12 @@ class KlingCredentials(Block):
         """
         env = os.environ if environ is None else environ
         values = {name: env.get(name, "").strip() for name in ENVIRONMENT_VARIABLES}
+        for name, refusal_of in (
+            ("KLING_BASE_URL", base_url_refusal),
+            ("KLING_CALLBACK_URL", secret_url_refusal),
+        ):
+            if values[name] and (refusal := refusal_of(name, values[name])):
+                raise KlingConfigurationError(refusal)
         provider = _choice(Provider, "KLING_PROVIDER", values["KLING_PROVIDER"] or _guess(values))
         region = _choice(Region, "KLING_REGION", values["KLING_REGION"] or Region.GLOBAL.value)
         keys: dict[str, str] = {}

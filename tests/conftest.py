@@ -1,14 +1,21 @@
 """Test set-up: an isolated Prefect, canary secrets, and a guard that they never leak.
 
-Every test that needs keys uses the canary values below. At the end of the session the
-guard looks for them in every log record emitted, every failure report, and every artifact
-in Prefect's database; finding one fails the run.
+Every test that needs keys uses the canary values below, and every test that needs a
+receiver's secret token the canary token. At the end of the session the guard looks for
+them in every log record emitted, every failure report, every artifact, every block
+document as Prefect's API shows it (secret fields hidden), and every row of Prefect's
+database (flow-run parameters, task runs, logs, events, ...); finding one fails the run.
+A JWT counts as the keys it was made from: its claims are read and searched too.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
 import os
+import re
+import sqlite3
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,21 +54,56 @@ def canary_simulator(**settings: Any) -> KlingSimulator:
     return KlingSimulator(SimulatorConfig(**{**quick, **keys, **settings}))
 
 
-SECRETS = (ACCESS_KEY, SECRET_KEY, API_KEY)
+CALLBACK_TOKEN = "tok-canary-CALLBACK-7c2e5a91d4b3"
+"""The secret part of a receiver's callback URL (`prefect_kling.callbacks.callback_url`)."""
+
+SECRETS = (ACCESS_KEY, SECRET_KEY, API_KEY, CALLBACK_TOKEN)
+KEYS = (ACCESS_KEY, SECRET_KEY, API_KEY)
+
+_JWT = re.compile(r"eyJ[\w-]+\.(eyJ[\w-]+)\.[\w-]+")
+
+
+def secrets_in(text: str, secrets: tuple[str, ...] = SECRETS) -> list[str]:
+    """The canaries `text` shows, plainly or inside the claims of a JWT it holds.
+
+    Examples:
+        >>> secrets_in(f"Bearer {API_KEY}") == [API_KEY]
+        True
+    """
+    shown = [secret for secret in secrets if secret in text]
+    for claims in _JWT.findall(text):
+        try:
+            decoded = base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4)).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            continue
+        shown += [secret for secret in secrets if secret in decoded and secret not in shown]
+    return shown
+
+
+def canary_callback_url(base_url: str) -> str:
+    """The callback URL of a receiver at `base_url` with the canary token."""
+    from prefect_kling.callbacks import callback_url
+
+    return callback_url(base_url, CALLBACK_TOKEN)
 
 
 class _RecordEverything(logging.Handler):
     def __init__(self) -> None:
         super().__init__(level=logging.DEBUG)
         self.lines: list[str] = []
+        self.simulator_lines: list[str] = []
+        """Records of the simulator's threads: it plays Kling, which is given callback URLs."""
 
     def emit(self, record: logging.LogRecord) -> None:
+        lines = (
+            self.simulator_lines if record.threadName.startswith("kling-simulator-") else self.lines
+        )
         try:
-            self.lines.append(record.getMessage())
+            lines.append(record.getMessage())
         except Exception:  # a broken record must not break the guard
-            self.lines.append(str(record.msg))
+            lines.append(str(record.msg))
         if record.exc_info and record.exc_info[1] is not None:
-            self.lines.append(repr(record.exc_info[1]))
+            lines.append(repr(record.exc_info[1]))
 
 
 _LOG_RECORDER = _RecordEverything()
@@ -89,14 +131,55 @@ def prefect_harness() -> Iterator[None]:
     with no_heartbeat, prefect_test_harness(server_startup_timeout=120):
         yield
         _assert_no_secret_in_artifacts()
+        _assert_no_secret_in(block_documents_shown(), "a block document")
+        _assert_no_secret_in(
+            [f"{where}: {text}" for where, text in database_texts()], "Prefect's database"
+        )
     _assert_no_secret_in(_LOG_RECORDER.lines, "a log record")
+    _assert_no_secret_in(_LOG_RECORDER.simulator_lines, "a log record of the simulator", KEYS)
     _assert_no_secret_in(_FAILURE_REPORTS, "a failure report")
 
 
-def _assert_no_secret_in(texts: list[str], where: str) -> None:
+def _assert_no_secret_in(texts: list[str], where: str, secrets: tuple[str, ...] = SECRETS) -> None:
     for text in texts:
-        for secret in SECRETS:
-            assert secret not in text, f"a secret appeared in {where}: {text[:200]!r}"
+        shown = secrets_in(text, secrets)
+        # The message names the place, never the secret (it would be a leak of its own).
+        assert not shown, f"{len(shown)} secret(s) appeared in {where}: {len(text)} characters"
+
+
+def database_texts() -> list[tuple[str, str]]:
+    """Every text and binary value of every row of the test Prefect's SQLite database, as
+    `("table.column", text)`: flow-run parameters, task runs, logs, events, artifacts,
+    block documents (their data is stored encrypted), variables, and everything else."""
+    from prefect.settings import PREFECT_SERVER_DATABASE_CONNECTION_URL
+
+    path = PREFECT_SERVER_DATABASE_CONNECTION_URL.value().split(":///", 1)[1]
+    found: list[tuple[str, str]] = []
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30) as database:
+        tables = database.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        for (table,) in tables.fetchall():
+            cursor = database.execute(f'SELECT * FROM "{table}"')
+            columns = [column[0] for column in cursor.description]
+            for row in cursor:
+                for column, value in zip(columns, row, strict=True):
+                    if isinstance(value, bytes):
+                        value = value.decode("latin-1")
+                    if isinstance(value, str):
+                        found.append((f"{table}.{column}", value))
+    return found
+
+
+def block_documents_shown() -> list[str]:
+    """Every block document as Prefect's API shows it, secret fields hidden."""
+    from prefect.client.orchestration import get_client
+
+    shown: list[str] = []
+    with get_client(sync_client=True) as client:
+        while page := client.read_block_documents(
+            include_secrets=False, offset=len(shown), limit=200
+        ):
+            shown += [document.model_dump_json() for document in page]
+    return shown
 
 
 def _assert_no_secret_in_artifacts() -> None:

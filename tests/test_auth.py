@@ -93,3 +93,16 @@ def test_bearer_key_auth_sends_the_key():
 def test_reprs_hide_keys(auth):
     text = repr(auth)
     assert SECRET_KEY not in text and API_KEY not in text and ACCESS_KEY not in text
+
+
+def test_a_used_jwt_auth_pickles_without_its_lock_or_token():
+    import copy
+    import pickle
+
+    auth = KlingJWTAuth(SecretStr(ACCESS_KEY), SecretStr(SECRET_KEY))
+    token = auth.token()
+    data = pickle.dumps(auth)
+    assert token.encode() not in data  # a live token is not written down
+    again = pickle.loads(data)
+    assert claims_of(again.token())["iss"] == ACCESS_KEY
+    assert claims_of(copy.deepcopy(auth).token())["iss"] == ACCESS_KEY

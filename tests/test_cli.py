@@ -338,4 +338,55 @@ def test_receiver_command_turns_callbacks_into_events():
         url = f"{base_url}/kling/callbacks/tok-1"
         assert httpx.post(url, json={"task_id": "1", "task_status": "succeed"}).status_code == 204
         assert httpx.post(url.replace("tok-1", "guess"), json={"task_id": "1"}).status_code == 404
-    assert "/kling/callbacks/tok-1?endpoint=<endpoint>" in printed[0]
+    # The token given is not printed; the URL's shape is.
+    assert "/kling/callbacks/<token>?endpoint=<endpoint>" in printed[0]
+    assert "tok-1" not in printed[0]
+
+
+def flow_runs() -> int:
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        return client.count_flow_runs()
+
+
+def run_to_the_end(argv: list[str], capfd: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    """Run the command whether the parser or a handler ends it; return its code and all it
+    wrote on stdout and stderr (Prefect's own console output included)."""
+    try:
+        code, out, err = run(*argv)
+    except SystemExit as exited:
+        code, out, err = int(exited.code or 0), "", ""
+    captured = capfd.readouterr()
+    return code, out + err + captured.out + captured.err
+
+
+@pytest.mark.parametrize("url", ["ftp://h/x", "http://", "not a url", "https://:8080/kling"])
+def test_a_callback_url_option_that_is_no_http_url_exits_2_before_anything_is_sent(
+    provider_env, sim, url, capfd
+):
+    before, runs = sim.stats().requests, flow_runs()
+    code, said = run_to_the_end(["text2video", "--prompt", "fox", "--callback-url", url], capfd)
+    assert code == 2
+    assert "--callback-url" in said and "allowed: an http:// or https:// URL with a host" in said
+    assert "Traceback" not in said
+    assert sim.stats().requests == before and flow_runs() == runs  # refused before any run
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("KLING_CALLBACK_URL", "ftp://h/x"),
+        ("KLING_CALLBACK_URL", "http://"),
+        ("KLING_BASE_URL", "not a url"),
+    ],
+)
+def test_a_bad_url_variable_exits_2_naming_it(
+    provider_env, sim, monkeypatch, variable, value, capfd
+):
+    monkeypatch.setenv(variable, value)
+    before, runs = sim.stats().requests, flow_runs()
+    code, said = run_to_the_end(["text2video", "--prompt", "fox"], capfd)
+    assert code == 2 and f"{variable}: " in said and "Traceback" not in said
+    assert "allowed: an http:// or https:// URL with a host" in said
+    assert sim.stats().requests == before and flow_runs() == runs

@@ -1,5 +1,7 @@
+import httpx
 import pytest
 from prefect.testing.standard_test_suites import BlockStandardTestSuite
+from pydantic import SecretStr
 
 from prefect_kling import KlingCredentials
 from prefect_kling._auth import BearerKeyAuth, KlingJWTAuth
@@ -58,8 +60,11 @@ def test_half_a_key_pair_is_refused_naming_the_missing_key():
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"base_url": "not-a-url"}, "base_url: 'not-a-url'; allowed: an http:// or https://"),
-        ({"callback_url": "ftp://hooks.example.com/t0ken"}, "callback_url: not a URL; allowed"),
+        ({"base_url": "not-a-url"}, "base_url: 'not-a-url' is not a URL; allowed: an http://"),
+        (
+            {"callback_url": "ftp://hooks.example.com/t0ken"},
+            "callback_url: a URL with the scheme ftp; allowed: an http:// or https://",
+        ),
     ],
 )
 def test_urls_that_are_no_http_urls_are_refused_without_the_secrets(options, message):
@@ -135,3 +140,164 @@ def test_from_env_names_the_missing_or_bad_variable(env, named):
         KlingCredentials.from_env(env)
     for secret in (ACCESS_KEY, SECRET_KEY, API_KEY):
         assert secret not in str(raised.value)
+
+
+def _said_by(error: BaseException) -> str:
+    """Everything a refusal can show: message, repr, pydantic's errors and JSON, the chain."""
+    import pydantic
+
+    texts = [str(error), repr(error)]
+    if isinstance(error, pydantic.ValidationError):
+        texts += [str(error.errors()), error.json()]
+    for linked in (error.__cause__, error.__context__):
+        if linked is not None:
+            texts.append(_said_by(linked))
+    return "\n".join(texts)
+
+
+REFUSED_BLOCKS = {
+    "half a key pair": {"access_key": ACCESS_KEY},
+    "a bad timeout": {"api_key": API_KEY, "timeout_seconds": -1},
+    "a key that is no text": {"access_key": ACCESS_KEY, "secret_key": [SECRET_KEY]},
+    "an ftp base_url": {"api_key": API_KEY, "base_url": "ftp://h.test/x"},
+    "an ftp callback_url": {"api_key": API_KEY, "callback_url": "ftp://h.test/tok-canary-1"},
+    "an unknown provider": {"api_key": API_KEY, "provider": "openai"},
+}
+
+
+@pytest.mark.parametrize("fields", REFUSED_BLOCKS.values(), ids=REFUSED_BLOCKS)
+def test_refused_credentials_show_no_key_in_errors_json_or_chain(fields):
+    with pytest.raises(ValueError) as refused:
+        KlingCredentials(**fields)
+    said = _said_by(refused.value)
+    for secret in (ACCESS_KEY, SECRET_KEY, API_KEY, "tok-canary-1"):
+        assert secret not in said
+
+
+@pytest.mark.parametrize("fields", REFUSED_BLOCKS.values(), ids=REFUSED_BLOCKS)
+def test_refused_stored_credentials_show_no_key(fields):
+    with pytest.raises(ValueError) as refused:
+        KlingCredentials.model_validate(fields)
+    said = _said_by(refused.value)
+    for secret in (ACCESS_KEY, SECRET_KEY, API_KEY, "tok-canary-1"):
+        assert secret not in said
+
+
+def test_a_refused_assignment_shows_no_key_and_changes_nothing():
+    creds = KlingCredentials(api_key=API_KEY)
+    with pytest.raises(ValueError) as refused:
+        creds.callback_url = "ftp://h.test/tok-canary-1"
+    assert "tok-canary-1" not in _said_by(refused.value)
+    assert creds.callback_url is None
+
+
+def test_an_assigned_callback_url_is_kept_secret():
+    creds = KlingCredentials(api_key=API_KEY)
+    creds.callback_url = "https://hooks.test/kling/callbacks/tok-canary-2"
+    assert isinstance(creds.callback_url, SecretStr)
+    assert "tok-canary-2" not in repr(creds) + creds.model_dump_json()
+
+
+def test_assigned_keys_are_used_by_the_next_client():
+    creds = KlingCredentials(provider="cometapi", api_key="old-key")
+    creds.auth()
+    creds.api_key = API_KEY
+    request = httpx.Request("GET", "https://gateway.test/x")
+    flow = creds.auth().auth_flow(request)
+    assert next(flow).headers["Authorization"] == f"Bearer {API_KEY}"
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    [
+        "http://user:pa55-canary@gateway.test/",
+        "https://pa55-canary@gateway.test",
+        "ftp://user:pa55-canary@gateway.test/",
+    ],
+)
+def test_a_base_url_with_user_or_password_is_refused_without_showing_them(base_url):
+    with pytest.raises(ValueError, match="base_url") as refused:
+        KlingCredentials(api_key=API_KEY, base_url=base_url)
+    said = _said_by(refused.value)
+    assert "pa55-canary" not in said and "user" not in said.replace("user name", "")
+    assert "allowed: an http:// or https:// URL with a host" in str(refused.value)
+
+
+def test_kling_base_url_with_a_password_is_refused_naming_the_variable():
+    env = {"KLING_API_KEY": API_KEY, "KLING_BASE_URL": "http://me:pa55-canary@gateway.test"}
+    with pytest.raises(KlingConfigurationError, match="KLING_BASE_URL") as refused:
+        KlingCredentials.from_env(env)
+    assert "pa55-canary" not in _said_by(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "problem"),
+    [
+        ("KLING_CALLBACK_URL", "ftp://h/x", "the scheme ftp"),
+        ("KLING_CALLBACK_URL", "http://", "no host"),
+        ("KLING_CALLBACK_URL", "not a url", "not a URL"),
+        ("KLING_BASE_URL", "ftp://h/x", "the scheme ftp"),
+        ("KLING_BASE_URL", "http://", "no host"),
+        ("KLING_BASE_URL", "not a url", "not a URL"),
+    ],
+)
+def test_url_variables_are_named_in_their_errors(variable, value, problem):
+    env = {"KLING_API_KEY": API_KEY, variable: value}
+    with pytest.raises(KlingConfigurationError) as refused:
+        KlingCredentials.from_env(env)
+    said = str(refused.value)
+    assert said.startswith(f"{variable}: ") and problem in said
+    assert "allowed: an http:// or https:// URL with a host" in said
+    assert "callback_url" not in said and "base_url:" not in said
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("ftp://h/tok-canary-3", "the scheme ftp"),
+        ("http://", "no host"),
+        ("not a url", "not a URL"),
+    ],
+)
+def test_a_callback_url_that_is_no_http_url_is_refused_saying_why(value, problem):
+    with pytest.raises(ValueError) as refused:
+        KlingCredentials(api_key=API_KEY, callback_url=value)
+    said = str(refused.value)
+    assert "callback_url: " in said and problem in said
+    assert "allowed: an http:// or https:// URL with a host" in said
+    assert "tok-canary-3" not in _said_by(refused.value)
+
+
+def test_with_callback_url_gives_a_copy_that_keeps_it_secret():
+    creds = KlingCredentials(api_key=API_KEY)
+    url = "https://hooks.test/kling/callbacks/tok-canary-4"
+    with_url = creds.with_callback_url(url)
+    assert with_url.callback_url.get_secret_value() == url
+    assert creds.callback_url is None
+    assert "tok-canary-4" not in repr(with_url) + with_url.model_dump_json()
+    with pytest.raises(
+        KlingConfigurationError, match="callback_url: a URL with the scheme ftp"
+    ) as refused:
+        creds.with_callback_url("ftp://hooks.test/tok-canary-4")
+    assert "tok-canary-4" not in _said_by(refused.value)
+
+
+@pytest.mark.parametrize("provider", ["kling", "cometapi"])
+def test_used_credentials_can_be_pickled_and_deep_copied(provider):
+    import copy
+    import pickle
+
+    keys = {"access_key": ACCESS_KEY, "secret_key": SECRET_KEY}
+    creds = KlingCredentials(
+        provider=provider, **(keys if provider == "kling" else {"api_key": API_KEY})
+    )
+    request = httpx.Request("GET", "https://gateway.test/x")
+    before = next(creds.auth().auth_flow(request)).headers["Authorization"]
+
+    for again in (pickle.loads(pickle.dumps(creds)), copy.deepcopy(creds)):
+        assert again.model_dump() == creds.model_dump()
+        assert again.api_base_url == creds.api_base_url
+        sent = next(again.auth().auth_flow(httpx.Request("GET", "https://gateway.test/x")))
+        assert sent.headers["Authorization"].startswith("Bearer ")
+        if provider == "cometapi":
+            assert sent.headers["Authorization"] == before

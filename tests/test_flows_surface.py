@@ -378,7 +378,6 @@ def test_extend_video_chains_three_extensions(sim: KlingSimulator, tmp_path: Pat
         ({"max_units": float("nan")}, "max_units: nan; allowed: units above 0"),
         ({"max_wait_seconds": 0}, "max_wait_seconds: 0; allowed: seconds above 0"),
         ({"poll_interval_seconds": -1}, "poll_interval_seconds: -1; allowed: seconds above 0"),
-        ({"callback_url": "ftp://hooks.example.com/t"}, "callback_url: not a URL; allowed"),
     ],
 )
 def test_bad_waits_and_budgets_are_refused_before_anything_is_sent(

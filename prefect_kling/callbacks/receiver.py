@@ -41,6 +41,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from prefect_kling.callbacks.access_log import hide_callback_tokens
 from prefect_kling.callbacks.events import Emitter, emit_callback_event
 from prefect_kling.callbacks.parsing import StatusLedger, parse_callback
 from prefect_kling.callbacks.signatures import CallbackRejected, verify_signature
@@ -135,6 +136,7 @@ def running_receiver(
     """
     import uvicorn
 
+    hide_callback_tokens()
     app = create_receiver_app(token, signing_secret=signing_secret, emit=emit)
     sock = socket.socket()
     sock.bind((host, port))
@@ -163,8 +165,10 @@ def serve_receiver(
 ) -> None:
     """Run the receiver in the foreground until Ctrl-C (`prefect-kling receiver`).
 
-    It needs `PREFECT_API_URL` (or a Prefect profile) to send its events to.
+    It needs `PREFECT_API_URL` (or a Prefect profile) to send its events to. Its access log
+    shows every callback path as `/kling/callbacks/***`: the token is never printed.
     """
     import uvicorn
 
+    hide_callback_tokens()
     uvicorn.run(create_receiver_app(token, signing_secret=signing_secret), host=host, port=port)

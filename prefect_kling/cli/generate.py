@@ -29,7 +29,6 @@ def run_options(args: argparse.Namespace) -> dict[str, Any]:
         "max_wait_seconds": args.max_wait,
         "max_units": args.max_units,
         "poll_interval_seconds": args.poll_interval,
-        "callback_url": args.callback_url,
         "strict": not args.allow_unknown_model,
     }
 
@@ -61,12 +60,22 @@ def check_before_the_flow(
     )
 
 
+def credentials_of(args: argparse.Namespace) -> Any:
+    """The command's credentials, carrying `--callback-url` when it is given.
+
+    The flows take the callback URL from their credentials only, where it is a secret: it
+    never becomes a run parameter that Prefect stores and shows.
+    """
+    credentials = load_credentials(args)
+    return credentials.with_callback_url(args.callback_url) if args.callback_url else credentials
+
+
 def run_generation(args: argparse.Namespace, out: Any) -> int:
     """Run a generation command once: check, generate, print."""
     from prefect_kling.endpoints import ResultKind, get_endpoint
     from prefect_kling.flows import generate_image, generate_video
 
-    credentials = load_credentials(args)
+    credentials = credentials_of(args)
     command, row = generation_commands()[args.command]
     endpoint, fields = command.to_request(row.name, args)
     # Refuse bad input (or a provider without the route) before any run starts.
@@ -91,7 +100,7 @@ def run_chain(args: argparse.Namespace, out: Any) -> int:
     from prefect_kling.flows import extend_video
     from prefect_kling.flows.extend import check_times
 
-    credentials = load_credentials(args)
+    credentials = credentials_of(args)
     check_times(args.times)
     command, row = generation_commands()[args.command]
     endpoint, fields = command.to_request(row.name, args)

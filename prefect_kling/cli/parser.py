@@ -19,6 +19,7 @@ import math
 from collections.abc import Callable
 from typing import TypeVar
 
+from prefect_kling._urls import HTTP_URL, url_problem
 from prefect_kling.endpoints import ENDPOINTS, Endpoint
 from prefect_kling.endpoints.command import Command
 
@@ -56,6 +57,21 @@ def port_number(text: str) -> int:
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"{text}; allowed: 0 to 65535")
     return value
+
+
+def callback_url_option(text: str) -> str:
+    """`--callback-url`: an http(s) URL with a host.
+
+    A refusal does not repeat the URL: its path holds the receiver's token.
+
+    Examples:
+        >>> callback_url_option("https://hooks.example.com/kling/callbacks/t0k")
+        'https://hooks.example.com/kling/callbacks/t0k'
+    """
+    problem = url_problem(text)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(f"{problem}; allowed: {HTTP_URL}")
+    return text
 
 
 def add_common(parser: argparse.ArgumentParser) -> None:
@@ -108,6 +124,7 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--callback-url",
+        type=callback_url_option,
         metavar="URL",
         help="your receiver's URL: wait for its events instead of polling "
         "(default: KLING_CALLBACK_URL, or the credentials block's)",

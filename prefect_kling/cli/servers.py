@@ -9,7 +9,11 @@ from prefect_kling.cli.common import EXIT_OK
 
 
 def run_receiver(args: argparse.Namespace, out: Any) -> int:
-    """Serve the callback receiver until interrupted; print the callback URL first."""
+    """Serve the callback receiver until interrupted; print the callback URL first.
+
+    A token given with `--token` is not printed (the output may end up in a log); a
+    random one is, as there is no other way to learn it.
+    """
     import secrets
 
     from prefect_kling.callbacks import callback_url, serve_receiver
@@ -18,7 +22,8 @@ def run_receiver(args: argparse.Namespace, out: Any) -> int:
     base = f"http://{args.host}:{args.port}"
     out.write(
         f"Kling callback receiver on {base}\n"
-        f"  callback_url:  {callback_url(base, token)}?endpoint=<endpoint>\n"
+        f"  callback_url:  {callback_url(base, '<token>' if args.token else token)}"
+        "?endpoint=<endpoint>\n"
         "  (behind your public address; events go to this machine's Prefect API)\n"
     )
     out.flush()

@@ -32,7 +32,7 @@ What keeps them safe and visible:
   until their task ends, so the account's limit turns into queueing instead of 1303s. A
   batch hands its slots from item to item (`SlotPool`) and creates the next item as soon
   as an earlier one's task has ended; one watcher follows all its tasks with list queries.
-- **Callbacks.** With a `callback_url` (an argument, or the credentials block's), Kling
+- **Callbacks.** With a `callback_url` on the credentials (or `KLING_CALLBACK_URL`), Kling
   reports to your receiver (`prefect_kling.callbacks`) and the flows wait for its events:
   one confirming query per task instead of polling, and a slow safety poll.
 - **Budget.** `max_units` stops sending creates once units charged plus in flight reach it.

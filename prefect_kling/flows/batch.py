@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from prefect import flow, get_run_logger, task
@@ -35,8 +35,8 @@ from prefect_kling.flows.arguments import (
     DEFAULT_OUTPUT,
     Credentials,
     Output,
+    callback_url_of,
     check_waiting,
-    resolve_callback_url,
     resolve_credentials,
 )
 from prefect_kling.flows.batch_items import BatchItem, BatchOutcome, BatchReport, load_batch
@@ -75,7 +75,7 @@ class BatchContext:
     claims: RequestClaims
     budget: UnitBudget
     waiter: Waiter
-    callback_url: str | None
+    callback_url: str | None = field(repr=False)  # its token is a secret
     refresh: bool
     watermark: bool
     max_wait_seconds: float
@@ -212,7 +212,6 @@ def batch_generate(
     poll_interval_seconds: float = 5.0,
     strict: bool = True,
     result_storage: Any = None,
-    callback_url: str | None = None,
     callback_safety_poll_seconds: float = 300.0,
     retry_failed: bool = False,
     on_status: StatusCallback | None = None,
@@ -237,10 +236,11 @@ def batch_generate(
         strict: Refuse model names (and effect scenes) unknown for the provider (the
             default); False sends them with an `UnknownModelWarning`.
         result_storage: Where cached creates are kept (a block or block slug).
-        callback_url: Your receiver's URL (the credentials block's by default): wait for
-            its events, with one confirming query per task, instead of list queries.
-        callback_safety_poll_seconds: With a callback URL, query a task anyway after this
-            many seconds without an event.
+        callback_safety_poll_seconds: With a callback URL (the credentials'
+            `callback_url`, or `KLING_CALLBACK_URL`: the batch then waits for your
+            receiver's events, with one confirming query per task, instead of list
+            queries), query a task anyway after this many seconds without an event. An
+            item whose request has a `callback_url` of its own is refused.
         retry_failed: Make one fresh take of each item whose task Kling failed (in this
             run, or in an earlier run whose cached create this run reuses). The take is
             named after the failed task, so a rerun finds it instead of paying again.
@@ -260,7 +260,7 @@ def batch_generate(
     check_output(output)
     batch = load_batch(items)
     creds = resolve_credentials(credentials)
-    callback = resolve_callback_url(callback_url, creds)
+    callback = callback_url_of(creds)
     with use_runtime(runtime):
         watching: AbstractContextManager[CallbackWatcher | BatchWatcher] = (
             CallbackWatcher(creds, safety_interval=callback_safety_poll_seconds)

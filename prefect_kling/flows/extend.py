@@ -55,7 +55,6 @@ def extend_video(
     strict: bool = True,
     result_storage: Any = None,
     poll_interval_seconds: float = 2.0,
-    callback_url: str | None = None,
     callback_safety_poll_seconds: float = 300.0,
     on_status: StatusCallback | None = None,
     runtime: Runtime | None = None,
@@ -87,8 +86,9 @@ def extend_video(
             default); False sends them with an `UnknownModelWarning`.
         result_storage: Where cached creates are kept (a block or block slug).
         poll_interval_seconds: First pause between queries.
-        callback_url: Your receiver's URL: wait for its events instead of polling.
-        callback_safety_poll_seconds: With a callback URL, query anyway after this long.
+        callback_safety_poll_seconds: With a callback URL (the credentials'
+            `callback_url`, or `KLING_CALLBACK_URL`: each step waits for your receiver's
+            events instead of polling), query anyway after this long.
         on_status: Called with the task and the seconds waited on every status change.
         runtime: Clocks, sleep and client factory (see `generate_video`).
 
@@ -124,7 +124,6 @@ def extend_video(
                 strict=strict,
                 result_storage=result_storage,
                 poll_interval_seconds=poll_interval_seconds,
-                callback_url=callback_url,
                 callback_safety_poll_seconds=callback_safety_poll_seconds,
                 on_status=on_status,
             )

@@ -22,8 +22,8 @@ from prefect_kling.flows.arguments import (
     DEFAULT_OUTPUT,
     Credentials,
     Output,
+    callback_url_of,
     check_waiting,
-    resolve_callback_url,
     resolve_credentials,
 )
 from prefect_kling.flows.create_step import refresh_take
@@ -67,7 +67,6 @@ def _generate(
     strict: bool,
     result_storage: Any,
     poll_interval_seconds: float,
-    callback_url: str | None,
     callback_safety_poll_seconds: float,
     on_status: StatusCallback | None,
     runtime: Runtime | None,
@@ -85,7 +84,7 @@ def _generate(
             "endpoint", f"{endpoint!r} makes no {kind.value}s; allowed: {allowed}"
         )
     creds = resolve_credentials(credentials)
-    callback = resolve_callback_url(callback_url, creds)
+    callback = callback_url_of(creds)
     with use_runtime(runtime):
         generation = Generation.prepare(
             row,
@@ -130,7 +129,6 @@ def _generation_flow(kind: ResultKind, default_endpoint: str, doc: str) -> Any:
         strict: bool = True,
         result_storage: Any = None,
         poll_interval_seconds: float = 2.0,
-        callback_url: str | None = None,
         callback_safety_poll_seconds: float = 300.0,
         on_status: StatusCallback | None = None,
         runtime: Runtime | None = None,
@@ -170,12 +168,12 @@ generate_video = _generation_flow(
         result_storage: Where cached creates are kept (a block or block slug); share it
             between workers so that none of them pays for a request another already made.
         poll_interval_seconds: First pause between queries (it grows to 30 s).
-        callback_url: Your receiver's URL (secret token included; the credentials block's
-            `callback_url` by default, which keeps it out of the run's parameters). Kling
-            reports to it and the flow waits for the receiver's events instead of polling,
-            with one confirming query.
-        callback_safety_poll_seconds: With a callback URL, query anyway after this many
-            seconds without an event.
+        callback_safety_poll_seconds: With a callback URL (the credentials'
+            `callback_url`, or `KLING_CALLBACK_URL`), query anyway after this many seconds
+            without an event. With one, Kling reports to your receiver and the flow waits
+            for the receiver's events instead of polling, with one confirming query. The
+            URL comes from the credentials only: its token stays a secret, never a run
+            parameter, and a request with a `callback_url` of its own is refused.
         on_status: Called with the task and the seconds waited on every status change
             (the command line's progress line uses it).
         runtime: Clocks, sleep and client factory; `KlingSimulator.runtime()` runs the
@@ -191,8 +189,8 @@ generate_image = _generation_flow(
     "multi-image2image",
     """Generate images: validate, create (or reuse), wait, save the files.
 
-    Takes the same arguments as `generate_video` (`callback_url` included); `endpoint`
-    is an image endpoint:
+    Takes the same arguments as `generate_video` (and the callback URL of the credentials
+    the same way); `endpoint` is an image endpoint:
     `multi-image2image`, `image-generation`, `image-expand` or `virtual-try-on` (whose
     tasks hold slots of the Prefect limit `kling-try-on`).
 

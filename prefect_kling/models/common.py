@@ -25,6 +25,7 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails, PydanticCustomError
 
+from prefect_kling._urls import HTTP_URL, url_problem
 from prefect_kling.exceptions import KlingImageError
 from prefect_kling.media import load_image
 from prefect_kling.providers import Provider
@@ -38,6 +39,9 @@ BOOL_FOR_NUMBER = "kling_bool_for_number"
 """Pydantic error type of `True` or `False` given where a number belongs."""
 RULE_ERROR = "kling_rule"
 """Pydantic error type of a broken rule between fields; its context names the field."""
+SECRET_ERROR = "kling_secret"  # noqa: S105 - the name of an error type, not a secret
+"""Pydantic error type of a refused secret (a callback URL): its message is final and never
+shows the value."""
 
 
 def _image_value(value: Any, info: ValidationInfo) -> Any:
@@ -90,10 +94,23 @@ ModelName = Annotated[
         "omitted. Names unknown for the provider are sent with a warning."
     ),
 ]
+
+
+def _http_url(value: Any) -> Any:
+    if value is None:
+        return None
+    problem = url_problem(value) if isinstance(value, str) else "not text"
+    if problem:
+        raise PydanticCustomError(SECRET_ERROR, f"{problem}; allowed: {HTTP_URL}")
+    return value
+
+
 CallbackUrl = Annotated[
     str | None,
     Field(description="URL that Kling calls with the task object on every status change."),
+    BeforeValidator(_http_url),
 ]
+"""An http(s) URL with a host; a refusal does not show it (it holds the receiver's token)."""
 ExternalTaskId = Annotated[
     str | None,
     Field(
@@ -288,7 +305,7 @@ def _explain(model: type[BaseModel], error: ErrorDetails) -> ErrorDetails:
     kind, loc, ctx = error["type"], error["loc"], error.get("ctx", {})
     if kind == RULE_ERROR:
         return {**error, "loc": (*loc, ctx["field"]), "msg": ctx["reason"]}
-    if kind in (IMAGE_ERROR, WHOLE_ERROR):
+    if kind in (IMAGE_ERROR, WHOLE_ERROR, SECRET_ERROR):
         return error
     if kind == "finite_number":
         text = f"{show(error.get('input'))} is not allowed; allowed: {_range(model, loc)}"

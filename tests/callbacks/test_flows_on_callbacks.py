@@ -83,9 +83,8 @@ def test_generate_video_waits_for_the_callback_and_queries_at_most_twice(
 ):
     result = generate_video(
         {"prompt": unique("A heron at dawn")},
-        credentials=sim.credentials(),
+        credentials=sim.credentials().with_callback_url(receiver.url),
         output=tmp_path,
-        callback_url=receiver.url,
         callback_safety_poll_seconds=NO_SAFETY_POLL,
         max_wait_seconds=MAX_WAIT,
     )

@@ -256,12 +256,19 @@ class KlingGatewayError(KlingAPIError):
 
 
 class KlingUnexpectedResponse(KlingAPIError):
-    """The answer was not Kling's JSON envelope (an HTML error page, a redirect, bad JSON)."""
+    """The answer was not Kling's JSON envelope (an HTML error page, a redirect, bad JSON).
+
+    Transient (retried, and a create looked up) when the same call may succeed: a 5xx, 408
+    or 429, or a success status whose body is not the envelope (garbled on its way, say by
+    a proxy). A redirect or a 4xx page points at a wrong URL and is not repeated.
+    """
 
     def __init__(self, message: str, **context: Any):
         super().__init__(message, **context)
         status = self.status_code
-        self.transient = status is None or status >= 500 or status in (408, 429)
+        self.transient = (
+            status is None or 200 <= status < 300 or status >= 500 or status in (408, 429)
+        )
 
 
 class KlingTransportError(KlingError):

@@ -418,3 +418,30 @@ def test_jwt_is_reminted_across_a_two_hour_wait():
     assert task.succeeded
     assert expired_answers == []
     assert auth.minted >= 4  # 2 hours of 30-minute tokens
+
+
+def test_a_status_query_answered_200_text_plain_is_retried():
+    garbled = httpx.Response(200, text="OK", headers={"content-type": "text/plain"})
+    finished = envelope(task_data("5", "succeed"))
+    kling = ScriptedKling().on("GET", "/v1/videos/text2video/5", garbled, finished)
+    sleeps = []
+    with make_client(kling, sleeps=sleeps, retry_policy=RetryPolicy(jitter=0)) as client:
+        task = client.get_task("text2video", "5")
+    assert task.task_status == "succeed"
+    assert len(kling.requests) == 2 and sleeps == [1.0]
+
+
+def test_a_wait_rides_out_a_garbled_status_answer_from_the_simulator():
+    from prefect_kling.simulator import KlingSimulator, SimulatorConfig
+    from prefect_kling.waiting import PollWaiter
+
+    config = SimulatorConfig(access_key=ACCESS_KEY, secret_key=SECRET_KEY, api_key=API_KEY)
+    with KlingSimulator(config) as sim:
+        runtime = sim.runtime()
+        with sim.credentials().get_client(sleep=runtime.sleep) as client:
+            reference = client.create("text2video", {"prompt": "a fox, answered in plain text"})
+        sim.inject("garbled", times=2, on="query")
+        with PollWaiter(sim.credentials(), runtime=runtime) as waiter:
+            task = waiter.wait(reference, max_wait_seconds=3600)
+        assert task.task_status == "succeed"
+        assert sim.stats().faults_injected == {"garbled": 2}

@@ -9,20 +9,34 @@ from prefect_kling.cli.common import EXIT_OK
 
 
 def run_receiver(args: argparse.Namespace, out: Any) -> int:
-    """Serve the callback receiver until interrupted; print the callback URL first."""
+    """Serve the callback receiver until interrupted; print the callback URL first.
+
+    Raises:
+        KlingConfigurationError: No Prefect API answers, or no Kling credentials are set
+            (nothing is printed but the message).
+    """
     import secrets
 
     from prefect_kling.callbacks import callback_url, serve_receiver
 
     token = args.token or secrets.token_urlsafe(24)
     base = f"http://{args.host}:{args.port}"
-    out.write(
-        f"Kling callback receiver on {base}\n"
-        f"  callback_url:  {callback_url(base, token)}?endpoint=<endpoint>\n"
-        "  (behind your public address; events go to this machine's Prefect API)\n"
+
+    def announce() -> None:
+        out.write(
+            f"Kling callback receiver on {base}\n"
+            f"  callback_url:  {callback_url(base, token)}?endpoint=<endpoint>\n"
+            "  (behind your public address; events go to this machine's Prefect API)\n"
+        )
+        out.flush()
+
+    serve_receiver(
+        host=args.host,
+        port=args.port,
+        token=token,
+        signing_secret=args.signing_secret,
+        announce=announce,
     )
-    out.flush()
-    serve_receiver(host=args.host, port=args.port, token=token, signing_secret=args.signing_secret)
     return EXIT_OK
 
 

@@ -66,6 +66,22 @@ def test_the_receiver_refuses_to_start_without_a_reachable_prefect_api(tmp_path,
     assert "callback_url" not in ended.stdout  # nothing announced that will not run
 
 
+def test_the_receiver_without_a_signing_secret_needs_kling_credentials_for_its_queries(
+    tmp_path,
+):
+    environment = server_environment(tmp_path, str(get_current_settings().api.url))
+    ended = subprocess.run(
+        [*RECEIVER, "--port", str(free_port())],
+        env=environment,  # no KLING_* variables
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert ended.returncode == 2, ended.stderr
+    [line] = ended.stderr.strip().splitlines()
+    assert "KLING_ACCESS_KEY" in line and "Traceback" not in ended.stderr
+
+
 def test_sigterm_ends_the_receiver_and_every_process_it_started(tmp_path):
     environment = server_environment(tmp_path, str(get_current_settings().api.url))
     port = free_port()

@@ -531,3 +531,37 @@ def test_a_wait_rides_out_a_garbled_status_answer_from_the_simulator():
             task = waiter.wait(reference, max_wait_seconds=3600)
         assert task.task_status == "succeed"
         assert sim.stats().faults_injected == {"garbled": 2}
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "request_fields", "scheme_2", "scheme_1"),
+    [
+        (
+            "text2video",
+            {"prompt": "a fox"},
+            "pk2-7d1023411d5913cbb1702d333426685e",
+            "pk-c0fda18e5fa5bd351555bff69ea8590b",
+        ),
+        (
+            "image-generation",
+            {"prompt": "a fox"},
+            "pk2-486d48a4f39a2b1b29f8fa04b01a991a",
+            "pk-f91a7848a2c408f8121e65b6822efbad",
+        ),
+        (
+            "virtual-try-on",
+            {"human_image": "https://img.test/a.png"},
+            "pk2-3d3554f2d8391fbacf329684501f836a",
+            "pk-4b3454abec15e7fca2bb94b29163123d",
+        ),
+    ],
+)
+def test_the_external_ids_of_both_schemes_never_change(
+    endpoint, request_fields, scheme_2, scheme_1
+):
+    # The scheme-1 ids are those earlier versions sent. A change to the hashing, to a
+    # row's defaults or to how a request model spells its body changes the ids of tasks
+    # already made, and a rerun would pay again: make it a new scheme instead, keeping
+    # this one as an earlier form (prefect_kling/client/identity.py).
+    prepared = prepare_create(endpoint, request_fields, Provider.KLING)
+    assert (prepared.external_task_id, prepared.earlier_ids) == (scheme_2, (scheme_1,))

@@ -21,6 +21,10 @@ pays twice; a different request must never be handed another's task. Nothing her
     digits of its base id and take name, whatever the base's scheme.
   Because a derived id names its content, Kling's refusal of one as a duplicate means
   the same request: the task it names is this request's.
+- The defaults a row states, and the way a request model spells its body, are part of
+  scheme 2: changing them changes the ids of requests that leave those settings out, so
+  a rerun would no longer find its task. Such a change is a new scheme, with this one kept
+  as an earlier form (`tests/test_client.py` pins ids of both schemes).
 - A **caller's own id** says nothing of the content. The create step records the content
   digest beside it and refuses the id for other content (`KlingExternalIdInUse`); the
   client takes a task found by it only when the task was made since the create was first

@@ -110,7 +110,11 @@ def run_ours(args: argparse.Namespace, output: Path, *, callbacks: bool = False)
         simulator(args, seed=12 if callbacks else 11) as sim,
         _common.varied_durations(sim, args.spread),
         _common.recorded_downloads(watch),
-        running_receiver(TOKEN) if callbacks else contextlib.nullcontext() as receiver,
+        (
+            running_receiver(TOKEN, credentials=sim.credentials())
+            if callbacks
+            else contextlib.nullcontext()
+        ) as receiver,
     ):
         waiting: dict[str, Any] = (
             # The safety poll would hide a missing callback: make it longer than the run.

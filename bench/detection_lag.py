@@ -145,7 +145,7 @@ def callbacks(args: argparse.Namespace) -> dict[str, Any]:
         simulator(args, seed=4) as sim,
         _common.varied_durations(sim, SPREAD),
         _common.recorded_downloads(watch),
-        running_receiver(TOKEN, emit=emit) as receiver,
+        running_receiver(TOKEN, emit=emit, credentials=sim.credentials()) as receiver,
     ):
         report = batch_generate(
             [{"prompt": f"Lag clip {index} (callback)"} for index in range(args.tasks)],

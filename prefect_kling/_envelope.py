@@ -3,7 +3,8 @@
 Pure functions shared by the sync and async clients. Whatever comes back, an envelope,
 CometAPI's own `{"error": {...}}` shape, an HTML page, a redirect or garbage, ends as the
 envelope's `data` or as one typed exception from `prefect_kling.exceptions`; never as a
-`KeyError` or `JSONDecodeError`.
+`KeyError` or `JSONDecodeError`. A success status whose body is not the envelope (`200
+text/plain`, a cut body) was garbled on its way: it is transient, like a gateway's 502 page.
 
 Examples:
     >>> import httpx

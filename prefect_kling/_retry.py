@@ -2,7 +2,8 @@
 
 Reads (queries, lists) are repeated on transient errors. Creates cost money, so an error
 after which the task *may* exist (a timeout, a dropped connection, 5000/5002 or any server
-error but 5001 maintenance, a gateway's error page) is followed by a lookup of the create's
+error but 5001 maintenance, a gateway's error page, a success status with a garbled body)
+is followed by a lookup of the create's
 external task id instead of a blind repeat; only 1302/1303, 5001 and errors that certainly
 happened before the server acted are repeated directly.
 

@@ -3,7 +3,8 @@
 ```
 KlingError
 ├── KlingValidationError          bad input, refused before anything was sent (also a ValueError)
-│   └── KlingImageError           a local image breaks a Kling rule (format, size, sides, aspect)
+│   ├── KlingImageError           a local image breaks a Kling rule (format, size, sides, aspect)
+│   └── KlingExternalIdInUse      the caller's external_task_id names another request's task
 ├── KlingConfigurationError       credentials or settings that cannot work (also a ValueError)
 ├── KlingAPIError                 Kling (or a gateway) answered with an error
 │   ├── KlingAuthError            1000-1004: keys or token refused
@@ -103,6 +104,64 @@ class KlingValidationError(KlingError, ValueError):
 
 class KlingImageError(KlingValidationError):
     """A local image breaks one of Kling's rules for input images."""
+
+
+class KlingExternalIdInUse(KlingValidationError):
+    """The request's own `external_task_id` already names a task made for another request.
+
+    Raised before sending where the package knows the id was used for other content, and
+    when Kling refuses the id as a duplicate of a task this create did not make (nothing
+    is made then either). The task is never taken as this request's.
+
+    Attributes:
+        external_task_id: The id.
+        task_id: The task the id names, when known.
+        known_other: True when the package knows the id was sent with other content;
+            False when Kling has a task under it that this create did not make.
+    """
+
+    def __init__(
+        self,
+        external_task_id: str,
+        task_id: str | None,
+        *,
+        endpoint: str | None = None,
+        known_other: bool = True,
+    ):
+        self.external_task_id = external_task_id
+        self.task_id = task_id
+        self.known_other = known_other
+        shown = repr(external_task_id[:80])
+        if known_other:
+            task = f", Kling task {task_id}" if task_id else ""
+            said = f"{shown} was sent before with another request{task}"
+        else:
+            task = f"Kling task {task_id}" if task_id else "a Kling task"
+            said = f"{shown} already names {task} this create did not make (maybe another's)"
+        resume = (
+            f"; resume that task with `prefect-kling wait {endpoint} {task_id}`"
+            if task_id and endpoint
+            else ""
+        )
+        message = (
+            f"{said}; allowed: an id not used before, or none (one is derived from the "
+            f"content){resume}"
+        )
+        super().__init__([FieldProblem("external_task_id", message)], endpoint=endpoint)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (
+            _rebuild_in_use,
+            (self.external_task_id, self.task_id, self.endpoint, self.known_other),
+        )
+
+
+def _rebuild_in_use(
+    external_task_id: str, task_id: str | None, endpoint: str | None, known_other: bool
+) -> KlingExternalIdInUse:
+    return KlingExternalIdInUse(
+        external_task_id, task_id, endpoint=endpoint, known_other=known_other
+    )
 
 
 class KlingConfigurationError(KlingError, ValueError):
@@ -256,12 +315,19 @@ class KlingGatewayError(KlingAPIError):
 
 
 class KlingUnexpectedResponse(KlingAPIError):
-    """The answer was not Kling's JSON envelope (an HTML error page, a redirect, bad JSON)."""
+    """The answer was not Kling's JSON envelope (an HTML error page, a redirect, bad JSON).
+
+    Transient (retried, and a create looked up) when the same call may succeed: a 5xx, 408
+    or 429, or a success status whose body is not the envelope (garbled on its way, say by
+    a proxy). A redirect or a 4xx page points at a wrong URL and is not repeated.
+    """
 
     def __init__(self, message: str, **context: Any):
         super().__init__(message, **context)
         status = self.status_code
-        self.transient = status is None or status >= 500 or status in (408, 429)
+        self.transient = (
+            status is None or 200 <= status < 300 or status >= 500 or status in (408, 429)
+        )
 
 
 class KlingTransportError(KlingError):

@@ -12,8 +12,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from prefect.client.orchestration import get_client
+from prefect.events.filters import EventFilter, EventResourceFilter
+from prefect.settings import get_current_settings
 
-from prefect_kling.callbacks import callback_url, running_receiver
+from prefect_kling.callbacks import callback_url, query_confirmer, running_receiver
 from prefect_kling.cli import ProgressLine, main
 from prefect_kling.media import make_png
 from prefect_kling.models.kling_task import KlingTask
@@ -99,7 +102,14 @@ def test_text2video_json(provider_env, sim, tmp_path):
 
 
 def test_a_callback_url_replaces_polling(provider_env, sim, tmp_path):
-    with running_receiver("tok-cli") as receiver:
+    confirmed = []
+    ask_kling = query_confirmer()  # the KLING_* variables, as `prefect-kling receiver` reads
+
+    def confirm(endpoint, task_id):
+        confirmed.append(task_id)
+        return ask_kling(endpoint, task_id)
+
+    with running_receiver("tok-cli", confirm=confirm) as receiver:
         before = sim.stats()
         code, out, err = run(
             "text2video",
@@ -116,8 +126,11 @@ def test_a_callback_url_replaces_polling(provider_env, sim, tmp_path):
     assert code == 0, err
     assert json.loads(out)["status"] == "succeed"
     after = sim.stats()
-    # One confirming query, and no lookup before the create.
-    assert (after.query_calls + after.list_calls) - (before.query_calls + before.list_calls) == 1
+    # The flow's one confirming query, the receiver's one per callback (an unsigned callback
+    # is a hint), and no lookup before the create.
+    assert confirmed
+    queries = (after.query_calls + after.list_calls) - (before.query_calls + before.list_calls)
+    assert queries == 1 + len(confirmed)
 
 
 def test_image2video_with_local_frames(provider_env, tmp_path):
@@ -289,7 +302,9 @@ def test_progress_line_renders_status_and_elapsed():
 
 
 @contextmanager
-def cli_server(*argv: str, probe: str) -> Iterator[tuple[str, list[str]]]:
+def cli_server(
+    *argv: str, probe: str, env: dict[str, str] | None = None
+) -> Iterator[tuple[str, list[str]]]:
     """Run `prefect-kling <argv> --port P` until the block ends; yield its base URL and,
     once it has stopped (Ctrl-C), what it printed."""
     port = free_port()
@@ -298,6 +313,7 @@ def cli_server(*argv: str, probe: str) -> Iterator[tuple[str, list[str]]]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env=env,
     )
     base_url, printed = f"http://127.0.0.1:{port}", []
     try:
@@ -333,14 +349,43 @@ def test_demo_saves_real_videos(tmp_path):
     assert "Prefect flow run:" in out and "prefect server start" in out
 
 
-def test_receiver_command_turns_callbacks_into_events():
-    with cli_server("receiver", "--token", "tok-1", probe="/healthz") as (base_url, printed):
-        url = f"{base_url}/kling/callbacks/tok-1"
-        assert httpx.post(url, json={"task_id": "1", "task_status": "succeed"}).status_code == 204
-        assert httpx.post(url.replace("tok-1", "guess"), json={"task_id": "1"}).status_code == 404
+def test_receiver_command_turns_callbacks_into_events(sim):
+    # Its events go to this session's Prefect API; its confirming queries to the simulator.
+    env = {
+        **os.environ,
+        "PREFECT_API_URL": str(get_current_settings().api.url),
+        "KLING_BASE_URL": sim.base_url,
+        "KLING_ACCESS_KEY": ACCESS_KEY,
+        "KLING_SECRET_KEY": SECRET_KEY,
+    }
+    with sim.credentials().get_client() as kling:
+        task_id = kling.create("text2video", {"prompt": "a receiver's first task"}).task_id
+    with cli_server("receiver", "--token", "tok-1", probe="/healthz", env=env) as (
+        base_url,
+        printed,
+    ):
+        url = f"{base_url}/kling/callbacks/tok-1?endpoint=text2video"
+        claim = {"task_id": task_id, "task_status": "failed"}  # not what Kling will say
+        assert httpx.post(url, json=claim).status_code == 204
+        assert httpx.post(url.replace("tok-1", "guess"), json=claim).status_code == 404
+        events = _events_of(task_id)
+        assert len(events) == 1 and "kling.task.failed" not in events  # Kling's word, confirmed
     # The token given is not printed; the URL's shape is.
     assert "/kling/callbacks/<token>?endpoint=<endpoint>" in printed[0]
     assert "tok-1" not in printed[0]
+
+
+def _events_of(task_id: str, timeout: float = 30.0) -> set[str]:
+    """The names of the events a task's resource has on the Prefect API, once it has any."""
+    deadline = time.monotonic() + timeout
+    while True:
+        # Made anew each time: a filter's time window ends when it is made.
+        event_filter = EventFilter(resource=EventResourceFilter(id=[f"kling.task.{task_id}"]))
+        with get_client(sync_client=True) as client:
+            events = client.read_events(filter=event_filter, limit=10).events
+        if events or time.monotonic() > deadline:
+            return {event.event for event in events}
+        time.sleep(0.1)
 
 
 def flow_runs() -> int:

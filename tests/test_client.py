@@ -7,21 +7,28 @@ import pytest
 
 from prefect_kling import KlingCredentials
 from prefect_kling._retry import RetryPolicy
-from prefect_kling.client import MAX_PAGE_SIZE, derive_external_task_id
+from prefect_kling.client import MAX_PAGE_SIZE, derive_external_task_id, prepare_create
 from prefect_kling.exceptions import (
     KlingConcurrencyLimited,
     KlingContentRejected,
     KlingError,
+    KlingExternalIdInUse,
     KlingInsufficientBalance,
     KlingNotFound,
     KlingServerError,
     KlingValidationError,
 )
+from prefect_kling.providers import Provider
 from tests.conftest import ACCESS_KEY, API_KEY, SECRET_KEY
 from tests.fakes import ScriptedKling, envelope, task_data
 
 KLING = {"access_key": ACCESS_KEY, "secret_key": SECRET_KEY, "base_url": "http://kling.test"}
 COMET = {"provider": "cometapi", "api_key": API_KEY, "base_url": "http://kling.test"}
+
+
+def derived_id(endpoint: str, request: dict) -> str:
+    """The external id the client derives for a request sent to Kling's official API."""
+    return prepare_create(endpoint, request, Provider.KLING).external_task_id
 
 
 class TaskStore:
@@ -137,7 +144,7 @@ def test_every_create_carries_a_content_derived_external_id():
         client.create("text2video", {"prompt": "a fox"}, idempotency_key="take-2")
         client.create("text2video", {"prompt": "a fox", "external_task_id": "mine-1"})
     ids = [ScriptedKling.body(r)["external_task_id"] for r in kling.requests]
-    assert ids[0] == derive_external_task_id("text2video", {"prompt": "a fox"})
+    assert ids[0] == derived_id("text2video", {"prompt": "a fox"})
     assert ids[1] != ids[0] and ids[2] == "mine-1"
     assert first.external_task_id == ids[0]
 
@@ -197,19 +204,31 @@ def test_duplicate_external_id_answer_adopts_the_existing_task():
     assert again.task_id == first.task_id and len(store.tasks) == 1 and store.creates == 2
 
 
-def test_duplicate_external_id_is_looked_up_past_the_newest_page():
+@pytest.mark.parametrize("own_id", [False, True], ids=["derived-id", "callers-id"])
+def test_duplicate_external_id_is_looked_up_past_the_newest_page(own_id):
     # The refused create's task is older than the create, however many tasks came since.
+    # A derived id names this content: its task is adopted. A caller's id does not: the
+    # task is named in the refusal, not taken.
     path = "/v1/images/multi-image2image"
+    subjects = [{"subject_image": f"https://img.test/{i}.png"} for i in range(2)]
+    request = {"subject_image_list": subjects, "prompt": "p"}
+    if own_id:
+        request["external_task_id"] = "mine"
+    external = derived_id("multi-image2image", request)
     kling = ScriptedKling()
-    refusal = envelope(code=1201, message="external_task_id 'mine' already exists", status=400)
+    refusal = envelope(
+        code=1201, message=f"external_task_id {external!r} already exists", status=400
+    )
     kling.on("POST", path, refusal)
     newer = [task_data(str(n)) for n in range(MAX_PAGE_SIZE)]
-    kling.on("GET", path, envelope(newer), envelope([task_data("7", "succeed", external="mine")]))
-    subjects = [{"subject_image": f"https://img.test/{i}.png"} for i in range(2)]
-    request = {"subject_image_list": subjects, "prompt": "p", "external_task_id": "mine"}
+    kling.on("GET", path, envelope(newer), envelope([task_data("7", "succeed", external=external)]))
     with make_client(kling) as client:
-        reference = client.create("multi-image2image", request)
-    assert reference.task_id == "7"
+        if own_id:
+            with pytest.raises(KlingExternalIdInUse) as raised:
+                client.create("multi-image2image", request)
+            assert (raised.value.external_task_id, raised.value.task_id) == ("mine", "7")
+        else:
+            assert client.create("multi-image2image", request).task_id == "7"
     assert [r.url.params["pageNum"] for r in kling.calls("GET", path)] == ["1", "2"]
     assert len(kling.calls("POST", path)) == 1
 
@@ -350,7 +369,7 @@ def test_an_inconclusive_lookup_never_sends_the_create_again():
     )
     kling.on(
         "GET",
-        "/v1/videos/text2video/" + derive_external_task_id("text2video", {"prompt": "a fox"}),
+        "/v1/videos/text2video/" + derived_id("text2video", {"prompt": "a fox"}),
         *[envelope(code=1002, message="invalid", status=401)],
     )
     with make_client(kling) as client, pytest.raises(KlingError):
@@ -418,3 +437,131 @@ def test_jwt_is_reminted_across_a_two_hour_wait():
     assert task.succeeded
     assert expired_answers == []
     assert auth.minted >= 4  # 2 hours of 30-minute tokens
+
+
+def test_a_status_query_answered_200_text_plain_is_retried():
+    garbled = httpx.Response(200, text="OK", headers={"content-type": "text/plain"})
+    finished = envelope(task_data("5", "succeed"))
+    kling = ScriptedKling().on("GET", "/v1/videos/text2video/5", garbled, finished)
+    sleeps = []
+    with make_client(kling, sleeps=sleeps, retry_policy=RetryPolicy(jitter=0)) as client:
+        task = client.get_task("text2video", "5")
+    assert task.task_status == "succeed"
+    assert len(kling.requests) == 2 and sleeps == [1.0]
+
+
+def test_the_same_request_with_its_defaults_spelled_out_is_one_task():
+    store = TaskStore("/v1")
+    spellings = [
+        {"prompt": "a fox"},
+        {"prompt": "a fox", "duration": "5"},
+        {"prompt": "a fox", "duration": "5", "mode": "std", "model_name": "kling-v1"},
+        {"prompt": "a fox", "negative_prompt": None},
+    ]
+    with make_client(store) as client:
+        references = [client.create("text2video", request) for request in spellings]
+        other = client.create("text2video", {"prompt": "a fox", "duration": "10"})
+    assert {reference.task_id for reference in references} == {references[0].task_id}
+    assert other.task_id != references[0].task_id
+    assert len(store.tasks) == 2
+
+
+def test_kling_refusing_a_callers_id_as_a_duplicate_is_not_adopted():
+    store = TaskStore("/v1")
+    with make_client(store) as client:
+        cat = client.create("text2video", {"prompt": "a red cat", "external_task_id": "job-42"})
+        with pytest.raises(KlingExternalIdInUse) as raised:
+            client.create(
+                "text2video",
+                {"prompt": "a blue dog", "duration": "10", "external_task_id": "job-42"},
+            )
+    assert "job-42" in str(raised.value) and cat.task_id in str(raised.value)
+    assert raised.value.fields == ["external_task_id"]
+    assert len(store.tasks) == 1
+
+
+async def test_kling_refusing_a_callers_id_as_a_duplicate_is_not_adopted_async():
+    store = TaskStore("/v1")
+    async with make_client(store, asynchronous=True) as client:
+        cat = await client.create("text2video", {"prompt": "a cat", "external_task_id": "job-7"})
+        with pytest.raises(KlingExternalIdInUse) as raised:
+            await client.create("text2video", {"prompt": "a dog", "external_task_id": "job-7"})
+        again = await client.create(
+            "text2video", {"prompt": "a cat", "external_task_id": "job-7"}, reuse_existing=True
+        )
+    assert raised.value.task_id == cat.task_id and again.task_id == cat.task_id
+    assert len(store.tasks) == 1
+
+
+def test_a_callers_id_found_after_a_timeout_is_not_adopted_when_made_before_this_create():
+    # The lookup after an ambiguous failure finds a task made months before this create:
+    # another request's, whatever its external id says.
+    kling = ScriptedKling()
+    kling.on("POST", "/v1/videos/text2video", httpx.ReadTimeout("timed out"))
+    old = task_data("7", "succeed", external="job-42")  # made in March 2026
+    kling.on("GET", "/v1/videos/text2video/job-42", envelope(old))
+    with make_client(kling) as client, pytest.raises(KlingExternalIdInUse) as raised:
+        client.create("text2video", {"prompt": "a blue dog", "external_task_id": "job-42"})
+    assert "job-42" in str(raised.value) and "7" in str(raised.value)
+    assert len(kling.calls("POST", "/v1/videos/text2video")) == 1
+
+
+def test_a_reuse_lookup_also_finds_a_task_sent_under_the_earlier_id_scheme():
+    earlier = derive_external_task_id("text2video", {"prompt": "a fox"})  # scheme 1
+    store = TaskStore("/v1")
+    made = task_data("1000", "succeed", external=earlier)
+    made["endpoint"] = "/videos/text2video"
+    store.tasks["1000"] = made
+    with make_client(store) as client:
+        reference = client.create("text2video", {"prompt": "a fox"}, reuse_existing=True)
+    assert reference.task_id == "1000" and store.creates == 0
+
+
+def test_a_wait_rides_out_a_garbled_status_answer_from_the_simulator():
+    from prefect_kling.simulator import KlingSimulator, SimulatorConfig
+    from prefect_kling.waiting import PollWaiter
+
+    config = SimulatorConfig(access_key=ACCESS_KEY, secret_key=SECRET_KEY, api_key=API_KEY)
+    with KlingSimulator(config) as sim:
+        runtime = sim.runtime()
+        with sim.credentials().get_client(sleep=runtime.sleep) as client:
+            reference = client.create("text2video", {"prompt": "a fox, answered in plain text"})
+        sim.inject("garbled", times=2, on="query")
+        with PollWaiter(sim.credentials(), runtime=runtime) as waiter:
+            task = waiter.wait(reference, max_wait_seconds=3600)
+        assert task.task_status == "succeed"
+        assert sim.stats().faults_injected == {"garbled": 2}
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "request_fields", "scheme_2", "scheme_1"),
+    [
+        (
+            "text2video",
+            {"prompt": "a fox"},
+            "pk2-7d1023411d5913cbb1702d333426685e",
+            "pk-c0fda18e5fa5bd351555bff69ea8590b",
+        ),
+        (
+            "image-generation",
+            {"prompt": "a fox"},
+            "pk2-486d48a4f39a2b1b29f8fa04b01a991a",
+            "pk-f91a7848a2c408f8121e65b6822efbad",
+        ),
+        (
+            "virtual-try-on",
+            {"human_image": "https://img.test/a.png"},
+            "pk2-3d3554f2d8391fbacf329684501f836a",
+            "pk-4b3454abec15e7fca2bb94b29163123d",
+        ),
+    ],
+)
+def test_the_external_ids_of_both_schemes_never_change(
+    endpoint, request_fields, scheme_2, scheme_1
+):
+    # The scheme-1 ids are those earlier versions sent. A change to the hashing, to a
+    # row's defaults or to how a request model spells its body changes the ids of tasks
+    # already made, and a rerun would pay again: make it a new scheme instead, keeping
+    # this one as an earlier form (prefect_kling/client/identity.py).
+    prepared = prepare_create(endpoint, request_fields, Provider.KLING)
+    assert (prepared.external_task_id, prepared.earlier_ids) == (scheme_2, (scheme_1,))

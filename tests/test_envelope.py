@@ -101,9 +101,9 @@ def test_cometapi_error_as_plain_text_and_5xx_is_transient():
             ),
             False,
         ),
-        (httpx.Response(200, text="{not json"), False),
-        (httpx.Response(200, json=["a", "list"]), False),
-        (httpx.Response(200, text=""), False),
+        (httpx.Response(200, text="{not json"), True),
+        (httpx.Response(200, json=["a", "list"]), True),
+        (httpx.Response(200, text=""), True),
     ],
 )
 def test_non_json_answers_become_unexpected_response(response, transient):
@@ -111,6 +111,25 @@ def test_non_json_answers_become_unexpected_response(response, transient):
         parse_envelope(response, endpoint="image2video")
     assert raised.value.endpoint == "image2video"
     assert is_transient(raised.value) is transient
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        httpx.Response(200, text="OK", headers={"content-type": "text/plain"}),
+        httpx.Response(200, text="{not json"),
+        httpx.Response(200, json=["a", "list"]),
+        httpx.Response(200, text=""),
+        httpx.Response(200, json={"message": "ok"}),
+    ],
+)
+def test_a_garbled_success_answer_is_retried_like_other_garbled_answers(response):
+    # A 2xx that is not Kling's envelope was mangled on its way (a proxy, a cut body):
+    # the same call may well succeed; a create that got it is looked up, never resent blind.
+    with pytest.raises(exc.KlingUnexpectedResponse) as raised:
+        parse_envelope(response, endpoint="text2video", task_id="42")
+    assert is_transient(raised.value)
+    assert raised.value.task_id == "42"
 
 
 def test_redirect_names_the_location():

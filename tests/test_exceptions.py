@@ -46,3 +46,15 @@ def test_the_drawn_tree_is_the_class_tree():
 def test_every_error_says_what_it_is():
     for name in coded_tree():
         assert getattr(exceptions, name).__doc__, f"{name} has no docstring"
+
+
+def test_an_external_id_in_use_names_the_field_and_survives_pickling():
+    import pickle
+
+    from prefect_kling.exceptions import KlingExternalIdInUse, KlingValidationError
+
+    error = KlingExternalIdInUse("job-42", "8672", endpoint="text2video", known_other=False)
+    again = pickle.loads(pickle.dumps(error))
+    assert isinstance(again, KlingValidationError) and again.fields == ["external_task_id"]
+    assert (again.external_task_id, again.task_id, again.known_other) == ("job-42", "8672", False)
+    assert str(again) == str(error) and "prefect-kling wait text2video 8672" in str(error)

@@ -43,7 +43,7 @@ from prefect.settings import get_current_settings
 import prefect_kling.flows.create_step as create_step
 import prefect_kling.flows.generate as generate_module
 from prefect_kling._retry import RetryPolicy
-from prefect_kling.client import prepare_create
+from prefect_kling.client import derive_external_task_id, prepare_create
 from prefect_kling.endpoints import Family
 from prefect_kling.exceptions import (
     KlingBudgetExceeded,
@@ -367,6 +367,107 @@ def test_a_task_made_without_a_mark_is_adopted_when_kling_refuses_its_id(
     assert stats.tasks_created == 1
     assert stats.duplicate_external_ids == 1
     assert len(result.files) == 1
+
+
+def test_a_callers_external_id_reused_for_another_request_is_refused_before_any_create(
+    sim: KlingSimulator, tmp_path: Path
+):
+    job = f"job-{uuid.uuid4().hex[:8]}"
+    cat_request = {"prompt": unique("a red cat"), "external_task_id": job}
+    cat = video(sim, cat_request, tmp_path).result()
+
+    dog = video(
+        sim, {"prompt": unique("a blue dog"), "duration": "10", "external_task_id": job}, tmp_path
+    )
+    assert dog.is_failed()
+    error = dog.result(raise_on_failure=False)
+    assert job in str(error) and cat.task_id in str(error)
+    assert sim.stats().create_calls == 1
+
+    again = video(sim, cat_request, tmp_path).result()  # the same request still finds its task
+    assert again.task_id == cat.task_id
+    assert sim.stats().create_calls == 1
+
+
+def test_after_a_crash_a_callers_id_finds_its_own_task_and_refuses_another_request(
+    sim: KlingSimulator, tmp_path: Path
+):
+    """A run killed before its cache record: the mark tells which request was sent."""
+    storage = LocalFileSystem(basepath=str(tmp_path / "cache"))
+    storage.save(f"kling-cache-{uuid.uuid4().hex[:8]}")
+    job = f"job-{uuid.uuid4().hex[:8]}"
+    request = {"prompt": unique("A lighthouse in fog"), "external_task_id": job}
+    first = video(sim, request, tmp_path / "out", result_storage=storage).result()
+    for record in (tmp_path / "cache").glob("kling-create-*"):
+        record.unlink()  # what a run killed between Kling's answer and the record leaves
+
+    again = video(sim, request, tmp_path / "out", result_storage=storage).result()
+    assert again.task_id == first.task_id
+    other = video(
+        sim, {**request, "prompt": unique("A windmill")}, tmp_path / "out", result_storage=storage
+    )
+    assert other.is_failed()
+    assert first.task_id in str(other.result(raise_on_failure=False))
+    stats = sim.stats()
+    assert stats.tasks_created == 1 and stats.create_calls == 1
+
+
+def test_a_callers_id_that_kling_refuses_as_a_duplicate_is_not_adopted_by_a_create(
+    sim: KlingSimulator, tmp_path: Path
+):
+    """No record, no mark: the package did not make that task here, so it is not taken."""
+    job = f"job-{uuid.uuid4().hex[:8]}"
+    with sim.credentials().get_client() as client:
+        made = client.create("text2video", {"prompt": unique("a red cat"), "external_task_id": job})
+
+    state = video(sim, {"prompt": unique("a blue dog"), "external_task_id": job}, tmp_path)
+    assert state.is_failed()
+    error = state.result(raise_on_failure=False)
+    assert job in str(error) and made.task_id in str(error)
+    assert sim.stats().tasks_created == 1
+
+
+def test_the_same_request_with_its_defaults_spelled_out_is_one_create(
+    sim: KlingSimulator, tmp_path: Path
+):
+    prompt = unique("A fox at the edge of a wood")
+    first = video(sim, {"prompt": prompt}, tmp_path).result()
+    spelled = video(sim, {"prompt": prompt, "duration": "5", "mode": "std"}, tmp_path).result()
+    assert spelled.task_id == first.task_id
+    assert sim.stats().create_calls == 1
+
+
+def test_a_rerun_finds_the_record_of_a_create_made_under_the_earlier_id_scheme(
+    sim: KlingSimulator, tmp_path: Path
+):
+    request = {"prompt": unique("A harbour under snow")}
+    earlier = derive_external_task_id("text2video", request)  # what versions before used
+    first = video(sim, {**request, "external_task_id": earlier}, tmp_path).result()
+
+    again = video(sim, request, tmp_path).result()
+    assert again.task_id == first.task_id
+    stats = sim.stats()
+    assert stats.create_calls == 1
+    assert stats.answers_by_http_status.get(404, 0) == 0  # the record answered: no lookup
+
+
+def test_a_create_sent_under_the_earlier_id_scheme_is_looked_up_and_adopted(
+    sim: KlingSimulator, tmp_path: Path
+):
+    """A run of an earlier version killed after sending: its mark names the earlier id."""
+    request = {"prompt": unique("A lantern in the rain")}
+    earlier = derive_external_task_id("text2video", request)
+    credentials = sim.credentials()
+    assert (
+        mark_sent(create_step.create_key("kling-sent", credentials, "text2video", earlier)) is None
+    )
+    with credentials.get_client() as client:
+        made = client.create("text2video", {**request, "external_task_id": earlier})
+
+    result = video(sim, request, tmp_path).result()
+    assert result.task_id == made.task_id
+    stats = sim.stats()
+    assert stats.tasks_created == 1 and stats.create_calls == 1
 
 
 def _sent_key(sim: KlingSimulator, request: dict[str, Any]) -> str:

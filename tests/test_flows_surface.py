@@ -268,6 +268,27 @@ def test_advanced_lip_sync_fills_the_session_and_a_rerun_pays_nothing(
     assert stats.identify_face_calls == 2  # free; a new session each time
 
 
+def test_a_rerun_of_a_lip_sync_by_video_with_a_callers_id_finds_its_task(
+    sim: KlingSimulator, tmp_path: Path
+):
+    """identify-face opens a new session every time: the video names the content instead."""
+    request = {
+        "video_id": source_video(sim),
+        "face_choose": [{"sound_file": f"https://cdn.example.com/{uuid.uuid4().hex}.mp3"}],
+        "external_task_id": f"job-{uuid.uuid4().hex[:8]}",
+    }
+    first = run_flow(sim, "advanced-lip-sync", request, tmp_path).result()
+    again = run_flow(sim, "advanced-lip-sync", request, tmp_path).result()
+    assert again.task_id == first.task_id
+    assert sim.stats().tasks_by_endpoint["advanced-lip-sync"] == 1
+
+    other = {**request, "video_id": source_video(sim)}
+    refused = run_flow(sim, "advanced-lip-sync", other, tmp_path)
+    assert refused.is_failed()
+    assert first.task_id in str(refused.result(raise_on_failure=False))
+    assert sim.stats().tasks_by_endpoint["advanced-lip-sync"] == 1
+
+
 def test_advanced_lip_sync_by_video_runs_in_a_batch_as_in_its_own_flow(
     sim: KlingSimulator, tmp_path: Path
 ):

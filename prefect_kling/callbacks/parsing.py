@@ -1,15 +1,19 @@
-"""Reading Kling's callbacks, and telling new statuses from repeats and stragglers.
+"""Reading Kling's callbacks, and telling news from repeats and stragglers.
 
 Kling POSTs the task object to a create's `callback_url` on every status change, possibly
 more than once and out of order. `parse_callback` reads the body (Kling's bare task object,
-or the newer `id`/`status`/`outputs` shape); `StatusLedger` remembers the latest status of
-each task, so that only a later one counts as news.
+or the newer `id`/`status`/`outputs` shape). `StatusLedger` remembers the latest status of
+each task *as Kling confirmed it* (a query's answer, or a callback whose signature proves it
+comes from Kling): only a later status counts as news, and a callback's claim alone never
+enters it, so a forged status cannot hide the genuine one that follows.
 
 Examples:
     >>> ledger = StatusLedger()
     >>> [ledger.advance(parse_callback({"task_id": "1", "task_status": status}))
     ...  for status in ("processing", "succeed", "processing", "succeed")]
     [True, True, False, False]
+    >>> ledger.is_news(parse_callback({"task_id": "1", "task_status": "failed"}))
+    False
 """
 
 from __future__ import annotations
@@ -50,8 +54,17 @@ def parse_callback(body: Mapping[str, Any]) -> KlingTask:
         ...                 "outputs": [{"type": "video", "url": "https://x/v.mp4"}]}).videos[0].url
         'https://x/v.mp4'
     """
+    return KlingTask.model_validate(legacy_shape(body))
+
+
+def legacy_shape(body: Mapping[str, Any]) -> dict[str, Any]:
+    """A callback body as Kling's bare task object (the newer shape mapped onto it).
+
+    Raises:
+        ValueError: Neither shape.
+    """
     if "task_id" in body:
-        return KlingTask.model_validate(body)
+        return dict(body)
     if "id" in body and "status" in body:
         status = _NEWER_FORMAT_STATUS.get(str(body["status"]).lower(), str(body["status"]))
         outputs = body.get("outputs") or []
@@ -63,25 +76,17 @@ def parse_callback(body: Mapping[str, Any]) -> KlingTask:
         images = [
             item for item in outputs if isinstance(item, Mapping) and item.get("type") == "image"
         ]
-        return KlingTask.model_validate(
-            {
-                **{
-                    key: value
-                    for key, value in body.items()
-                    if key not in {"id", "status", "outputs"}
-                },
-                "task_id": body["id"],
-                "task_status": status,
-                "task_status_msg": body.get("error") or body.get("status_message"),
-                "task_result": {
-                    "videos": videos,
-                    "images": [
-                        {"index": position, **image} for position, image in enumerate(images)
-                    ],
-                },
-                "final_unit_deduction": _billed_units(body.get("billing")),
-            }
-        )
+        return {
+            **{key: value for key, value in body.items() if key not in {"id", "status", "outputs"}},
+            "task_id": body["id"],
+            "task_status": status,
+            "task_status_msg": body.get("error") or body.get("status_message"),
+            "task_result": {
+                "videos": videos,
+                "images": [{"index": position, **image} for position, image in enumerate(images)],
+            },
+            "final_unit_deduction": _billed_units(body.get("billing")),
+        }
     raise ValueError("neither a Kling task object nor a newer-format callback")
 
 
@@ -98,9 +103,11 @@ def _billed_units(billing: Any) -> str | None:
 
 
 class StatusLedger:
-    """The last status seen per task: tells new updates from repeats and stragglers.
+    """The last confirmed status per task: tells news from repeats and stragglers.
 
-    Bounded: the oldest tasks are forgotten first.
+    Only statuses Kling confirmed go in (`advance`); a callback's claim is compared with
+    them (`is_news`) to decide whether it is worth a confirming query. Bounded: the oldest
+    tasks are forgotten first.
 
     Args:
         max_tasks: How many tasks to remember.
@@ -111,8 +118,13 @@ class StatusLedger:
         self._max = max_tasks
         self._lock = threading.Lock()
 
+    def is_news(self, task: KlingTask) -> bool:
+        """Whether the task's status is later than the one confirmed; records nothing."""
+        with self._lock:
+            return _RANK.get(task.status, -1) > self._ranks.get(task.task_id, -1)
+
     def advance(self, task: KlingTask) -> bool:
-        """Record the task's status; False when it is not later than what was seen."""
+        """Record a confirmed status; False when it is not later than what was confirmed."""
         rank = _RANK.get(task.status, -1)
         with self._lock:
             if rank <= self._ranks.get(task.task_id, -1):

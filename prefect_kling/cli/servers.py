@@ -13,6 +13,10 @@ def run_receiver(args: argparse.Namespace, out: Any) -> int:
 
     A token given with `--token` is not printed (the output may end up in a log); a
     random one is, as there is no other way to learn it.
+
+    Raises:
+        KlingConfigurationError: No Prefect API answers, or no Kling credentials are set
+            (nothing is printed but the message).
     """
     import secrets
 
@@ -20,14 +24,23 @@ def run_receiver(args: argparse.Namespace, out: Any) -> int:
 
     token = args.token or secrets.token_urlsafe(24)
     base = f"http://{args.host}:{args.port}"
-    out.write(
-        f"Kling callback receiver on {base}\n"
-        f"  callback_url:  {callback_url(base, '<token>' if args.token else token)}"
-        "?endpoint=<endpoint>\n"
-        "  (behind your public address; events go to this machine's Prefect API)\n"
+
+    def announce() -> None:
+        out.write(
+            f"Kling callback receiver on {base}\n"
+            f"  callback_url:  {callback_url(base, '<token>' if args.token else token)}"
+            "?endpoint=<endpoint>\n"
+            "  (behind your public address; events go to this machine's Prefect API)\n"
+        )
+        out.flush()
+
+    serve_receiver(
+        host=args.host,
+        port=args.port,
+        token=token,
+        signing_secret=args.signing_secret,
+        announce=announce,
     )
-    out.flush()
-    serve_receiver(host=args.host, port=args.port, token=token, signing_secret=args.signing_secret)
     return EXIT_OK
 
 

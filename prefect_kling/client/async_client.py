@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Self
 
@@ -24,7 +24,7 @@ import httpx
 from pydantic import BaseModel
 
 from prefect_kling._envelope import parse_envelope
-from prefect_kling._retry import CreateAction, RetryPolicy
+from prefect_kling._retry import CreateAction, RetryPolicy, create_may_have_succeeded
 from prefect_kling.client.base import (
     LOOKUP_MAX_PAGES,
     MAX_PAGE_SIZE,
@@ -112,19 +112,21 @@ class AsyncKlingClient(BaseKlingClient):
         idempotency_key: str | None = None,
         reuse_existing: bool = False,
         sent_since: datetime | None = None,
+        earlier_ids: Sequence[str] | None = None,
     ) -> TaskReference:
         """Create a task, or find the one this same request already made (`KlingClient.create`)."""
         prepared = self.prepare_create(endpoint, request, idempotency_key=idempotency_key)
         if reuse_existing:
-            found = await self.find_task(
-                prepared.endpoint, prepared.external_task_id, since=sent_since
-            )
-            if found is not None:
-                return self._reference(prepared.endpoint, found)
-        return await self.send_create(prepared)
+            for external_id in self._lookup_ids(prepared, earlier_ids):
+                found = await self.find_task(prepared.endpoint, external_id, since=sent_since)
+                if found is not None:
+                    return self._own_task(prepared, found, sent_since)
+        return await self.send_create(prepared, maybe_sent=reuse_existing)
 
-    async def send_create(self, prepared: PreparedCreate) -> TaskReference:
-        """Send a prepared create, reconciling ambiguous failures through its external id."""
+    async def send_create(
+        self, prepared: PreparedCreate, *, maybe_sent: bool = False
+    ) -> TaskReference:
+        """Send a prepared create, reconciling ambiguous failures (`KlingClient.send_create`)."""
         row, attempt = prepared.endpoint, 1
         while True:
             try:
@@ -139,14 +141,20 @@ class AsyncKlingClient(BaseKlingClient):
                 if action is CreateAction.RAISE:
                     raise
                 if action is CreateAction.RECONCILE:
-                    found = await self.find_task(
-                        row, prepared.external_task_id, since=lookup_since(prepared, error)
-                    )
-                    if found is not None:
-                        self._log_found(row, found)
-                        return self._reference(row, found)
+                    try:
+                        found = await self.find_task(
+                            row, prepared.external_task_id, since=lookup_since(prepared, error)
+                        )
+                    except KlingError:
+                        if not self._foreign_duplicate(prepared, error, maybe_sent):
+                            raise
+                        found = None  # only to name it in the refusal
+                    reference = self._reconciled(prepared, error, found, maybe_sent)
+                    if reference is not None:
+                        return reference
                     if not self._may_resend(error, attempt):
                         raise
+                    maybe_sent = maybe_sent or create_may_have_succeeded(error)
                 delay = self.retry_policy.delay(error, attempt, self._rng)
                 self._log_retry(f"create {row.name}", error, attempt, delay)
                 await self._sleep(delay)

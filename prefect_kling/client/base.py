@@ -8,7 +8,7 @@ and `AsyncKlingClient` only send requests and sleep.
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,6 +25,7 @@ from prefect_kling.connection import Connection
 from prefect_kling.endpoints import Endpoint, Route, fits_a_path
 from prefect_kling.exceptions import (
     KlingError,
+    KlingExternalIdInUse,
     KlingInvalidRequest,
     KlingTransportError,
     KlingUnexpectedResponse,
@@ -153,6 +154,64 @@ class BaseKlingClient:
     @staticmethod
     def _route_answer(route: Route, data: Any) -> Any:
         return route.response_model.model_validate(data or {})
+
+    @staticmethod
+    def _lookup_ids(prepared: PreparedCreate, earlier_ids: Sequence[str] | None) -> list[str]:
+        """The ids a reuse lookup asks for: the create's own, then its earlier forms."""
+        earlier = prepared.earlier_ids if earlier_ids is None else earlier_ids
+        return list(dict.fromkeys([prepared.external_task_id, *earlier]))
+
+    def _own_task(
+        self, prepared: PreparedCreate, found: KlingTask, since: datetime | None
+    ) -> TaskReference:
+        """The reference of a task found by the create's external id, if it is the create's.
+
+        A derived id names its content, so its task is this request's. A caller's id does
+        not: a task made before the create was first sent is another request's.
+
+        Raises:
+            KlingExternalIdInUse: A caller's id names a task made before `since`.
+        """
+        made = found.created_at
+        if not prepared.derived_id and since is not None and made and made < since - _CLOCK_SKEW:
+            raise KlingExternalIdInUse(
+                prepared.external_task_id,
+                found.task_id,
+                endpoint=prepared.endpoint.name,
+                known_other=False,
+            )
+        self._log_found(prepared.endpoint, found)
+        return self._reference(prepared.endpoint, found)
+
+    @staticmethod
+    def _foreign_duplicate(prepared: PreparedCreate, error: KlingError, maybe_sent: bool) -> bool:
+        """Whether Kling refused a caller's id for a task no attempt of this create made."""
+        return is_duplicate_external_id(error) and not (maybe_sent or prepared.derived_id)
+
+    def _reconciled(
+        self,
+        prepared: PreparedCreate,
+        error: KlingError,
+        found: KlingTask | None,
+        maybe_sent: bool,
+    ) -> TaskReference | None:
+        """What the lookup after a failed create says: the create's task, or none.
+
+        Raises:
+            KlingExternalIdInUse: The task found (or refused as a duplicate) is not this
+                create's.
+        """
+        if self._foreign_duplicate(prepared, error, maybe_sent):
+            raise KlingExternalIdInUse(
+                prepared.external_task_id,
+                found.task_id if found else None,
+                endpoint=prepared.endpoint.name,
+                known_other=False,
+            )
+        if found is None:
+            return None
+        since = None if is_duplicate_external_id(error) else prepared.started_at
+        return self._own_task(prepared, found, since)
 
     def _create_action(self, error: KlingError, attempt: int) -> CreateAction:
         if is_duplicate_external_id(error):

@@ -1,19 +1,23 @@
 """A create made ready to send: validated, its body fixed, its external task id derived.
 
 Nothing here does I/O. The same request always gets the same external id, so sending it
-twice (after a timeout, in a rerun) names the same task and Kling can be asked for it.
+twice (after a timeout, in a rerun) names the same task and Kling can be asked for it;
+how the ids are made, and which earlier forms are kept, is in `prefect_kling.client.identity`.
 
 Examples:
     >>> from prefect_kling.providers import Provider
     >>> prepared = prepare_create("text2video", {"prompt": "a red fox"}, Provider.KLING)
-    >>> prepared.path, prepared.external_task_id.startswith("pk-")
-    ('videos/text2video', True)
+    >>> prepared.path, prepared.external_task_id.startswith("pk2-"), len(prepared.earlier_ids)
+    ('videos/text2video', True, 1)
+    >>> spelled = {"prompt": "a red fox", "duration": "5"}
+    >>> prepare_create("text2video", spelled, Provider.KLING).external_task_id == (
+    ...     prepared.external_task_id
+    ... )
+    True
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,48 +26,35 @@ from typing import Any
 from pydantic import BaseModel
 
 from prefect_kling.capabilities import validate_request
+from prefect_kling.client.identity import (
+    content_digest,
+    derive_external_task_id,
+    is_derived_id,
+    request_external_task_id,
+)
 from prefect_kling.endpoints import Endpoint, get_endpoint
 from prefect_kling.providers import Provider
 
-_EXTERNAL_ID_PREFIX = "pk-"
-_UNHASHED_FIELDS = frozenset({"external_task_id", "callback_url"})
-
-
-def derive_external_task_id(
-    endpoint: str, payload: Mapping[str, Any], idempotency_key: str | None = None
-) -> str:
-    """A stable external task id for a request: same content and key, same id.
-
-    The callback URL is left out: moving the receiver does not make a new video.
-
-    Args:
-        endpoint: Endpoint name.
-        payload: The create body as it will be sent.
-        idempotency_key: Any text; a new key asks for a fresh take of the same request.
-
-    Examples:
-        >>> a = derive_external_task_id("text2video", {"prompt": "fox"})
-        >>> a == derive_external_task_id("text2video", {"prompt": "fox", "callback_url": "https://h"})
-        True
-        >>> a == derive_external_task_id("text2video", {"prompt": "fox"}, idempotency_key="take-2")
-        False
-    """
-    content = {key: value for key, value in payload.items() if key not in _UNHASHED_FIELDS}
-    canonical = json.dumps(
-        {"endpoint": endpoint, "request": content, "key": idempotency_key},
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
-    return _EXTERNAL_ID_PREFIX + hashlib.sha256(canonical.encode()).hexdigest()[:32]
+__all__ = ["PreparedCreate", "derive_external_task_id", "prepare_create"]
 
 
 @dataclass(frozen=True)
 class PreparedCreate:
     """A validated create, ready to send (and to send again with the same external id).
 
-    `strict` is how it was validated: False when it may name a model (or effect scene)
-    unknown here, so that checking it again before sending does not refuse it.
+    Attributes:
+        endpoint: The endpoint row.
+        path: The create path for the provider.
+        payload: The body, with its `external_task_id`.
+        external_task_id: The caller's id, or the one derived from the content.
+        started_at: When the create was prepared; a task found made long before is not
+            this create's (for a caller's id).
+        request: The validated request model.
+        content_digest: What the request asks Kling to make (see `identity`).
+        earlier_ids: The ids earlier versions derived for this request (none for a
+            caller's id): looked up where an earlier attempt may have sent them.
+        strict: How it was validated: False when it may name a model (or effect scene)
+            unknown here, so that checking it again before sending does not refuse it.
     """
 
     endpoint: Endpoint
@@ -72,7 +63,14 @@ class PreparedCreate:
     external_task_id: str
     started_at: datetime
     request: BaseModel
+    content_digest: str = ""
+    earlier_ids: tuple[str, ...] = ()
     strict: bool = True
+
+    @property
+    def derived_id(self) -> bool:
+        """Whether the external id is the package's own, so names this content."""
+        return is_derived_id(self.external_task_id)
 
 
 def prepare_create(
@@ -82,6 +80,7 @@ def prepare_create(
     *,
     idempotency_key: str | None = None,
     strict: bool = True,
+    stand_ins: Mapping[str, Any] | None = None,
 ) -> PreparedCreate:
     """Validate a request and fix its body and external id, before anything is sent.
 
@@ -92,6 +91,8 @@ def prepare_create(
         idempotency_key: Ask for a fresh take of a request made before.
         strict: Refuse model names (and effect scenes) unknown for the provider (the
             default); False sends them with an `UnknownModelWarning`.
+        stand_ins: Values the content digest takes in place of per-call fields (see
+            `identity.content_digest`).
 
     Raises:
         KlingValidationError: The request breaks a rule of the endpoint or provider.
@@ -100,10 +101,22 @@ def prepare_create(
     path = row.create_path(provider)
     model = validate_request(row, provider, request, strict=strict)
     payload = model.to_payload(provider)
-    external_task_id = payload.get("external_task_id") or derive_external_task_id(
-        row.name, payload, idempotency_key
-    )
+    digest = content_digest(row, provider, payload, stand_ins=stand_ins)
+    given = payload.get("external_task_id")
+    if given:
+        external_task_id, earlier_ids = given, ()
+    else:
+        external_task_id = request_external_task_id(digest, idempotency_key)
+        earlier_ids = (derive_external_task_id(row.name, payload, idempotency_key),)
     payload["external_task_id"] = external_task_id
     return PreparedCreate(
-        row, path, payload, external_task_id, datetime.now(UTC), model, strict=strict
+        row,
+        path,
+        payload,
+        external_task_id,
+        datetime.now(UTC),
+        model,
+        digest,
+        earlier_ids,
+        strict=strict,
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Self
 
@@ -20,7 +20,7 @@ import httpx
 from pydantic import BaseModel
 
 from prefect_kling._envelope import parse_envelope
-from prefect_kling._retry import CreateAction, RetryPolicy
+from prefect_kling._retry import CreateAction, RetryPolicy, create_may_have_succeeded
 from prefect_kling.client.base import (
     LOOKUP_MAX_PAGES,
     MAX_PAGE_SIZE,
@@ -106,6 +106,7 @@ class KlingClient(BaseKlingClient):
         idempotency_key: str | None = None,
         reuse_existing: bool = False,
         sent_since: datetime | None = None,
+        earlier_ids: Sequence[str] | None = None,
     ) -> TaskReference:
         """Create a task, or find the one this same request already made.
 
@@ -113,28 +114,40 @@ class KlingClient(BaseKlingClient):
             endpoint: Endpoint name (e.g. `text2video`) or row.
             request: The request fields, or a request model.
             idempotency_key: Ask for a fresh take of a request made before.
-            reuse_existing: Look the external id up first and return the task found
-                (one query more, and certainty on providers that allow duplicate ids).
+            reuse_existing: An earlier attempt may have sent this create: look its external
+                id (and its earlier forms) up first and return the task found.
             sent_since: With `reuse_existing`, when an earlier attempt may first have sent
-                it: a lookup through list pages stops at older tasks.
+                it: a lookup through list pages stops at older tasks, and a task made before
+                is not taken for a caller's own external id.
+            earlier_ids: With `reuse_existing`, the ids earlier versions may have sent this
+                request under (default: the forms derived for it, `PreparedCreate.earlier_ids`).
 
         Returns:
             A reference to the task.
 
         Raises:
             KlingValidationError: The request was refused before sending.
+            KlingExternalIdInUse: The caller's own external id names another request's
+                task (nothing is made, and that task is not taken).
             KlingAPIError: Kling refused the create (never after it may have made a task
                 that could not be found again).
         """
         prepared = self.prepare_create(endpoint, request, idempotency_key=idempotency_key)
         if reuse_existing:
-            found = self.find_task(prepared.endpoint, prepared.external_task_id, since=sent_since)
-            if found is not None:
-                return self._reference(prepared.endpoint, found)
-        return self.send_create(prepared)
+            for external_id in self._lookup_ids(prepared, earlier_ids):
+                found = self.find_task(prepared.endpoint, external_id, since=sent_since)
+                if found is not None:
+                    return self._own_task(prepared, found, sent_since)
+        return self.send_create(prepared, maybe_sent=reuse_existing)
 
-    def send_create(self, prepared: PreparedCreate) -> TaskReference:
-        """Send a prepared create, reconciling ambiguous failures through its external id."""
+    def send_create(self, prepared: PreparedCreate, *, maybe_sent: bool = False) -> TaskReference:
+        """Send a prepared create, reconciling ambiguous failures through its external id.
+
+        Args:
+            prepared: The create.
+            maybe_sent: An earlier attempt may have sent it: Kling's refusal of its id as a
+                duplicate then names its own task.
+        """
         row, attempt = prepared.endpoint, 1
         while True:
             try:
@@ -147,14 +160,20 @@ class KlingClient(BaseKlingClient):
                 if action is CreateAction.RAISE:
                     raise
                 if action is CreateAction.RECONCILE:
-                    found = self.find_task(
-                        row, prepared.external_task_id, since=lookup_since(prepared, error)
-                    )
-                    if found is not None:
-                        self._log_found(row, found)
-                        return self._reference(row, found)
+                    try:
+                        found = self.find_task(
+                            row, prepared.external_task_id, since=lookup_since(prepared, error)
+                        )
+                    except KlingError:
+                        if not self._foreign_duplicate(prepared, error, maybe_sent):
+                            raise
+                        found = None  # only to name it in the refusal
+                    reference = self._reconciled(prepared, error, found, maybe_sent)
+                    if reference is not None:
+                        return reference
                     if not self._may_resend(error, attempt):
                         raise
+                    maybe_sent = maybe_sent or create_may_have_succeeded(error)
                 delay = self.retry_policy.delay(error, attempt, self._rng)
                 self._log_retry(f"create {row.name}", error, attempt, delay)
                 self._sleep(delay)

@@ -1,15 +1,23 @@
 """The cached create: a Kling task is paid for once, whatever retries, reruns and crashes do.
 
 The step `kling-create` is a Prefect task cached on the request's external task id (derived
-from its content, see `prefect_kling.client.derive_external_task_id`), per provider and
-account, in the flow's result storage: rerunning a flow with the same inputs makes no new
-create. Its record expires (`CACHE_LIFETIME`) before the provider deletes the task's files.
+from its content, see `prefect_kling.client.identity`), per provider and account, in the
+flow's result storage: rerunning a flow with the same inputs makes no new create. A
+caller's own external id says nothing of the content, so its record's key also carries the
+content digest: other content under the same id finds no record. Records expire
+(`CACHE_LIFETIME`) before the provider deletes the task's files.
 
-Sent marks close the gap the cache leaves. Prefect writes the cache record after the task
-returns, so a run killed between Kling's answer and that record leaves a task no record
-names. Before sending, the step writes a mark beside the records (`mark_sent`); an attempt
+Sent marks close the gap the cache leaves (`prefect_kling.flows.sent_marks`): an attempt
 that finds no record but finds the mark looks the external id up first, and one that finds
-no mark knows that no create was ever sent: a first attempt sends no lookup.
+no mark knows that no create was ever sent: a first attempt sends no lookup. The mark
+holds the content digest: a caller's id marked for other content is refused before
+anything is sent (`KlingExternalIdInUse`), and so is one Kling refused as the id of a task
+this package did not make.
+
+An id of an earlier scheme (`PreparedCreate.earlier_ids`) may name the request's task too:
+where its record exists, that record is the answer; where only its mark does, both forms
+are looked up before sending. Neither exists for a request no earlier version sent, so a
+first attempt still sends no lookup.
 
 A fresh take (`take`) asks for a new task for the same request: it gets an external id of
 its own (`fresh_take_id`) and its record replaces the cached one. A task found older than
@@ -24,24 +32,48 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from prefect import task
-from prefect.results import ResultStore, get_result_store
+from prefect.results import get_result_store
 from prefect.runtime import flow_run
 
 from prefect_kling._logging import RunAwareLogger
 from prefect_kling._retry import is_transient
 from prefect_kling.client import KlingClient, PreparedCreate
+from prefect_kling.client.identity import is_derived_id
 from prefect_kling.credentials import KlingCredentials
+from prefect_kling.exceptions import KlingError, KlingExternalIdInUse
+from prefect_kling.flows.sent_marks import (
+    UNKNOWN_SEND_TIME,
+    claim_mark,
+    mark_foreign,
+    mark_sent,
+    read_mark,
+)
 from prefect_kling.models.kling_task import TaskReference
 from prefect_kling.observe import emit_task_event
 from prefect_kling.providers import Provider
 from prefect_kling.runtime import current_runtime
+
+__all__ = [
+    "CACHE_LIFETIME",
+    "UNKNOWN_SEND_TIME",
+    "account_fingerprint",
+    "before_send",
+    "cache_lifetime",
+    "create_key",
+    "fresh_take_id",
+    "mark_sent",
+    "refresh_take",
+    "retry_on_transient",
+    "run_create_step",
+    "submit_request",
+]
 
 logger = RunAwareLogger(__name__)
 
@@ -51,9 +83,6 @@ CACHE_LIFETIME: dict[Provider, timedelta] = {
     Provider.COMETAPI: timedelta(hours=23),
 }
 """How long a cached create is reused: less than the provider keeps the task's files."""
-
-UNKNOWN_SEND_TIME = datetime(1970, 1, 1, tzinfo=UTC)
-"""When an earlier attempt sent a create whose mark cannot be read: any time at all."""
 
 _BEFORE_SEND: ContextVar[Callable[[], None] | None] = ContextVar("kling_before_send", default=None)
 """Called by the create step right before it sends: a batch item takes its place there, so
@@ -85,12 +114,22 @@ def create_key(
     return "-".join((kind, credentials.provider.value, account, endpoint, external_task_id))
 
 
+def record_key(
+    credentials: KlingCredentials, endpoint: str, external_task_id: str, content_digest: str
+) -> str:
+    """Names the cache record of a create: a caller's own id with the content's digest."""
+    key = create_key("kling-create", credentials, endpoint, external_task_id)
+    if content_digest and not is_derived_id(external_task_id):
+        return f"{key}-{content_digest}"
+    return key
+
+
 def _submit_cache_key(context: Any, parameters: dict[str, Any]) -> str:
-    return create_key(
-        "kling-create",
+    return record_key(
         parameters["credentials"],
         parameters["endpoint"],
         parameters["external_task_id"],
+        parameters.get("content_digest") or "",
     )
 
 
@@ -103,43 +142,6 @@ def fresh_take_id(external_task_id: str, take: str) -> str:
 def refresh_take(refresh: bool) -> str | None:
     """The take of a refresh: tied to this run, so that retries within the run find it again."""
     return f"refresh-{flow_run.id or uuid.uuid4()}" if refresh else None
-
-
-def mark_sent(key: str) -> datetime | None:
-    """Mark the create of `key` as about to be sent; tell when an earlier attempt did.
-
-    Args:
-        key: Names the create: its provider, account, endpoint and external id.
-
-    Returns:
-        None when no earlier attempt marked it (this one has now). Otherwise the time of
-        the earlier mark (`UNKNOWN_SEND_TIME` when it cannot be read, or no mark could be
-        written): the create may have been sent since, so look its external id up among
-        the tasks made since then before sending it.
-
-    Examples:
-        >>> key = f"kling-sent-example-{uuid.uuid4().hex}"
-        >>> first, second = mark_sent(key), mark_sent(key)
-        >>> first is None, second is not None and second > UNKNOWN_SEND_TIME
-        (True, True)
-    """
-    store = get_result_store()
-    mark = f"{key}.sent"
-    try:
-        if store.exists(mark):
-            return _marked_at(store, mark)
-        store.write(obj=current_runtime().now().isoformat(), key=mark)
-    except Exception as error:  # a store that cannot be written: be safe, look it up
-        logger.warning("Could not mark the create %s as sent (%s)", key, error)
-        return UNKNOWN_SEND_TIME
-    return None
-
-
-def _marked_at(store: ResultStore, mark: str) -> datetime:
-    try:
-        return datetime.fromisoformat(store.read(mark).result)
-    except Exception:  # unreadable, or not a time: the create may have been sent any time
-        return UNKNOWN_SEND_TIME
 
 
 @contextmanager
@@ -166,28 +168,47 @@ def submit_request(
     request: dict[str, Any],
     external_task_id: str,
     take: str | None = None,
+    content_digest: str = "",
+    earlier_ids: Sequence[str] = (),
     strict: bool = True,
 ) -> TaskReference:
     """Create the task, or find the one an earlier attempt or run made with this external id.
 
-    The record is cached on `external_task_id`. A `take` (with `refresh_cache`) asks for a
-    fresh take: it is created with an external id derived from both, and its record
-    replaces the cached one. The external id is looked up first only when an earlier
-    attempt marked it as sent (`mark_sent`).
+    The record is cached on `external_task_id` (and, for a caller's own id, the content
+    digest). A `take` (with `refresh_cache`) asks for a fresh take: it is created with an
+    external id derived from both, and its record replaces the cached one. The external id
+    is looked up first only when an earlier attempt marked it as sent; the `earlier_ids`
+    (the request's ids of an earlier scheme) only when their record or mark exists.
 
     A task found that way (or through Kling's refusal of a duplicate id) that is older
     than a cache record lives (`CACHE_LIFETIME`) may have lost its files: it is renewed,
     with a fresh take named after it, as an expired record would have been. `strict=False`
     lets the client send a model name (or effect scene) unknown here, as the flow allowed.
+
+    Raises:
+        KlingExternalIdInUse: The caller's own external id names another request's task.
     """
     if take is not None:
         external_task_id = fresh_take_id(external_task_id, take)
+        earlier_ids = [fresh_take_id(earlier, take) for earlier in earlier_ids]
+    else:
+        recorded = _earlier_record(credentials, endpoint, earlier_ids)
+        if recorded is not None:
+            return recorded
     runtime = current_runtime()
     renew_before = runtime.now() - cache_lifetime(credentials.provider)
     with runtime.client(credentials) as client:
         client.strict_validation = strict  # as the request was checked before: see `strict`
         while True:
-            reference = _create_once(client, credentials, endpoint, request, external_task_id)
+            reference = _create_once(
+                client,
+                credentials,
+                endpoint,
+                request,
+                external_task_id,
+                content_digest,
+                earlier_ids,
+            )
             if reference.created_at is None or reference.created_at >= renew_before:
                 return reference
             logger.info(
@@ -198,6 +219,27 @@ def submit_request(
                 reference.created_at.isoformat(timespec="minutes"),
             )
             external_task_id = fresh_take_id(external_task_id, f"renew-{reference.task_id}")
+            earlier_ids = []
+
+
+def _earlier_record(
+    credentials: KlingCredentials, endpoint: str, earlier_ids: Sequence[str]
+) -> TaskReference | None:
+    """The task a live cache record of an earlier-scheme id names, if any (no I/O to Kling)."""
+    store = get_result_store()
+    for earlier in earlier_ids:
+        key = create_key("kling-create", credentials, endpoint, earlier)
+        try:
+            if store.exists(key):
+                found = store.read(key).result
+                if isinstance(found, TaskReference):
+                    logger.info(
+                        "Kling task %s of %s found by its earlier id", found.task_id, endpoint
+                    )
+                    return found
+        except Exception as error:  # an unreadable record: the marks still tell
+            logger.warning("Could not read the cached create %s (%s)", key, error)
+    return None
 
 
 def _create_once(
@@ -206,17 +248,50 @@ def _create_once(
     endpoint: str,
     request: dict[str, Any],
     external_task_id: str,
+    content_digest: str,
+    earlier_ids: Sequence[str],
 ) -> TaskReference:
-    """Mark the create as sent, call the before-send hook if any, and create (or find)."""
-    sent_at = mark_sent(create_key("kling-sent", credentials, endpoint, external_task_id))
+    """Mark the create as sent, call the before-send hook if any, and create (or find).
+
+    Raises:
+        KlingExternalIdInUse: The caller's own external id names another request's task.
+    """
+    key = create_key("kling-sent", credentials, endpoint, external_task_id)
+    earlier = claim_mark(key, content_digest or None)
+    own_id = not is_derived_id(external_task_id)
+    if own_id and earlier is not None and earlier.names_other_content(content_digest):
+        raise _in_use(client, endpoint, external_task_id)
+    earlier_sent = {
+        earlier_id: mark.sent_at
+        for earlier_id in earlier_ids
+        if (mark := read_mark(create_key("kling-sent", credentials, endpoint, earlier_id)))
+    }
+    sent = [*([earlier.sent_at] if earlier else []), *earlier_sent.values()]
     hook = _BEFORE_SEND.get()
     if hook is not None:
         hook()
-    return client.create(
-        endpoint,
-        {**request, "external_task_id": external_task_id},
-        reuse_existing=sent_at is not None,
-        sent_since=sent_at,
+    try:
+        return client.create(
+            endpoint,
+            {**request, "external_task_id": external_task_id},
+            reuse_existing=bool(sent),
+            sent_since=min(sent) if sent else None,
+            earlier_ids=list(earlier_sent),
+        )
+    except KlingExternalIdInUse:
+        # Nothing of ours is under that id: a later attempt refuses it before sending.
+        mark_foreign(key, earlier.sent_at if earlier else current_runtime().now())
+        raise
+
+
+def _in_use(client: KlingClient, endpoint: str, external_task_id: str) -> KlingExternalIdInUse:
+    """The refusal of an id marked for other content, naming its task when Kling has it."""
+    try:
+        found = client.find_task(endpoint, external_task_id)
+    except KlingError:  # the refusal stands; the task is only named when found
+        found = None
+    return KlingExternalIdInUse(
+        external_task_id, found.task_id if found else None, endpoint=endpoint
     )
 
 
@@ -245,6 +320,8 @@ def run_create_step(
         fields,
         prepared.external_task_id,
         take,
+        content_digest=prepared.content_digest,
+        earlier_ids=list(prepared.earlier_ids),
         strict=prepared.strict,
     )
     emit_task_event("submitted", reference, model=fields.get("model_name"))

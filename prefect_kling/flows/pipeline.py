@@ -157,7 +157,14 @@ class Generation:
             )
             with current_runtime().client(credentials) as client:
                 faces = client.identify_face(plan.source)
-            prepared = prepare_create(row, plan.request(faces), provider, strict=strict)
+            # The session is new on every call; the video it was opened on names the content.
+            prepared = prepare_create(
+                row,
+                plan.request(faces),
+                provider,
+                strict=strict,
+                stand_ins={"session_id": plan.source},
+            )
         else:
             prepared = prepare_create(
                 row, request, provider, idempotency_key=idempotency_key, strict=strict

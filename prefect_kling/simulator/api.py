@@ -1,7 +1,9 @@
 """Kling's API as the simulator serves it: `/v1` (JWT) and a gateway's `/kling/v1` (bearer).
 
 The account prefix (`/account/...` on the official host, `/kling/account/...` on the
-gateway) serves `account/costs`. A request goes through: route match (unknown: 404
+gateway) serves `account/costs`. Repeated slashes in a path count as one, as behind the
+real service's front servers: Kling's own client reads try-on tasks at
+`.../kolors-virtual-try-on//<id>`. A request goes through: route match (unknown: 404
 envelope 1202 officially, an HTML page on the gateway), authentication, the faults drawn
 before work, the rate limit, then the create, query, list or call itself. Every answer is
 counted by HTTP status and business code.
@@ -11,11 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from prefect_kling.simulator.auth import check_bearer, check_jwt
@@ -36,6 +39,7 @@ SERVER_ERRORS = [
     (500, 5000, "Server internal error"),
     (504, 5002, "Server timeout, please try again later"),
 ]
+_REPEATED_SLASHES = re.compile(r"/{2,}")
 _HTML_PAGE = (
     "<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n"
     "<center><h1>{status} {reason}</h1></center>\r\n<hr><center>nginx</center>\r\n"
@@ -139,6 +143,7 @@ class KlingApi:
         state = self.state
         state.count_request()
         self.flush()
+        path = _REPEATED_SLASHES.sub("/", path).lstrip("/")
         match = resolve(provider, request.method, path, account=account)
         if match is None:
             if provider == "cometapi":
@@ -157,6 +162,9 @@ class KlingApi:
             return CutResponse()
         elif fault is FaultKind.HTML:
             return self.html(502, "Bad Gateway")
+        elif fault is FaultKind.GARBLED:
+            state.count_answer(200)
+            return PlainTextResponse("OK")
         elif fault is FaultKind.RATE_BURST:
             return self.envelope(429, 1302, RATE_MESSAGE)
         elif fault is FaultKind.CONCURRENCY_BURST:

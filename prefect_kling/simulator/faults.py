@@ -36,6 +36,8 @@ class FaultKind(StrEnum):
         DROP: The connection is cut before anything is done or answered.
         SLOW: The answer is delayed by `slow_seconds` (real time), then served normally.
         HTML: A 502 HTML page instead of JSON; nothing is done.
+        GARBLED: A 200 answer with a `text/plain` body instead of JSON, as a proxy that
+            mangles answers sends; nothing is done.
         RATE_BURST: 429 with code 1302; nothing is done.
         CONCURRENCY_BURST: 429 with code 1303 on a create; nothing is done.
         DOWNLOAD_BREAK: A result download stops halfway (fewer bytes than its
@@ -49,6 +51,7 @@ class FaultKind(StrEnum):
     DROP = "drop"
     SLOW = "slow"
     HTML = "html"
+    GARBLED = "garbled"
     RATE_BURST = "rate_burst"
     CONCURRENCY_BURST = "concurrency_burst"
     DOWNLOAD_BREAK = "download_break"
@@ -61,11 +64,14 @@ BEFORE_CREATE = frozenset(
         FaultKind.DROP,
         FaultKind.SLOW,
         FaultKind.HTML,
+        FaultKind.GARBLED,
         FaultKind.RATE_BURST,
         FaultKind.CONCURRENCY_BURST,
     }
 )
-BEFORE_READ = frozenset({FaultKind.DROP, FaultKind.SLOW, FaultKind.HTML, FaultKind.RATE_BURST})
+BEFORE_READ = frozenset(
+    {FaultKind.DROP, FaultKind.SLOW, FaultKind.HTML, FaultKind.GARBLED, FaultKind.RATE_BURST}
+)
 NEW_TASK = frozenset({FaultKind.TASK_FAILURE})
 AFTER_CREATE = frozenset({FaultKind.CREATE_ERROR_AFTER, FaultKind.DROP_AFTER_CREATE})
 DOWNLOAD = frozenset({FaultKind.DOWNLOAD_BREAK})

@@ -1,4 +1,4 @@
-"""Callback bodies, signed headers and an in-process client of the receiver app."""
+"""Callback bodies, signed headers, a scripted Kling and an in-process client of the receiver."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ import time
 import httpx
 
 from prefect_kling.callbacks import sign
+from prefect_kling.models.kling_task import KlingTask
 
 TOKEN = "tok-7f3a"
 PATH = f"/kling/callbacks/{TOKEN}"
+URL = f"{PATH}?endpoint=text2video"
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 
@@ -36,3 +38,25 @@ def signed_headers(body: bytes, *, secret=SECRET, timestamp=None, message_id="ms
         "webhook-signature": f"v1,{sign(secret, message_id, timestamp, body)}",
         "content-type": "application/json",
     }
+
+
+class ScriptedKling:
+    """Answers the receiver's confirming queries with the statuses a test sets.
+
+    A task without a status set is one Kling does not have (the query answers None).
+    """
+
+    def __init__(self) -> None:
+        self.statuses: dict[str, str] = {}
+        self.queries: list[tuple[str, str]] = []
+
+    def __call__(self, endpoint: str, task_id: str) -> KlingTask | None:
+        self.queries.append((endpoint, task_id))
+        status = self.statuses.get(task_id)
+        return None if status is None else KlingTask(task_id=task_id, task_status=status)
+
+
+async def genuine(client, kling: ScriptedKling, task_id: str, status: str, url: str = URL):
+    """Post the callback Kling sends when a task moves to `status`."""
+    kling.statuses[task_id] = status
+    return await client.post(url, json=bare(task_id, status))

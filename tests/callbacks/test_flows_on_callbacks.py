@@ -135,7 +135,10 @@ def test_forged_duplicate_and_reordered_callbacks_change_nothing(
         with credentials.get_client() as client:
             reference = client.create(
                 "text2video",
-                {"prompt": unique("A paper boat"), "callback_url": f"{receiver.url}?endpoint=x"},
+                {
+                    "prompt": unique("A paper boat"),
+                    "callback_url": f"{receiver.url}?endpoint=text2video",
+                },
             )
         early = {"task_id": reference.task_id, "task_status": "succeed"}
         # Forged: a wrong signature, and no signature at all. Both refused before the end.

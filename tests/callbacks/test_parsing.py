@@ -2,17 +2,18 @@
 
 from prefect_kling.callbacks import StatusLedger, parse_callback
 from prefect_kling.models.kling_task import KlingTask
-from tests.callbacks.hooks import PATH
+from tests.callbacks.hooks import URL
 
 
-async def test_newer_callback_format_is_understood(client, received):
+async def test_newer_callback_format_is_understood(client, received, kling):
+    kling.statuses["9"] = "succeed"
     body = {
         "id": "9",
         "status": "succeeded",
         "outputs": [{"type": "video", "url": "https://x/v.mp4", "id": "v9"}],
         "billing": [{"units": 2.5}],
     }
-    assert (await client.post(PATH, json=body)).status_code == 204
+    assert (await client.post(URL, json=body)).status_code == 204
     assert received == [("9", "succeed", "callback")]
     task = parse_callback(body)
     assert task.videos[0].url == "https://x/v.mp4" and task.units == 2.5
@@ -26,3 +27,12 @@ def test_ledger_is_bounded():
         KlingTask(task_id="a", task_status="processing")
     )  # forgotten, so new again
     assert not ledger.advance(KlingTask(task_id="c", task_status="submitted"))
+
+
+def test_a_claim_is_news_only_against_confirmed_statuses():
+    ledger = StatusLedger()
+    claim = KlingTask(task_id="1", task_status="failed")
+    assert ledger.is_news(claim) and ledger.is_news(claim)  # asking records nothing
+    assert ledger.advance(KlingTask(task_id="1", task_status="processing"))
+    assert ledger.is_news(KlingTask(task_id="1", task_status="succeed"))
+    assert not ledger.is_news(KlingTask(task_id="1", task_status="submitted"))

@@ -178,7 +178,7 @@ def test_a_callback_starts_resume_task_and_nothing_waits(tmp_path):
         with (
             workers(home, api_url, POOL, count=1, cwd=PROJECT),
             events_to(api_url),
-            running_receiver(TOKEN, emit=emitted) as receiver,
+            running_receiver(TOKEN, emit=emitted, credentials=sim.credentials("kling")) as receiver,
         ):
             url = callback_url(receiver, TOKEN, "text2video")
             with sim.credentials("kling").get_client() as kling:

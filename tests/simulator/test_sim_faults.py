@@ -61,6 +61,20 @@ def test_html_page_and_nothing_done(sim: KlingSimulator, api: httpx.Client) -> N
     assert sim.stats().answers_by_http_status[502] == 1
 
 
+def test_garbled_success_answer_and_nothing_done(sim: KlingSimulator, api: httpx.Client) -> None:
+    sim.inject("garbled", times=2)
+    response = create(api)
+    assert (response.status_code, response.headers["content-type"]) == (
+        200,
+        "text/plain; charset=utf-8",
+    )
+    assert response.text == "OK"
+    assert api.get("videos/text2video/123").text == "OK"
+    stats = sim.stats()
+    assert stats.tasks_created == 0
+    assert stats.faults_injected == {"garbled": 2}
+
+
 @pytest.mark.parametrize(("kind", "code"), [("rate_burst", 1302), ("concurrency_burst", 1303)])
 def test_bursts(sim: KlingSimulator, api: httpx.Client, kind: str, code: int) -> None:
     sim.inject(kind)

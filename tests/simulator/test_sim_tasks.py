@@ -193,3 +193,15 @@ def test_advance_is_instant(sim: KlingSimulator, official: httpx.Client) -> None
     sim.advance(3600)
     assert query(official, task_id)["task_status"] == "succeed"
     assert time.monotonic() - started < 1
+
+
+def test_a_query_path_with_a_double_slash_is_served(api: httpx.Client) -> None:
+    # Kling's own client (the vendor's ComfyUI nodes) reads try-on tasks this way.
+    body = {"human_image": "https://example.com/person.png"}
+    created = create(api, "images/kolors-virtual-try-on", **body)
+    data = query(api, "/" + created["task_id"], "images/kolors-virtual-try-on")
+    assert data["task_id"] == created["task_id"]
+    assert (
+        query(api, created["task_id"], "images//kolors-virtual-try-on")["task_id"]
+        == (created["task_id"])
+    )

@@ -4,6 +4,9 @@ The simulator POSTs every status change to the receiver (served by uvicorn on lo
 signing-checked), which emits `kling.task.*` events to Prefect's test server; the flows
 subscribe to those events and confirm each with one query. The safety poll is set far
 beyond the wait, so a flow only finishes in time if the events reach it.
+
+These run on real time: a flow waiting for callbacks sleeps on no clock, it waits for the
+simulator's own loop to call back, so short tasks are what keeps them quick.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ MAX_WAIT = 60.0
 @pytest.fixture
 def sim() -> Iterator[KlingSimulator]:
     signed = SignedCallbackFormat(SIGNING_SECRET)
-    with canary_simulator(queue_seconds=0.2, processing_seconds=1.0, callback_format=signed) as sim:
+    with canary_simulator(queue_seconds=0.1, processing_seconds=0.4, callback_format=signed) as sim:
         yield sim
 
 

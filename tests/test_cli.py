@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from prefect.settings import get_current_settings
 
 from prefect_kling.callbacks import callback_url, running_receiver
 from prefect_kling.cli import ProgressLine, main
@@ -287,7 +288,9 @@ def test_progress_line_renders_status_and_elapsed():
 
 
 @contextmanager
-def cli_server(*argv: str, probe: str) -> Iterator[tuple[str, list[str]]]:
+def cli_server(
+    *argv: str, probe: str, env: dict[str, str] | None = None
+) -> Iterator[tuple[str, list[str]]]:
     """Run `prefect-kling <argv> --port P` until the block ends; yield its base URL and,
     once it has stopped (Ctrl-C), what it printed."""
     port = free_port()
@@ -296,6 +299,7 @@ def cli_server(*argv: str, probe: str) -> Iterator[tuple[str, list[str]]]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env=env,
     )
     base_url, printed = f"http://127.0.0.1:{port}", []
     try:
@@ -332,7 +336,11 @@ def test_demo_saves_real_videos(tmp_path):
 
 
 def test_receiver_command_turns_callbacks_into_events():
-    with cli_server("receiver", "--token", "tok-1", probe="/healthz") as (base_url, printed):
+    # Its events go to the session's Prefect server: without an API URL, Prefect would start
+    # a temporary server inside the receiver for them (some 15 s, and as long to stop).
+    env = {**os.environ, "PREFECT_API_URL": str(get_current_settings().api.url)}
+    receiver = ("receiver", "--token", "tok-1")
+    with cli_server(*receiver, probe="/healthz", env=env) as (base_url, printed):
         url = f"{base_url}/kling/callbacks/tok-1"
         assert httpx.post(url, json={"task_id": "1", "task_status": "succeed"}).status_code == 204
         assert httpx.post(url.replace("tok-1", "guess"), json={"task_id": "1"}).status_code == 404

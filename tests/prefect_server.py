@@ -4,7 +4,8 @@ Starting `prefect server start` on a fresh database takes some 10 s (most of it 
 so the tests that need one share a single server for the session (the `real_prefect_server`
 fixture of tests/conftest.py), started in the background as soon as collection shows that
 a test will need it. Workers ask for work every `WORKER_QUERY_SECONDS` instead of Prefect's
-10 s, so a flow run starts as soon as its process is up.
+10 s, and the server writes the events it received every `EVENT_FLUSH_SECONDS` instead of
+5 s, so that a flow run starts, and an event can be read back, soon after the fact.
 """
 
 from __future__ import annotations
@@ -22,11 +23,11 @@ from typing import Any, TypeVar
 import httpx
 
 PREFECT = [sys.executable, "-m", "prefect"]
-WORKER_QUERY_SECONDS = 0.5
+WORKER_QUERY_SECONDS = 1.0
 """How often the workers ask the server for flow runs to start."""
-EVENT_FLUSH_SECONDS = 0.2
+EVENT_FLUSH_SECONDS = 1.0
 """How often the servers write the events they received (Prefect's default: 5 s)."""
-SLOT_WAIT_SECONDS = 0.5
+SLOT_WAIT_SECONDS = 2.0
 """Longest pause of a client asking again for a concurrency slot."""
 POLL_SECONDS = 0.05
 """Pause between two looks at a condition that is not met yet."""
@@ -89,16 +90,24 @@ class PrefectServer:
     `start` returns at once; `ready` waits for the API to answer. Starting early and
     waiting late lets the server come up while other work goes on.
 
+    Every setting that makes the server answer sooner adds writes to its SQLite database,
+    and a write that meets another one is answered 503 and repeated by the client after
+    2 s or more: the values below are a balance, not a minimum.
+
     Args:
         home: Its `PREFECT_HOME` (database and `server.log`).
     """
 
     def __init__(self, home: Path) -> None:
         self.home = home
-        self.port = free_port()
-        self.api_url = f"http://127.0.0.1:{self.port}/api"
+        self.port = 0
         self._process: subprocess.Popen[bytes] | None = None
         self._log: Any = None
+
+    @property
+    def api_url(self) -> str:
+        """The API's URL (once started)."""
+        return f"http://127.0.0.1:{self.port}/api"
 
     @property
     def log(self) -> Path:
@@ -110,15 +119,16 @@ class PrefectServer:
         if self._process is not None:
             return
         self.home.mkdir(parents=True, exist_ok=True)
-        self._log = self.log.open("wb")
+        self._log = self.log.open("ab")
+        self.port = free_port()
         environment = {
             **server_environment(self.home),
+            "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_FLUSH_INTERVAL": str(EVENT_FLUSH_SECONDS),
             # A client refused a concurrency slot asks again after the slots' average
-            # occupancy (up to 30 s): slots held long early on would slow every later wait.
+            # occupancy (up to 30 s by default).
             "PREFECT_SERVER_CONCURRENCY_MAXIMUM_CONCURRENCY_SLOT_WAIT_SECONDS": str(
                 SLOT_WAIT_SECONDS
             ),
-            "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_FLUSH_INTERVAL": str(EVENT_FLUSH_SECONDS),
         }
         self._process = subprocess.Popen(
             [*PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(self.port)],
@@ -130,20 +140,28 @@ class PrefectServer:
     def ready(self, timeout: float = 120) -> str:
         """Start the server if needed and wait until it answers; return its API URL.
 
+        A server that stops before answering (its port taken meanwhile, say) is started
+        once more on another port.
+
         Raises:
-            RuntimeError: The server stopped, or did not answer within `timeout`.
+            RuntimeError: The server stopped twice, or did not answer within `timeout`.
         """
         self.start()
-        process = self._process
-        assert process is not None
         deadline = time.monotonic() + timeout
+        attempts = 1
         while True:
             try:
                 if httpx.get(f"{self.api_url}/health", timeout=2).status_code == 200:
                     return self.api_url
             except httpx.HTTPError:
                 pass
-            if process.poll() is not None or time.monotonic() > deadline:
+            process = self._process
+            stopped = process is None or process.poll() is not None
+            if stopped and attempts < 2:
+                attempts += 1
+                self.stop()
+                self.start()
+            elif stopped or time.monotonic() > deadline:
                 raise RuntimeError(f"Prefect server did not start: {self.log.read_text()[-2000:]}")
             time.sleep(POLL_SECONDS)
 
@@ -160,16 +178,6 @@ class PrefectServer:
         if self._log is not None:
             self._log.close()
             self._log = None
-
-
-@contextmanager
-def prefect_server(home: Path, *, timeout: float = 120) -> Iterator[str]:
-    """Start `prefect server start` on a free loopback port; yield its API URL."""
-    server = PrefectServer(home)
-    try:
-        yield server.ready(timeout)
-    finally:
-        server.stop()
 
 
 @contextmanager

@@ -130,9 +130,10 @@ class Emitted:
 class Sentinel:
     """An automation that fires on an event of its own, to tell when the server caught up.
 
-    The server's trigger service takes events one at a time, in the order they came: once
-    the sentinel's event has fired the sentinel, every event sent before it has been
-    weighed against every automation (and what they fired is on record).
+    The server's trigger service takes events in the order they came (two at a time), and
+    a firing is on record only once the server has written it (every `EVENT_FLUSH_SECONDS`).
+    So when the sentinel's firing can be read, every event sent before the sentinel's has
+    been weighed against every automation, and their firings are on record too.
     """
 
     def __init__(self, prefect: Any) -> None:

@@ -6,7 +6,10 @@ subscribe to those events and confirm each with one query. The safety poll is se
 beyond the wait, so a flow only finishes in time if the events reach it.
 
 These run on real time: a flow waiting for callbacks sleeps on no clock, it waits for the
-simulator's own loop to call back, so short tasks are what keeps them quick.
+simulator's own loop to call back. The tasks' statuses stay a good fraction of a second
+apart, as Kling's are minutes apart: the receiver emits each callback's event after
+answering it, so two callbacks that arrive at once may have their events emitted in either
+order.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ MAX_WAIT = 60.0
 @pytest.fixture
 def sim() -> Iterator[KlingSimulator]:
     signed = SignedCallbackFormat(SIGNING_SECRET)
-    with canary_simulator(queue_seconds=0.1, processing_seconds=0.4, callback_format=signed) as sim:
+    with canary_simulator(queue_seconds=0.2, processing_seconds=1.0, callback_format=signed) as sim:
         yield sim
 
 

@@ -238,8 +238,15 @@ def test_a_callback_starts_resume_task_and_nothing_waits(
                         f"server log: {tail(real_prefect_server.log)}"
                     )
 
-                # Kling takes the task through its queue and its processing.
-                sim.advance(QUEUE_SECONDS + PROCESSING_SECONDS)
+                # Kling takes the task through its queue, then its processing; each step
+                # waits for the callback of the one before, which Kling sends minutes apart.
+                sim.advance(QUEUE_SECONDS)
+                wait_until(
+                    lambda: "processing" in emitted.statuses(),
+                    30,
+                    lambda: f"the receiver got no processing callback\n{diagnosis()}",
+                )
+                sim.advance(PROCESSING_SECONDS)
                 wait_until(
                     lambda: "succeed" in emitted.statuses(),
                     30,

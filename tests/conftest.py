@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tests.prefect_server import EVENT_FLUSH_SECONDS, PrefectServer
+
 if TYPE_CHECKING:
     from prefect_kling.simulator import KlingSimulator
 
@@ -34,6 +36,9 @@ os.environ.update(
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "DO_NOT_TRACK": "1",
         "PREFECT_LOGGING_TO_API_BATCH_INTERVAL": "0.3",
+        # The test server writes the events it received every 5 s by default: a test that
+        # reads them back would wait for that.
+        "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_FLUSH_INTERVAL": str(EVENT_FLUSH_SECONDS),
     }
 )
 for _name in list(os.environ):
@@ -113,6 +118,34 @@ _FAILURE_REPORTS: list[str] = []
 def pytest_configure(config: pytest.Config) -> None:
     logging.getLogger().addHandler(_LOG_RECORDER)
     logging.getLogger().setLevel(logging.DEBUG)
+
+
+_REAL_SERVER = PrefectServer(_PREFECT_HOME / "real-server")
+"""The `prefect server start` that the tests with workers share (see `real_prefect_server`)."""
+
+
+@pytest.hookimpl(trylast=True)  # after -k and -m deselected what they do
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.option.collectonly:
+        return
+    if any("real_prefect_server" in getattr(item, "fixturenames", ()) for item in items):
+        # Its start (some 10 s) overlaps the test server's and the tests before it.
+        _REAL_SERVER.start()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    _REAL_SERVER.stop()
+
+
+@pytest.fixture(scope="session")
+def real_prefect_server() -> PrefectServer:
+    """A real Prefect server (`prefect server start`, all its services) for tests with workers.
+
+    Shared by the session: tests keep apart by their own work pools, deployments, blocks
+    and Kling simulators.
+    """
+    _REAL_SERVER.ready()
+    return _REAL_SERVER
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

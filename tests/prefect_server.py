@@ -1,4 +1,12 @@
-"""A real Prefect server and workers on loopback, each with its own temporary home."""
+"""A real Prefect server and workers on loopback, each with its own temporary home.
+
+Starting `prefect server start` on a fresh database takes some 10 s (most of it migrations),
+so the tests that need one share a single server for the session (the `real_prefect_server`
+fixture of tests/conftest.py), started in the background as soon as collection shows that
+a test will need it. Workers ask for work every `WORKER_QUERY_SECONDS` instead of Prefect's
+10 s, and the server writes the events it received every `EVENT_FLUSH_SECONDS` instead of
+5 s, so that a flow run starts, and an event can be read back, soon after the fact.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +15,53 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx
 
 PREFECT = [sys.executable, "-m", "prefect"]
+WORKER_QUERY_SECONDS = 1.0
+"""How often the workers ask the server for flow runs to start."""
+EVENT_FLUSH_SECONDS = 1.0
+"""How often the servers write the events they received (Prefect's default: 5 s)."""
+SLOT_WAIT_SECONDS = 2.0
+"""Longest pause of a client asking again for a concurrency slot."""
+POLL_SECONDS = 0.05
+"""Pause between two looks at a condition that is not met yet."""
+
+T = TypeVar("T")
 
 
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def wait_until(condition: Callable[[], T], timeout: float, message: Callable[[], str]) -> T:
+    """Look at `condition` every `POLL_SECONDS` until it returns something true.
+
+    Args:
+        condition: Returns a false value while the wait should go on.
+        timeout: Real seconds to wait at most.
+        message: Builds the failure message (called only on a timeout).
+
+    Returns:
+        The first true value `condition` returned.
+
+    Raises:
+        AssertionError: `condition` returned nothing true within `timeout`.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        assert time.monotonic() < deadline, message()
+        time.sleep(POLL_SECONDS)
 
 
 def server_environment(home: Path, api_url: str | None = None) -> dict[str, str]:
@@ -42,50 +84,116 @@ def server_environment(home: Path, api_url: str | None = None) -> dict[str, str]
     return env
 
 
-@contextmanager
-def prefect_server(home: Path, *, timeout: float = 120) -> Iterator[str]:
-    """Start `prefect server start` on a free loopback port; yield its API URL."""
-    port = free_port()
-    api_url = f"http://127.0.0.1:{port}/api"
-    log = (home / "server.log").open("wb")
-    process = subprocess.Popen(
-        [*PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env=server_environment(home),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
+class PrefectServer:
+    """`prefect server start` on a free loopback port, with a home of its own.
+
+    `start` returns at once; `ready` waits for the API to answer. Starting early and
+    waiting late lets the server come up while other work goes on.
+
+    Every setting that makes the server answer sooner adds writes to its SQLite database,
+    and a write that meets another one is answered 503 and repeated by the client after
+    2 s or more: the values below are a balance, not a minimum.
+
+    Args:
+        home: Its `PREFECT_HOME` (database and `server.log`).
+    """
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self.port = 0
+        self._process: subprocess.Popen[bytes] | None = None
+        self._log: Any = None
+
+    @property
+    def api_url(self) -> str:
+        """The API's URL (once started)."""
+        return f"http://127.0.0.1:{self.port}/api"
+
+    @property
+    def log(self) -> Path:
+        """The server's output."""
+        return self.home / "server.log"
+
+    def start(self) -> None:
+        """Start the server process (once); does not wait for it."""
+        if self._process is not None:
+            return
+        self.home.mkdir(parents=True, exist_ok=True)
+        self._log = self.log.open("ab")
+        self.port = free_port()
+        environment = {
+            **server_environment(self.home),
+            "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_FLUSH_INTERVAL": str(EVENT_FLUSH_SECONDS),
+            # A client refused a concurrency slot asks again after the slots' average
+            # occupancy (up to 30 s by default).
+            "PREFECT_SERVER_CONCURRENCY_MAXIMUM_CONCURRENCY_SLOT_WAIT_SECONDS": str(
+                SLOT_WAIT_SECONDS
+            ),
+        }
+        self._process = subprocess.Popen(
+            [*PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(self.port)],
+            env=environment,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def ready(self, timeout: float = 120) -> str:
+        """Start the server if needed and wait until it answers; return its API URL.
+
+        A server that stops before answering (its port taken meanwhile, say) is started
+        once more on another port.
+
+        Raises:
+            RuntimeError: The server stopped twice, or did not answer within `timeout`.
+        """
+        self.start()
         deadline = time.monotonic() + timeout
+        attempts = 1
         while True:
             try:
-                if httpx.get(f"{api_url}/health", timeout=2).status_code == 200:
-                    break
+                if httpx.get(f"{self.api_url}/health", timeout=2).status_code == 200:
+                    return self.api_url
             except httpx.HTTPError:
                 pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"Prefect server did not start: {(home / 'server.log').read_text()[-2000:]}"
-                )
-            time.sleep(0.3)
-        yield api_url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+            process = self._process
+            stopped = process is None or process.poll() is not None
+            if stopped and attempts < 2:
+                attempts += 1
+                self.stop()
+                self.start()
+            elif stopped or time.monotonic() > deadline:
+                raise RuntimeError(f"Prefect server did not start: {self.log.read_text()[-2000:]}")
+            time.sleep(POLL_SECONDS)
+
+    def stop(self) -> None:
+        """Stop the server (idempotent)."""
+        process, self._process = self._process, None
+        if process is not None:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
 
 
 @contextmanager
 def workers(
     home: Path, api_url: str, pool: str, count: int, cwd: Path
 ) -> Iterator[list[subprocess.Popen]]:
-    """Start `count` process workers on the pool."""
-    processes = []
+    """Start `count` process workers on the pool, asking for work every `WORKER_QUERY_SECONDS`."""
+    environment = {
+        **server_environment(home, api_url),
+        "PREFECT_WORKER_QUERY_SECONDS": str(WORKER_QUERY_SECONDS),
+    }
+    processes, logs = [], []
     try:
         for number in range(count):
             log = (home / f"worker-{number}.log").open("wb")
+            logs.append(log)
             processes.append(
                 subprocess.Popen(
                     [
@@ -99,7 +207,7 @@ def workers(
                         "--name",
                         f"worker-{number}",
                     ],
-                    env=server_environment(home, api_url),
+                    env=environment,
                     cwd=cwd,
                     stdout=log,
                     stderr=subprocess.STDOUT,
@@ -114,3 +222,5 @@ def workers(
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
+        for log in logs:
+            log.close()

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 import flows.deployments as deployments
+from prefect_kling.runtime import use_runtime
 from tests.conftest import canary_simulator
 
 pytestmark = pytest.mark.e2e
@@ -52,14 +53,19 @@ def test_the_scheduled_batch_reads_its_file_and_a_second_night_pays_nothing(tmp_
     tag = uuid.uuid4().hex[:8]
     prompts = tmp_path / "prompts.csv"
     prompts.write_text(f"name,prompt\nfox,A fox at night {tag}\nowl,An owl at night {tag}\n")
-    with canary_simulator(processing_seconds=0.2) as sim:
+    # Realistic durations on the simulator's clock: the batch's 5 s rounds take no real time.
+    with canary_simulator(queue_seconds=10, processing_seconds=30) as sim:
         sim.credentials().save("kling-nightly-test", overwrite=True)
         options = {
             "prompts": str(prompts),
             "credentials": "kling-nightly-test",
             "output": str(tmp_path / "out"),
         }
-        first = deployments.scheduled_batch(**options)
-        second = deployments.scheduled_batch(**options)
+        # The deployment takes no runtime argument: the flow and its batch run inside
+        # this block, so they find the simulator's runtime as the current one.
+        with use_runtime(sim.runtime()):
+            first = deployments.scheduled_batch(**options)
+            second = deployments.scheduled_batch(**options)
         assert first["counts"] == second["counts"] == {"succeeded": 2}
         assert sim.stats().create_calls == 2
+        assert sim.clock_offset >= 40  # the tasks' 40 s passed on the simulator's clock

@@ -3,17 +3,24 @@
 Every test runs its own simulator with the canary keys, so that the session's leak guard
 also watches what the flows log and publish. Prompts are made unique per test: cached creates
 are persisted for the whole session and must not be shared between tests.
+
+The flows run on the simulator's clock (`runtime=sim.runtime()`): tasks queue for 10 s and
+process for 30 s, the flows poll every 5 s and retry after Kling's own backoff, all in
+simulated seconds that take no real time. Only a child process killed mid-wait runs on
+real time.
 """
 
 from __future__ import annotations
 
-import functools
+import dataclasses
 import hashlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections import Counter
@@ -42,7 +49,6 @@ from prefect.settings import get_current_settings
 
 import prefect_kling.flows.create_step as create_step
 import prefect_kling.flows.generate as generate_module
-from prefect_kling._retry import RetryPolicy
 from prefect_kling.client import derive_external_task_id, prepare_create
 from prefect_kling.endpoints import Family
 from prefect_kling.exceptions import (
@@ -58,6 +64,7 @@ from prefect_kling.flows import (
     resume_task,
 )
 from prefect_kling.flows.create_step import mark_sent
+from prefect_kling.flows.sent_marks import SentMark
 from prefect_kling.media import make_png
 from prefect_kling.observe import RESULT_LIFETIME
 from prefect_kling.providers import Provider
@@ -66,26 +73,27 @@ from tests.conftest import ACCESS_KEY, API_KEY, SECRET_KEY
 
 pytestmark = pytest.mark.e2e
 
-FAST = {
-    "queue_seconds": 0.1,
-    "processing_seconds": 0.3,
+QUEUE, PROCESSING = 10.0, 30.0
+SIMULATED = {
+    "queue_seconds": QUEUE,
+    "processing_seconds": PROCESSING,
     "seed": None,  # task ids differ between tests
     "image_long_side": 64,
-    "slow_seconds": 0.05,
+    "slow_seconds": 0.05,  # real time: the `slow` fault delays the answer itself
     "access_key": ACCESS_KEY,
     "secret_key": SECRET_KEY,
     "api_key": API_KEY,
 }
-POLL = 0.05
+POLL = 5.0
 
 
 @pytest.fixture
 def make_sim() -> Iterator[Callable[..., KlingSimulator]]:
-    """Start simulators with the fast settings plus overrides; stop them afterwards."""
+    """Start simulators with the simulated durations plus overrides; stop them afterwards."""
     started: list[KlingSimulator] = []
 
     def make(**overrides: Any) -> KlingSimulator:
-        simulator = KlingSimulator(SimulatorConfig(**{**FAST, **overrides})).start()
+        simulator = KlingSimulator(SimulatorConfig(**{**SIMULATED, **overrides})).start()
         started.append(simulator)
         return simulator
 
@@ -99,34 +107,38 @@ def sim(make_sim: Callable[..., KlingSimulator]) -> KlingSimulator:
     return make_sim()
 
 
-@pytest.fixture
-def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Retry waits of a fraction of a second: the time is injected, the policy is real."""
-    import prefect_kling.client.base
-    import prefect_kling.downloads.saving
-
-    quick = functools.partial(
-        RetryPolicy, base_delay=0.05, max_delay=0.4, min_concurrency_delay=0.1
-    )
-    monkeypatch.setattr(prefect_kling.client.base, "RetryPolicy", quick)
-    monkeypatch.setattr(prefect_kling.downloads.saving, "RetryPolicy", quick)
-
-
 def unique(text: str) -> str:
     """A prompt no other test uses, so that cached creates never cross tests."""
     return f"{text} #{uuid.uuid4().hex[:8]}"
 
 
+def on_sim(sim: KlingSimulator, provider: str = "kling", **options: Any) -> dict[str, Any]:
+    """The options of a flow run against the simulator, on its clock.
+
+    Args:
+        sim: The simulator.
+        provider: `kling` or `cometapi`, for the credentials.
+        **options: More flow arguments, or replacements of the ones given here.
+
+    Returns:
+        Credentials, the poll interval and the simulator's runtime, updated with `options`.
+    """
+    return {
+        "credentials": sim.credentials(provider),
+        "poll_interval_seconds": POLL,
+        "runtime": sim.runtime(),
+        **options,
+    }
+
+
 def video(sim: KlingSimulator, request: dict[str, Any], output: Path, **options: Any) -> Any:
-    """Run generate_video against the simulator; returns the final state."""
-    options = {"credentials": sim.credentials(), "poll_interval_seconds": POLL, **options}
-    return generate_video(request, output=output, return_state=True, **options)
+    """Run generate_video against the simulator, on its clock; returns the final state."""
+    return generate_video(request, output=output, return_state=True, **on_sim(sim, **options))
 
 
 def batch(sim: KlingSimulator, items: Any, output: Path, **options: Any) -> Any:
-    """Run batch_generate against the simulator; returns the final state."""
-    options = {"credentials": sim.credentials(), "poll_interval_seconds": 0.1, **options}
-    return batch_generate(items, output=output, return_state=True, **options)
+    """Run batch_generate against the simulator, on its clock; returns the final state."""
+    return batch_generate(items, output=output, return_state=True, **on_sim(sim, **options))
 
 
 def sha256(path: str) -> str:
@@ -340,10 +352,15 @@ def test_a_task_found_older_than_a_cache_record_is_renewed_with_a_fresh_take(
     sim: KlingSimulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     """Past a record's lifetime the task's files may be gone: a rerun makes a fresh take."""
-    # Records live 50 ms: gone before the second run starts (a flow run takes longer).
-    monkeypatch.setitem(create_step.CACHE_LIFETIME, Provider.KLING, timedelta(milliseconds=50))
+    lifetime = timedelta(milliseconds=50)
+    monkeypatch.setitem(create_step.CACHE_LIFETIME, Provider.KLING, lifetime)
     request = {"prompt": unique("An old harbour")}
     first = video(sim, request, tmp_path / "first").result()
+    # Prefect expires the record on the real clock: let its 50 ms pass. On the simulator's
+    # clock the task is already 40 s old.
+    expired = time.monotonic() + lifetime.total_seconds()
+    while time.monotonic() < expired:
+        time.sleep(0.01)
     # The record has expired; the mark leads to the old task, which is too old to reuse.
     again = video(sim, request, tmp_path / "again").result()
     assert again.task_id != first.task_id
@@ -573,12 +590,17 @@ def test_a_failed_task_raises_with_klings_message(sim: KlingSimulator, tmp_path:
 
 def test_a_wait_that_runs_out_says_how_to_resume(make_sim, tmp_path: Path):
     sim = make_sim(processing_seconds=600)
-    state = video(sim, {"prompt": unique("A very slow sunrise")}, tmp_path, max_wait_seconds=0.3)
+    request = {"prompt": unique("A very slow sunrise")}
+    state = video(sim, request, tmp_path, max_wait_seconds=300)
     error = state.result(raise_on_failure=False)
     assert isinstance(error, KlingTaskTimedOut)
     assert "prefect-kling wait text2video" in str(error)
+    assert error.last_status == "processing"
+    # The last pause ends at the deadline; only the real time of one query comes on top.
+    assert 300 <= error.waited_seconds < 300 + POLL
     events = kling_events(error.reference.task_id, {"kling.task.timed-out"})
-    assert "kling.task.timed-out" in {event.event for event in events}
+    [timed_out] = [event for event in events if event.event == "kling.task.timed-out"]
+    assert 300 <= timed_out.payload["waited_seconds"] < 300 + POLL
 
 
 def test_the_budget_guard_sends_no_create_past_max_units(sim: KlingSimulator, tmp_path: Path):
@@ -600,13 +622,7 @@ def test_generate_image_takes_n_slots_and_publishes_the_images(
         path.write_bytes(make_png(400, 400, seed=seed))
         subjects.append({"subject_image": str(path)})
     request = {"subject_image_list": subjects, "prompt": unique("Both on a beach"), "n": 3}
-    state = generate_image(
-        request,
-        credentials=sim.credentials(),
-        output=tmp_path / "out",
-        poll_interval_seconds=POLL,
-        return_state=True,
-    )
+    state = generate_image(request, output=tmp_path / "out", return_state=True, **on_sim(sim))
     result = state.result()
     assert held_slots == [(Family.IMAGE, 3, 3)]
     assert sim.stats().peak_in_flight["image"] == 3
@@ -630,7 +646,7 @@ def test_generate_image_through_the_gateway_finds_its_task_by_listing(
         path.write_bytes(make_png(400, 400, seed=seed))
         subjects.append({"subject_image": str(path)})
     request = {"subject_image_list": subjects, "prompt": unique("Two cats")}
-    options = {"credentials": sim.credentials("cometapi"), "poll_interval_seconds": POLL}
+    options = on_sim(sim, "cometapi")
     sim.inject("create_error_after", on="create")  # made, then answered 500
     first = generate_image(request, output=tmp_path / "out", **options)
     assert sim.stats().tasks_created == 1
@@ -659,13 +675,7 @@ def test_resume_task_waits_and_saves_without_creating(sim: KlingSimulator, tmp_p
     with sim.credentials().get_client() as client:
         made = client.create("text2video", {"prompt": unique("A kite over dunes")})
     ident = made.task_id if by == "task_id" else made.external_task_id
-    result = resume_task(
-        "text2video",
-        **{by: ident},
-        credentials=sim.credentials(),
-        output=tmp_path,
-        poll_interval_seconds=POLL,
-    )
+    result = resume_task("text2video", **{by: ident}, output=tmp_path, **on_sim(sim))
     assert result.task_id == made.task_id
     assert Path(result.files[0].path).is_file()
     stats = sim.stats()
@@ -678,9 +688,7 @@ def test_resume_task_of_a_finished_task_queries_it_once(sim: KlingSimulator, tmp
         made = client.create("text2video", {"prompt": unique("A lighthouse at dusk")})
     sim.advance(60)
     before = sim.stats().query_calls
-    result = resume_task(
-        "text2video", task_id=made.task_id, credentials=sim.credentials(), output=tmp_path
-    )
+    result = resume_task("text2video", task_id=made.task_id, output=tmp_path, **on_sim(sim))
     assert result.status == "succeed" and Path(result.files[0].path).is_file()
     assert sim.stats().query_calls - before == 1
 
@@ -751,8 +759,12 @@ def test_the_summary_and_progress_artifacts(sim: KlingSimulator, tmp_path: Path)
         expiry,
     ):
         assert needle in text, needle
-    assert "| Queue time | unknown |" not in text
-    assert "| Processing time | unknown |" not in text
+    # Seen on the simulator's clock, within one poll of each change (polls are 5-11 s
+    # apart around 10 s and 40 s), and shown rounded to the second.
+    queue = int(re.search(r"\| Queue time \| (\d+) s \|", text)[1])
+    processing = int(re.search(r"\| Processing time \| (\d+) s \|", text)[1])
+    assert QUEUE <= queue <= QUEUE + 7
+    assert QUEUE + PROCESSING - 1 <= queue + processing <= QUEUE + PROCESSING + 11
     [progress] = [a for a in artifacts(run_id) if a.type == "progress"]
     assert progress.data == 100
 
@@ -775,7 +787,7 @@ def test_publishing_problems_never_fail_the_run(
 
 
 def test_a_batch_of_50_with_faults_under_a_limit_of_5(
-    make_sim: Callable[..., KlingSimulator], tmp_path: Path, quick_retries: None
+    make_sim: Callable[..., KlingSimulator], tmp_path: Path
 ):
     sim = make_sim(concurrency={"video": 5}, fault_rate=0.1)
     tag = uuid.uuid4().hex[:8]
@@ -813,20 +825,45 @@ def test_a_batch_of_50_with_faults_under_a_limit_of_5(
 
 
 def test_a_waiting_item_has_its_create_step_under_way_and_sends_when_a_place_frees(
-    make_sim: Callable[..., KlingSimulator], tmp_path: Path
+    make_sim: Callable[..., KlingSimulator], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    """Prefect's bookkeeping of the next create is done before the place frees, not after."""
-    sim = make_sim(concurrency={"video": 1}, processing_seconds=1.5)
+    """Prefect's bookkeeping of the next create is done before the place frees, not after.
+
+    Each create step marks its create as sent before it takes a place. The simulated clock
+    stands still until both marks are made (for at most 30 s of real time), so the first task
+    cannot end before the second step had every chance to be under way; a step that only
+    started once a place freed would mark after the first task ended.
+    """
+    sim = make_sim(concurrency={"video": 1})
+    runtime = sim.runtime()
+    marked: list[datetime] = []
+    both_marked = threading.Event()
+    claim_mark_really = create_step.claim_mark
+
+    def claim_mark_noted(key: str, digest: str | None) -> SentMark | None:
+        marked.append(runtime.now())
+        if len(marked) == 2:
+            both_marked.set()
+        return claim_mark_really(key, digest)
+
+    def sleep_once_both_marked(seconds: float) -> None:
+        both_marked.wait(timeout=30)
+        runtime.sleep(seconds)
+
+    monkeypatch.setattr(create_step, "claim_mark", claim_mark_noted)
     tag = uuid.uuid4().hex[:8]
     items = [{"prompt": f"Queued clip {index} {tag}"} for index in range(2)]
-    state = batch(sim, items, tmp_path, max_concurrency=1, poll_interval_seconds=0.05)
+    gated = dataclasses.replace(runtime, sleep=sleep_once_both_marked)
+    state = batch(sim, items, tmp_path, max_concurrency=1, runtime=gated)
     assert state.result().all_succeeded
     first, second = sorted(sim.tasks(), key=lambda task: task["created_at"])
     first_ended = datetime.fromtimestamp(first["updated_at"] / 1000, UTC)
     assert second["created_at"] >= first["updated_at"]  # sent once the place was free
+    assert first["updated_at"] - first["created_at"] >= (QUEUE + PROCESSING) * 1000
     creates = [run for run in task_runs(flow_run_id(state)) if run.name.startswith("kling-create")]
     assert len(creates) == 2
-    assert all(run.start_time < first_ended for run in creates)  # both under way before
+    # Both steps were under way (they run the mark) before the first task ended.
+    assert len(marked) == 2 and all(mark < first_ended for mark in marked)
     assert sim.stats().peak_in_flight["video"] == 1
 
 

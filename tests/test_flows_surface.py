@@ -1,7 +1,8 @@
 """The ready-made flows on every endpoint beyond text/image to video, and the extend chain.
 
-Against a fresh simulator per test (the fixtures of `test_flows`) and Prefect's test server.
-Inputs are unique per test: cached creates persist for the whole session.
+Against a fresh simulator per test (the fixtures of `test_flows`) and Prefect's test server,
+on the simulator's clock: tasks take 40 simulated seconds and no real time. Inputs are unique
+per test: cached creates persist for the whole session.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from prefect_kling.flows import batch_generate, extend_video, generate_image, ge
 from prefect_kling.media import make_png
 from prefect_kling.simulator import KlingSimulator
 from tests import test_flows
-from tests.test_flows import POLL, artifacts, flow_run_id, sha256, unique
+from tests.test_flows import PROCESSING, QUEUE, artifacts, flow_run_id, on_sim, sha256, unique
 
 pytestmark = pytest.mark.e2e
 
@@ -32,7 +33,7 @@ make_sim, held_slots = test_flows.make_sim, test_flows.held_slots
 
 @pytest.fixture
 def sim(make_sim: Callable[..., KlingSimulator]) -> KlingSimulator:
-    return make_sim(queue_seconds=0.05, processing_seconds=0.2)
+    return make_sim()
 
 
 def picture(tmp_path: Path, name: str) -> str:
@@ -46,18 +47,14 @@ def source_video(sim: KlingSimulator, provider: str = "kling") -> str:
     """The id of a finished text2video video, made without a flow."""
     with sim.credentials(provider).get_client() as client:
         made = client.create("text2video", {"prompt": unique("A source clip")})
-        sim.advance(10)
+        sim.advance(QUEUE + PROCESSING)
         return client.get_task("text2video", made.task_id).videos[0].id
 
 
 def run_flow(sim: KlingSimulator, endpoint: str, request: dict, output: Path, **options: Any):
-    """The right flow for the endpoint's results; returns the final state."""
+    """The right flow for the endpoint's results, on the simulator's clock; returns its state."""
     flow = generate_image if ENDPOINTS[endpoint].result_kind.value == "image" else generate_video
-    options = {
-        "credentials": sim.credentials(options.pop("provider", "kling")),
-        "poll_interval_seconds": POLL,
-        **options,
-    }
+    options = on_sim(sim, options.pop("provider", "kling"), **options)
     return flow(request, endpoint=endpoint, output=output, return_state=True, **options)
 
 
@@ -298,9 +295,7 @@ def test_advanced_lip_sync_by_video_runs_in_a_batch_as_in_its_own_flow(
         "face_choose": [{"sound_file": f"https://cdn.example.com/{uuid.uuid4().hex}.mp3"}],
     }
     items = [{"endpoint": "advanced-lip-sync", "request": request, "name": "speaker"}]
-    report = batch_generate(
-        items, credentials=sim.credentials(), output=tmp_path, poll_interval_seconds=POLL
-    )
+    report = batch_generate(items, output=tmp_path, **on_sim(sim))
     [outcome] = report.outcomes
     assert outcome.status == "succeeded", outcome.error
     [made] = [task for task in sim.tasks() if task["task_id"] == outcome.reference.task_id]
@@ -358,13 +353,7 @@ def test_extend_video_chains_three_extensions(sim: KlingSimulator, tmp_path: Pat
     video_id = source_video(sim)
     prompt = unique("The road goes on")
     state = extend_video(
-        video_id,
-        times=3,
-        prompt=prompt,
-        credentials=sim.credentials(),
-        output=tmp_path,
-        poll_interval_seconds=POLL,
-        return_state=True,
+        video_id, times=3, prompt=prompt, output=tmp_path, return_state=True, **on_sim(sim)
     )
     results = state.result()
     assert len(results) == 3
@@ -380,14 +369,7 @@ def test_extend_video_chains_three_extensions(sim: KlingSimulator, tmp_path: Pat
         assert Path(saved.path).name == f"video-extend-{result.task_id}-0.mp4"
         assert saved.sha256 == sha256(saved.path)
 
-    rerun = extend_video(
-        video_id,
-        times=3,
-        prompt=prompt,
-        credentials=sim.credentials(),
-        output=tmp_path,
-        poll_interval_seconds=POLL,
-    )
+    rerun = extend_video(video_id, times=3, prompt=prompt, output=tmp_path, **on_sim(sim))
     assert [r.task_id for r in rerun] == [r.task_id for r in results]
     assert sim.stats().tasks_by_endpoint["video-extend"] == 3
 

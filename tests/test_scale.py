@@ -3,67 +3,76 @@
 Four batch runs of ten requests each are spread over two workers; the Prefect global
 concurrency limit `kling-video` (4) is the account's concurrency (4 in the simulator), so
 the account is never asked for more than it allows, whatever the number of workers.
+
+The first tasks stay queued (for an hour of the simulator's clock) until all four runs, each
+in a process of its own, are running: the runs always compete for the account's slots.
+Then the clock jumps ahead and every task takes a fraction of a second.
 """
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from prefect import flow
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate, WorkPoolCreate
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from prefect.deployments import run_deployment
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from prefect_kling.simulator import KlingSimulator, SimulatorConfig
 from tests.conftest import ACCESS_KEY, API_KEY, SECRET_KEY
-from tests.prefect_server import prefect_server, workers
+from tests.prefect_server import PrefectServer, wait_until, workers
 
 PROJECT = Path(__file__).resolve().parents[1]
 POOL = "kling-e2e"
 RUNS, ITEMS, ACCOUNT_CONCURRENCY = 4, 10, 4
+HOLD_SECONDS = 3600.0
+"""Simulated queue time of the tasks made before every run is running."""
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
 
-def wait_for_runs(client, run_ids, timeout: float) -> list:
-    deadline = time.monotonic() + timeout
-    while True:
-        runs = [client.read_flow_run(run_id) for run_id in run_ids]
-        if all(run.state and run.state.is_final() for run in runs):
-            return runs
-        assert time.monotonic() < deadline, [run.state.name if run.state else None for run in runs]
-        time.sleep(1)
+def read_runs(client: Any, run_ids: list[Any]) -> list[Any]:
+    flow_runs = FlowRunFilter(id=FlowRunFilterId(any_=run_ids))
+    return client.read_flow_runs(flow_run_filter=flow_runs, limit=len(run_ids))
 
 
-def test_two_workers_share_the_account_concurrency(tmp_path):
+def states(runs: list[Any]) -> list[str | None]:
+    return [run.state.name if run.state else None for run in runs]
+
+
+def test_two_workers_share_the_account_concurrency(
+    tmp_path: Path, real_prefect_server: PrefectServer
+):
     config = SimulatorConfig(
         access_key=ACCESS_KEY,
         secret_key=SECRET_KEY,
         api_key=API_KEY,
         concurrency={"video": ACCOUNT_CONCURRENCY},
-        queue_seconds=0.1,
-        processing_seconds=1.0,
+        queue_seconds=HOLD_SECONDS,
+        processing_seconds=0.2,
         seed=21,
     )
     output = tmp_path / "videos"
+    api_url = real_prefect_server.api_url
     with (
         KlingSimulator(config) as sim,
-        prefect_server(tmp_path) as api_url,
         temporary_settings(updates={PREFECT_API_URL: api_url}),
+        get_client(sync_client=True) as client,
     ):
-        with get_client(sync_client=True) as client:
-            client.create_work_pool(WorkPoolCreate(name=POOL, type="process"))
-            client.create_global_concurrency_limit(
-                GlobalConcurrencyLimitCreate(name="kling-video", limit=ACCOUNT_CONCURRENCY)
-            )
-        sim.credentials("kling").save("sim", overwrite=True)
-        flow.from_source(
-            source=str(PROJECT), entrypoint="flows/deployments.py:batch_generate"
-        ).deploy(name="batch", work_pool_name=POOL)
+        client.create_work_pool(WorkPoolCreate(name=POOL, type="process"))
+        client.create_global_concurrency_limit(
+            GlobalConcurrencyLimitCreate(name="kling-video", limit=ACCOUNT_CONCURRENCY)
+        )
+        # The workers start (a few seconds) while the flow is deployed.
         with workers(tmp_path, api_url, POOL, count=2, cwd=PROJECT):
+            sim.credentials("kling").save("sim", overwrite=True)
+            flow.from_source(
+                source=str(PROJECT), entrypoint="flows/deployments.py:batch_generate"
+            ).deploy(name="batch", work_pool_name=POOL)
             runs = [
                 run_deployment(
                     "kling-batch-generate/batch",
@@ -80,9 +89,33 @@ def test_two_workers_share_the_account_concurrency(tmp_path):
                 )
                 for run in range(RUNS)
             ]
-            with get_client(sync_client=True) as client:
-                finished = wait_for_runs(client, [run.id for run in runs], timeout=300)
+            run_ids = [run.id for run in runs]
 
+            def diagnosis() -> str:
+                worker_logs = [
+                    (tmp_path / f"worker-{n}.log").read_text(errors="replace")[-1500:]
+                    for n in range(2)
+                ]
+                return (
+                    f"runs: {states(read_runs(client, run_ids))}\n"
+                    f"simulator: {sim.stats().to_dict()}\nworker logs: {worker_logs}"
+                )
+
+            def all_running() -> bool:
+                return states(read_runs(client, run_ids)) == ["Running"] * RUNS
+
+            wait_until(all_running, 120, lambda: f"the runs never all ran\n{diagnosis()}")
+            held = sim.stats().tasks_created
+            sim.configure(queue_seconds=0.05)
+            sim.advance(HOLD_SECONDS)
+
+            def all_final() -> list[Any]:
+                found = read_runs(client, run_ids)
+                return found if all(run.state and run.state.is_final() for run in found) else []
+
+            finished = wait_until(all_final, 300, lambda: f"runs unfinished\n{diagnosis()}")
+
+    assert held <= ACCOUNT_CONCURRENCY  # what the limit let through meanwhile
     assert [run.state.type.value for run in finished] == ["COMPLETED"] * RUNS
     stats = sim.stats()
     external_ids = {task["external_task_id"] for task in sim.tasks()}

@@ -4,6 +4,12 @@ The simulator POSTs every status change to the receiver (served by uvicorn on lo
 signing-checked), which emits `kling.task.*` events to Prefect's test server; the flows
 subscribe to those events and confirm each with one query. The safety poll is set far
 beyond the wait, so a flow only finishes in time if the events reach it.
+
+These run on real time: a flow waiting for callbacks sleeps on no clock, it waits for the
+simulator's own loop to call back. The tasks' statuses stay a good fraction of a second
+apart, as Kling's are minutes apart: the receiver emits each callback's event after
+answering it, so two callbacks that arrive at once may have their events emitted in either
+order.
 """
 
 from __future__ import annotations

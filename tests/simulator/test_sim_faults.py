@@ -86,13 +86,13 @@ def test_bursts(sim: KlingSimulator, api: httpx.Client, kind: str, code: int) ->
 
 
 def test_slow(sim: KlingSimulator, official: httpx.Client) -> None:
-    sim.configure(slow_seconds=0.3)
+    sim.configure(slow_seconds=0.2)
     sim.inject("slow", times=2)
     with pytest.raises(httpx.ReadTimeout):
-        official.get("videos/text2video", timeout=0.1)
+        official.get("videos/text2video", timeout=0.05)
     started = time.monotonic()
     assert official.get("videos/text2video").json()["code"] == 0
-    assert time.monotonic() - started >= 0.3
+    assert time.monotonic() - started >= 0.2
     assert sim.stats().faults_injected == {"slow": 2}
 
 

@@ -244,7 +244,14 @@ def test_a_callback_starts_resume_task_and_nothing_waits(
                     )
 
                 # Kling takes the task through its queue, then its processing; each step
-                # waits for the callback of the one before, which Kling sends minutes apart.
+                # waits for the callback of the one before, which Kling sends minutes apart
+                # (the receiver emits what a query confirms, so a step taken earlier would
+                # turn the callback of the one before into the status after it).
+                wait_until(
+                    lambda: "submitted" in emitted.statuses(),
+                    30,
+                    lambda: f"the receiver got no submitted callback\n{diagnosis()}",
+                )
                 sim.advance(QUEUE_SECONDS)
                 wait_until(
                     lambda: "processing" in emitted.statuses(),

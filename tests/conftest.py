@@ -28,7 +28,15 @@ from tests.prefect_server import EVENT_FLUSH_SECONDS, PrefectServer
 if TYPE_CHECKING:
     from prefect_kling.simulator import KlingSimulator
 
+collect_ignore_glob = ["conftest.py", "*/conftest.py"]
+"""Not doctest modules: collecting a conftest.py imports it again, and its session fixtures
+(the test harness first) would then start a second time halfway through the session, while
+Prefect's process-wide services (concurrency slots, events) keep talking to the first."""
+
+if os.environ.get("PREFECT_KLING_TESTS_HOME"):  # imported twice: see collect_ignore_glob
+    raise RuntimeError("tests/conftest.py was imported a second time in one session")
 _PREFECT_HOME = Path(tempfile.mkdtemp(prefix="prefect-kling-tests-"))
+os.environ["PREFECT_KLING_TESTS_HOME"] = str(_PREFECT_HOME)
 os.environ.update(
     {
         "PREFECT_HOME": str(_PREFECT_HOME),

@@ -116,11 +116,18 @@ def _said_by(error: BaseException, depth: int = 0) -> list[str]:
 class Receiver:
     """`prefect-kling receiver` as a process of its own, with the canary token."""
 
-    def __init__(self, tmp: Path):
+    def __init__(self, tmp: Path, kling_url: str):
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log = tmp / "receiver.log"
-        environment = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value())}
+        # It confirms each callback by a query of its own, to Kling (the simulator).
+        environment = {
+            **os.environ,
+            "PREFECT_API_URL": str(PREFECT_API_URL.value()),
+            "KLING_BASE_URL": kling_url,
+            "KLING_ACCESS_KEY": ACCESS_KEY,
+            "KLING_SECRET_KEY": SECRET_KEY,
+        }
         with self.log.open("wb") as output:
             self.process = subprocess.Popen(
                 [
@@ -184,7 +191,7 @@ def run_cli(seen: Seen, *argv: str) -> int:
 @flow(name="kling-leak-test-own-flow")
 def own_flow_with_a_create_task(credentials: KlingCredentials, text: str) -> str:
     """A flow of the user's own: the create task takes the URL in its request."""
-    url = credentials.callback_url.get_secret_value()
+    url = f"{credentials.callback_url.get_secret_value()}?endpoint=text2video"
     reference = text_to_video(credentials, prompt=text, callback_url=url)
     return wait_for_task(reference, credentials, first_interval_seconds=0.05).status
 
@@ -194,18 +201,19 @@ def exercised(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seen]:
     """Run everything once; yield what was produced (the receiver's output included)."""
     tmp = tmp_path_factory.mktemp("leaks")
     seen = Seen()
-    receiver = Receiver(tmp)
     monkeypatch = pytest.MonkeyPatch()
-    try:
-        with canary_simulator(seed=14) as sim, tags(TAG):
-            _run_flows(sim, receiver, tmp, seen, monkeypatch)
-            _run_command_line(sim, receiver, tmp, seen, monkeypatch)
-            _refuse_and_fail(sim, receiver, tmp, seen)
+    with canary_simulator(seed=14) as sim:
+        receiver = Receiver(tmp, sim.base_url)
+        try:
+            with tags(TAG):
+                _run_flows(sim, receiver, tmp, seen, monkeypatch)
+                _run_command_line(sim, receiver, tmp, seen, monkeypatch)
+                _refuse_and_fail(sim, receiver, tmp, seen)
             assert sim.stats().callbacks_failed == 0
             seen.add("the simulator's callback URLs", *(str(t["request"]) for t in sim.tasks()))
-    finally:
-        monkeypatch.undo()
-        seen.add("the receiver's output", receiver.stop())
+        finally:
+            monkeypatch.undo()
+            seen.add("the receiver's output", receiver.stop())
     yield seen
 
 
@@ -403,6 +411,16 @@ def _refuse_and_fail(sim: KlingSimulator, receiver: Receiver, tmp: Path, seen: S
 # -- the searches ---------------------------------------------------------------------------
 
 
+def test_the_search_finds_a_canary_plainly_and_inside_a_jwt():
+    import jwt
+
+    signing_key = "a signing key of thirty-two bytes or more"
+    token = jwt.encode({"iss": ACCESS_KEY}, signing_key, algorithm="HS256")
+    assert secrets_in(f"Bearer {API_KEY}") == [API_KEY]
+    assert secrets_in(f"Authorization: Bearer {token}") == [ACCESS_KEY]
+    assert secrets_in("Bearer eyJnotbase64.eyJ!!!.x and nothing else") == []
+
+
 def assert_nothing_in(texts: list[str], where: str) -> None:
     for text in texts:
         shown = secrets_in(text)
@@ -522,13 +540,16 @@ def test_a_callback_url_option_becomes_no_run_parameter(tmp_path: Path):
 
 def test_the_receiver_process_prints_no_token(tmp_path: Path):
     """uvicorn's access log used to print the callback path, token included, every time."""
-    receiver = Receiver(tmp_path)
-    try:
-        body = {"task_id": "8672", "task_status": "processing"}
-        assert post_as_kling(f"{receiver.url}?endpoint=text2video", body) == 204
-        assert post_as_kling(receiver.url.replace(CALLBACK_TOKEN, "tok-guessed"), body) == 404
-    finally:
-        printed = receiver.stop()
-    assert "POST /kling/callbacks/" in printed and " 204" in printed and " 404" in printed
+    with canary_simulator(queue_seconds=30.0) as sim:
+        with sim.credentials().get_client() as kling:
+            task_id = kling.create("text2video", {"prompt": "a paper boat"}).task_id
+        receiver = Receiver(tmp_path, sim.base_url)
+        try:
+            body = {"task_id": task_id, "task_status": "submitted"}
+            assert post_as_kling(f"{receiver.url}?endpoint=text2video", body) in (202, 204)
+            assert post_as_kling(receiver.url.replace(CALLBACK_TOKEN, "tok-guessed"), body) == 404
+        finally:
+            printed = receiver.stop()
+    assert "POST /kling/callbacks/" in printed and " 404" in printed
     assert "tok-guessed" not in printed  # a path is never shown, right or wrong
     assert_nothing_in([printed], "the receiver's output")

@@ -35,6 +35,9 @@ OLDEST_CONSTRAINTS = "constraints/prefect-3.8.txt"
 """What the oldest supported Prefect needs beside it (a fastapi range); see the file."""
 E2E_MARKER = "e2e"
 """The tests that `test --oldest` runs: end-to-end flow, CLI and server tests."""
+WORKERS = ["-n", "2", "--dist", "loadfile"]
+"""pytest-xdist: two processes, each with its own test Prefect server, take whole files.
+Most tests wait on servers and subprocesses, so two share two cores well."""
 
 
 @dataclass(frozen=True)
@@ -91,12 +94,12 @@ def main(argv: list[str]) -> int:
     if job == "bench":
         return run([python, "bench/run_all.py", "--quick", *extra], env)
     if oldest:  # the linter does not depend on Prefect: the newest environment runs it
-        code = run([python, "-m", "pytest", "-m", E2E_MARKER, *extra], env)
+        code = run([python, "-m", "pytest", *WORKERS, "-m", E2E_MARKER, *extra], env)
     else:
         lint = run([python, "-m", "ruff", "check", "prefect_kling", "tests", "flows", "bench"], env)
         if lint != 0:
             return lint
-        code = run([python, "-m", "pytest", *extra], env)
+        code = run([python, "-m", "pytest", *WORKERS, *extra], env)
     if code == PYTEST_NO_TESTS:
         if oldest and not extra:  # the marker got lost: the oldest Prefect went untested
             print(f"pytest selected no test marked {E2E_MARKER!r}")

@@ -33,10 +33,10 @@ collect_ignore_glob = ["conftest.py", "*/conftest.py"]
 (the test harness first) would then start a second time halfway through the session, while
 Prefect's process-wide services (concurrency slots, events) keep talking to the first."""
 
-if os.environ.get("PREFECT_KLING_TESTS_HOME"):  # imported twice: see collect_ignore_glob
+if os.environ.get("PREFECT_KLING_TESTS_PID") == str(os.getpid()):  # see collect_ignore_glob
     raise RuntimeError("tests/conftest.py was imported a second time in one session")
+os.environ["PREFECT_KLING_TESTS_PID"] = str(os.getpid())
 _PREFECT_HOME = Path(tempfile.mkdtemp(prefix="prefect-kling-tests-"))
-os.environ["PREFECT_KLING_TESTS_HOME"] = str(_PREFECT_HOME)
 os.environ.update(
     {
         "PREFECT_HOME": str(_PREFECT_HOME),

@@ -408,15 +408,20 @@ def _nested_model(annotation: Any) -> type[BaseModel] | None:
     return next(filter(None, map(_nested_model, get_args(annotation))), None)
 
 
-def show(value: Any, limit: int = 60) -> str:
-    """A value as shown in an error message: its repr, abridged when long.
+def show(value: Any, limit: int = 160) -> str:
+    """A value as shown in an error message: its repr, abridged in the middle when long.
+
+    The end stays: it holds a path's file name.
 
     Examples:
-        >>> show("x" * 100)
-        "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx... (102 characters)"
+        >>> show("/data/" + "x" * 200 + "/cat.png")
+        "'/data/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx/cat.png' (216 characters)"
     """
     text = repr(value)
-    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+    if len(text) <= limit:
+        return text
+    half = limit // 4
+    return f"{text[:half]}...{text[-half:]} ({len(text)} characters)"
 
 
 def _items(count: int) -> str:

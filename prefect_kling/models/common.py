@@ -414,8 +414,8 @@ def show(value: Any, limit: int = 160) -> str:
     The end stays: it holds a path's file name.
 
     Examples:
-        >>> show("/data/" + "x" * 200 + "/cat.png")
-        "'/data/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx/cat.png' (216 characters)"
+        >>> show("/data/" + "x" * 200 + "/cat.png", limit=60)
+        "'/data/xxxxxxxx...xxxxxx/cat.png' (216 characters)"
     """
     text = repr(value)
     if len(text) <= limit:

@@ -254,10 +254,12 @@ def publish_images(reference: TaskReference, task: KlingTask) -> None:
 
 
 @never_fails
-def publish_batch_table(rows: list[dict[str, Any]], *, key: str = "kling-batch") -> None:
-    """A table artifact with one row per batch item."""
+def publish_batch_table(
+    rows: list[dict[str, Any]], *, description: str | None = None, key: str = "kling-batch"
+) -> None:
+    """A table artifact with one row per batch item, under a description of its totals."""
     create_table_artifact(
         table=rows,
         key=artifact_key(key),
-        description=f"Kling batch: {len(rows)} items",
+        description=description or f"Kling batch: {len(rows)} items",
     )

@@ -44,7 +44,11 @@ def cli_environment(base_url: str, *, prefect_api: bool) -> dict[str, str]:
 
 
 def start_cli(argv: list[str], env: dict[str, str], stderr: Path) -> subprocess.Popen[str]:
-    """Start `prefect-kling` in a process group of its own (as a shell starts a job)."""
+    """Start `prefect-kling` in a process group of its own (as a shell starts a job).
+
+    Ctrl-C's SIGINT is handled as in a terminal even when the tests run in the background,
+    where the shell made SIGINT ignored, and the command would inherit that.
+    """
     return subprocess.Popen(
         [*CLI, *argv],
         env=env,
@@ -52,7 +56,13 @@ def start_cli(argv: list[str], env: dict[str, str], stderr: Path) -> subprocess.
         stderr=stderr.open("w"),
         text=True,
         start_new_session=True,
+        preexec_fn=sigint_as_in_a_terminal,
     )
+
+
+def sigint_as_in_a_terminal() -> None:
+    """For `preexec_fn`: SIGINT raises KeyboardInterrupt, whatever the parent ignores."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def wait_for(condition: Callable[[], object], *, timeout: float, what: str) -> object:

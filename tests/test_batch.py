@@ -128,7 +128,7 @@ def test_outcomes_make_the_rows_and_the_summary():
         "status": "succeeded",
         "task_id": "86",
         "units": "1",
-        "files": "text2video-86-0.mp4",
+        "files": "out/text2video-86-0.mp4 (sha256 ab)",
         "error": "",
     }
     assert rows[1]["error"] == "KlingTaskFailed: Kling task 86 (text2video) failed: risk control"
@@ -136,6 +136,4 @@ def test_outcomes_make_the_rows_and_the_summary():
     assert "mode" in rows[2]["error"]
     assert report.counts == {"succeeded": 1, "failed": 1, "refused": 1}
     assert not report.all_succeeded
-    assert (
-        report.describe() == "Kling batch of 3: 1 failed, 1 refused, 1 succeeded; 1 units charged"
-    )
+    assert report.describe() == "Kling batch of 3: 1 failed, 1 refused, 1 succeeded; 1 unit charged"

@@ -20,6 +20,7 @@ from prefect_kling.callbacks import callback_url, query_confirmer, running_recei
 from prefect_kling.cli import ProgressLine, main
 from prefect_kling.media import make_png
 from prefect_kling.models.kling_task import KlingTask
+from tests.cli_processes import sigint_as_in_a_terminal
 from tests.conftest import ACCESS_KEY, API_KEY, SECRET_KEY, canary_simulator
 from tests.prefect_server import free_port
 
@@ -314,6 +315,7 @@ def cli_server(
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        preexec_fn=sigint_as_in_a_terminal,
     )
     base_url, printed = f"http://127.0.0.1:{port}", []
     try:

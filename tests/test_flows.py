@@ -889,6 +889,41 @@ def test_a_batch_gives_every_item_its_own_outcome(sim: KlingSimulator, tmp_path:
     assert sim.stats().tasks_created == 2
 
 
+@pytest.mark.parametrize("fail_on_failed_items", [False, True])
+def test_a_batch_with_a_failed_item_shows_it_in_prefect(
+    sim: KlingSimulator, tmp_path: Path, fail_on_failed_items: bool
+):
+    tag = uuid.uuid4().hex[:8]
+    items = [
+        {"prompt": f"A fine clip {tag}", "name": "fine"},
+        {"prompt": f"A forbidden clip {tag}", "name": "failing"},
+        {"prompt": f"Another fine clip {tag}", "name": "also-fine"},
+    ]
+    output = Path(os.path.relpath(tmp_path))  # as a user gives it: relative to the cwd
+    state = batch(sim, items, output, fail_on_failed_items=fail_on_failed_items)
+
+    assert state.name == "1 of 3 failed"
+    assert state.is_failed() is fail_on_failed_items
+    assert state.is_completed() is not fail_on_failed_items
+    report = state.result(raise_on_failure=False)
+    assert report.counts == Counter({"succeeded": 2, "failed": 1})
+    runs = [run for run in task_runs(flow_run_id(state)) if run.name.startswith("kling-batch-item")]
+    assert sorted(run.state.type.value for run in runs) == ["COMPLETED", "COMPLETED", "FAILED"]
+    (failed_run,) = [run for run in runs if run.state.is_failed()]
+    assert "risk control" in failed_run.state.message
+
+    [table] = artifacts(flow_run_id(state), key="kling-batch")
+    assert table.description == report.describe()
+    assert "1 failed, 2 succeeded" in table.description
+    rows = {row["item"]: row for row in json.loads(table.data)}
+    assert rows["failing"]["error"] == report.outcomes[1].error  # Kling's reason, in full
+    assert "Failure to pass the risk control system" in rows["failing"]["error"]
+    for name in ("fine", "also-fine"):
+        (saved,) = next(o for o in report.outcomes if o.name == name).files
+        assert Path(saved.path).is_absolute() and Path(saved.path).is_file()
+        assert rows[name]["files"] == f"{saved.path} (sha256 {sha256(saved.path)})"
+
+
 def test_a_repeated_request_in_a_batch_is_refused_before_sending(
     sim: KlingSimulator, tmp_path: Path
 ):

@@ -54,6 +54,7 @@ from prefect_kling.flows import batch_generate, extend_video, generate_video
 from prefect_kling.sensors import wait_for_task
 from prefect_kling.simulator import KlingSimulator
 from prefect_kling.tasks import text_to_video
+from tests.cli_processes import sigint_as_in_a_terminal
 from tests.conftest import (
     ACCESS_KEY,
     API_KEY,
@@ -143,6 +144,7 @@ class Receiver:
                 env=environment,
                 stdout=output,
                 stderr=subprocess.STDOUT,
+                preexec_fn=sigint_as_in_a_terminal,
             )
         deadline = time.monotonic() + 60
         while True:

@@ -55,7 +55,7 @@ class ProgressLine:
 
     def update(self, task: Any, elapsed: float) -> None:
         """Take in a status change (the flows' `on_status` callback)."""
-        self._status, self._task_id = task.status, task.task_id
+        self._status, self._task_id = task.status_said, task.task_id
 
     def render(self) -> str:
         """The line as shown now."""

@@ -169,7 +169,8 @@ class FolderDestination:
     """
 
     def __init__(self, folder: str | os.PathLike[str], *, chunk_size: int = DEFAULT_CHUNK_SIZE):
-        self.folder = Path(folder).expanduser()
+        # Absolute, so that what a run reports names the file wherever it is read.
+        self.folder = Path(folder).expanduser().absolute()
         self.chunk_size = chunk_size
         self.folder.mkdir(parents=True, exist_ok=True)
 
@@ -199,7 +200,7 @@ class FolderDestination:
             pending.discard()
 
     def location(self, name: str) -> str:
-        """The file's path: the folder as given, joined with the name."""
+        """The file's absolute path."""
         return str(self.folder / name)
 
 
@@ -275,10 +276,13 @@ class BlockDestination:
     Examples:
         >>> import tempfile
         >>> from prefect.filesystems import LocalFileSystem
-        >>> block = BlockDestination(LocalFileSystem(basepath=tempfile.mkdtemp()))
+        >>> basepath = tempfile.mkdtemp()
+        >>> block = BlockDestination(LocalFileSystem(basepath=basepath))
         >>> block.write_bytes("notes.json", b"{}")
-        >>> block.read_bytes("notes.json"), block.location("notes.json")
-        (b'{}', 'notes.json')
+        >>> block.read_bytes("notes.json")
+        b'{}'
+        >>> block.location("notes.json") == f"{basepath}/notes.json"
+        True
     """
 
     def __init__(self, block: WritableFileSystem, *, chunk_size: int = DEFAULT_CHUNK_SIZE):
@@ -309,8 +313,14 @@ class BlockDestination:
         _call_block(self.block.write_path, name, data)
 
     def location(self, name: str) -> str:
-        """The file's path inside the block: its name."""
-        return name
+        """The block's base path (a folder, or a URL such as `s3://...`) joined with the name.
+
+        A block without a base path gives the name alone.
+        """
+        basepath = getattr(self.block, "basepath", None)
+        if not isinstance(basepath, str) or not basepath:
+            return name
+        return f"{basepath.rstrip('/')}/{name}"
 
 
 DestinationLike = str | os.PathLike[str] | WritableFileSystem | Destination

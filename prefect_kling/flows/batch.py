@@ -18,6 +18,7 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
+from prefect.states import Completed, Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from prefect_kling.budget import UnitBudget
@@ -92,6 +93,25 @@ def generate_item(
     context: BatchContext,
     take: str | None = None,
     turn: AbstractContextManager[None] | None = None,
+) -> BatchOutcome | State:
+    """One batch item as a task run of its own, which ends Failed when the item failed.
+
+    The outcome is the run's result either way (a Failed state carries it as its data), so
+    the batch reads every item's outcome, and the Prefect UI shows which items failed.
+    """
+    outcome = _generate(item, credentials, output, context, take, turn)
+    if outcome.failed:
+        return Failed(message=f"{outcome.status}: {outcome.error}", data=outcome)
+    return outcome
+
+
+def _generate(
+    item: BatchItem,
+    credentials: KlingCredentials,
+    output: Output,
+    context: BatchContext,
+    take: str | None,
+    turn: AbstractContextManager[None] | None,
 ) -> BatchOutcome:
     """One batch item from request to saved files; every failure becomes its outcome.
 
@@ -216,8 +236,13 @@ def batch_generate(
     retry_failed: bool = False,
     on_status: StatusCallback | None = None,
     runtime: Runtime | None = None,
+    fail_on_failed_items: bool = False,
 ) -> BatchReport:
     """Generate many videos or images; report the outcome of every item.
+
+    An item that failed (its task failed, its create was refused, its wait timed out or
+    broke) ends its task run Failed. The batch's run then ends Completed under a name that
+    counts them, such as `2 of 50 failed`, or Failed with `fail_on_failed_items`.
 
     Args:
         items: Requests as a list of dicts, or the path of a CSV or JSON-lines file. Each
@@ -246,6 +271,9 @@ def batch_generate(
             named after the failed task, so a rerun finds it instead of paying again.
         on_status: Called with the task and the seconds waited on every status change.
         runtime: Clocks, sleep and client factory (see `generate_video`).
+        fail_on_failed_items: End the flow run Failed when any item failed (a caller of
+            the flow then gets `prefect.exceptions.FailedRun`; the report stays the run's
+            result) instead of Completed under a name that counts the failures.
     """
     logger = get_run_logger()
     if max_concurrency < 1:
@@ -295,9 +323,19 @@ def batch_generate(
     report = BatchReport(
         outcomes=outcomes, units=context.budget.charged, watcher_requests=watcher.requests
     )
-    publish_batch_table(report.table_rows())
+    publish_batch_table(report.table_rows(), description=report.describe())
     logger.info(report.describe())
     skipped = [outcome for outcome in outcomes if outcome.status == "skipped"]
     if skipped:
         logger.warning("%d items were not created: %s", len(skipped), skipped[0].error)
-    return report
+    return _final_state(report, fail_on_failed_items)
+
+
+def _final_state(report: BatchReport, fail: bool) -> BatchReport | State:
+    """The batch run's end: the report, under a state that tells of its failed items."""
+    if not report.failures:
+        return report
+    name = f"{report.failures} of {len(report.outcomes)} failed"
+    if fail:
+        return Failed(name=name, message=report.describe(), data=report)
+    return Completed(name=name, message=report.describe(), data=report)

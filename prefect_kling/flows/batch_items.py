@@ -45,6 +45,10 @@ class BatchItem(BaseModel):
         return self.name or f"item-{self.position}"
 
 
+FAILED_STATUSES = frozenset({"failed", "refused", "timed-out", "error"})
+"""How an item ends when it needs someone's attention (a budget's `skipped` does not)."""
+
+
 class BatchOutcome(BaseModel):
     """How one item ended: succeeded, failed, refused, skipped, timed-out or error."""
 
@@ -80,9 +84,14 @@ class BatchOutcome(BaseModel):
             "status": self.status,
             "task_id": self.reference.task_id if self.reference else "",
             "units": "" if self.units is None else f"{self.units:g}",
-            "files": ", ".join(Path(file.path).name for file in self.files),
-            "error": (self.error or "")[:300],
+            "files": "; ".join(f"{file.path} (sha256 {file.sha256})" for file in self.files),
+            "error": self.error or "",
         }
+
+    @property
+    def failed(self) -> bool:
+        """Whether the item ended in one of `FAILED_STATUSES`."""
+        return self.status in FAILED_STATUSES
 
 
 class BatchReport(BaseModel):
@@ -105,6 +114,11 @@ class BatchReport(BaseModel):
         """Whether every item saved its files."""
         return all(outcome.status == "succeeded" for outcome in self.outcomes)
 
+    @property
+    def failures(self) -> int:
+        """How many items ended in one of `FAILED_STATUSES`."""
+        return sum(outcome.failed for outcome in self.outcomes)
+
     def table_rows(self) -> list[dict[str, Any]]:
         """The rows of the batch's table artifact."""
         return [outcome.row() for outcome in self.outcomes]
@@ -112,7 +126,8 @@ class BatchReport(BaseModel):
     def describe(self) -> str:
         """One line for the log."""
         counts = ", ".join(f"{count} {status}" for status, count in sorted(self.counts.items()))
-        return f"Kling batch of {len(self.outcomes)}: {counts}; {self.units:g} units charged"
+        units = f"{self.units:g} unit{'' if self.units == 1 else 's'}"
+        return f"Kling batch of {len(self.outcomes)}: {counts}; {units} charged"
 
 
 def load_batch(source: Iterable[Mapping[str, Any] | BatchItem] | str | Path) -> list[BatchItem]:

@@ -202,6 +202,16 @@ class KlingTask(_Lenient):
         )
 
     @property
+    def status_said(self) -> str:
+        """The status as a person reads it: `succeeded` for Kling's `succeed`.
+
+        Examples:
+            >>> KlingTask(task_id="42", task_status="succeed").status_said
+            'succeeded'
+        """
+        return "succeeded" if self.succeeded else self.status
+
+    @property
     def finished(self) -> bool:
         """Whether the task has ended."""
         return isinstance(self.task_status, TaskStatus) and self.task_status.finished

@@ -113,7 +113,7 @@ class TaskWaiter:
                 "Kling task %s (%s) is %s after %.0f s",
                 task.task_id,
                 self.reference.endpoint,
-                task.status,
+                task.status_said,
                 self.elapsed,
             )
             if self._on_status is not None:

@@ -46,9 +46,11 @@ def test_local_filesystem_block_destination(cdn, save, tmp_path):
 
     [saved] = save(video_task(), block)
 
-    assert saved.path == f"text2video-{TASK_ID}-0.mp4"
+    name = f"text2video-{TASK_ID}-0.mp4"
+    assert saved.path == f"{tmp_path / 'block'}/{name}"  # where it is, not only its name
+    assert block.read_path(name, _sync=True) == body
     assert block.read_path(saved.path, _sync=True) == body
-    assert names(tmp_path / "block") == {saved.path, MANIFEST}
+    assert names(tmp_path / "block") == {name, MANIFEST}
     cdn.requests.clear()
     assert save(video_task(), block) == [saved]
     assert cdn.requests == []

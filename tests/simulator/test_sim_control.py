@@ -15,6 +15,7 @@ import pytest
 
 import prefect_kling.simulator as simulator_package
 from prefect_kling.simulator import KlingSimulator, SimulatorConfig, SimulatorStats
+from tests.cli_processes import sigint_as_in_a_terminal
 
 from .conftest import client_for, wait_until
 
@@ -181,7 +182,11 @@ def test_credentials(sim: KlingSimulator) -> None:
 def test_serve_in_the_foreground() -> None:
     code = "from prefect_kling.simulator import serve; serve(port=0)"
     process = subprocess.Popen(
-        [sys.executable, "-c", code], stderr=subprocess.PIPE, text=True, env=os.environ.copy()
+        [sys.executable, "-c", code],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
+        preexec_fn=sigint_as_in_a_terminal,
     )
     try:
         assert process.stderr is not None

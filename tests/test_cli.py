@@ -205,6 +205,23 @@ def test_status_and_wait_resume_an_earlier_task(provider_env, sim, tmp_path):
     assert sim.stats().create_calls == creates
 
 
+def test_status_and_wait_take_the_command_name_of_an_endpoint(provider_env, sim, tmp_path):
+    from prefect_kling import KlingCredentials
+
+    with KlingCredentials.from_env().get_client() as client:
+        reference = client.create("image-generation", {"prompt": f"a kite {provider_env}"})
+    code, out, err = run("status", "image", reference.task_id)
+    assert (code, err) == (0, "")
+    assert out.startswith(f"Kling image-generation task {reference.task_id}: ")
+    sim.advance(60)
+    code, out, err = run("status", "image", reference.task_id)
+    assert out.startswith(f"Kling image-generation task {reference.task_id}: succeeded, ")
+    code, out, err = run("wait", "image", reference.task_id, "--output-dir", str(tmp_path), *FAST)
+    assert code == 0, err
+    code, out, err = run("status", "imag", reference.task_id)
+    assert code == 2 and "unknown endpoint 'imag'" in err and "image-generation, " in err
+
+
 @pytest.mark.parametrize(
     ("argv", "named"),
     [

@@ -7,6 +7,7 @@ creates persist for the whole session.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import uuid
@@ -16,6 +17,7 @@ import pytest
 
 from prefect_kling import KlingCredentials
 from prefect_kling.audio import make_wav
+from prefect_kling.cli import build_parser
 from prefect_kling.media import make_png
 from prefect_kling.models.account import AccountCosts
 from prefect_kling.simulator import KlingSimulator, SimulatorConfig
@@ -512,3 +514,26 @@ def test_bad_input_of_official_only_commands_exits_2(kling_env, sim, argv, named
     after = sim.stats()
     assert after.create_calls == before.create_calls
     assert after.identify_face_calls == before.identify_face_calls
+
+
+def _options(parser: argparse.ArgumentParser, prefix: str = ""):
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _options(sub, f"{prefix}{name} ")
+        elif not isinstance(action, argparse._HelpAction):
+            yield f"{prefix}{'/'.join(action.option_strings) or action.dest}", action
+
+
+def test_every_option_has_help_and_repeatable_ones_say_so():
+    options = dict(_options(build_parser()))
+    assert len(options) > 100
+    assert [name for name, action in options.items() if not action.help] == []
+    repeatable = {
+        name: action.help
+        for name, action in options.items()
+        if isinstance(action, argparse._AppendAction)
+    }
+    assert "multi-image2image --subject" in repeatable
+    for name, said in repeatable.items():
+        assert "repeat" in said or "twice" in said, name

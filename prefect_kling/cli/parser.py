@@ -74,12 +74,15 @@ def callback_url_option(text: str) -> str:
     return text
 
 
+CREDENTIALS_HELP = "saved KlingCredentials block (default: KLING_* variables)"
+
+
 def add_common(parser: argparse.ArgumentParser) -> None:
     """Options of every command that waits for a task: credentials, output, waiting."""
     parser.add_argument(
         "--credentials",
         metavar="BLOCK_NAME",
-        help="saved KlingCredentials block (default: KLING_* variables)",
+        help=CREDENTIALS_HELP,
     )
     parser.add_argument(
         "--output-dir",
@@ -145,9 +148,10 @@ def generation_commands() -> dict[str, tuple[Command, Endpoint]]:
 
 
 def _add_generation_commands(commands: argparse._SubParsersAction) -> None:
-    for command, _row in generation_commands().values():
+    for command, row in generation_commands().values():
         parser = commands.add_parser(command.name, help=command.help)
         command.add_arguments(parser)
+        _explain_options(parser, row)
         if command.repeats:
             parser.add_argument(
                 "--times",
@@ -157,6 +161,19 @@ def _add_generation_commands(commands: argparse._SubParsersAction) -> None:
                 help="extend N times in a chain, each step the last result (default: %(default)s)",
             )
         add_run_options(parser)
+
+
+def _explain_options(parser: argparse.ArgumentParser, row: Endpoint) -> None:
+    """Give an option without help its request field's description, and say which repeat."""
+    fields = row.request_model.model_fields
+    for action in parser._actions:
+        if action.help is None and action.dest in fields:
+            action.help = (fields[action.dest].description or "").replace("`", "")
+        said = action.help or action.dest
+        if isinstance(action, argparse._AppendAction) and not {"repeat", "twice"} & set(
+            said.split()
+        ):
+            action.help = f"{said.rstrip('.')}; repeat the option for each"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -172,46 +189,69 @@ def build_parser() -> argparse.ArgumentParser:
         "costs", help="list the account's resource packs and remaining units (free)"
     )
     costs.add_argument("--pack", metavar="NAME", help="only the resource pack of this name")
-    costs.add_argument("--credentials", metavar="BLOCK_NAME")
-    costs.add_argument("--json", action="store_true")
+    costs.add_argument("--credentials", metavar="BLOCK_NAME", help=CREDENTIALS_HELP)
+    costs.add_argument("--json", action="store_true", help="print JSON on stdout")
 
     status = commands.add_parser("status", help="query a task once")
-    status.add_argument("endpoint")
-    status.add_argument("task_id")
-    status.add_argument("--credentials", metavar="BLOCK_NAME")
-    status.add_argument("--json", action="store_true")
+    status.add_argument("endpoint", help=f"the task's endpoint: {endpoint_names()}")
+    status.add_argument("task_id", help="Kling's task id")
+    status.add_argument("--credentials", metavar="BLOCK_NAME", help=CREDENTIALS_HELP)
+    status.add_argument("--json", action="store_true", help="print the task as JSON on stdout")
 
     wait = commands.add_parser(
         "wait", help="wait for a task from an earlier run and save its files"
     )
-    wait.add_argument("endpoint")
-    wait.add_argument("task_id")
+    wait.add_argument("endpoint", help=f"the task's endpoint: {endpoint_names()}")
+    wait.add_argument("task_id", help="Kling's task id")
     add_common(wait)
-    wait.add_argument("--watermark", action="store_true")
+    wait.add_argument("--watermark", action="store_true", help="also save the watermarked variants")
 
     sim = commands.add_parser(
         "simulator", help="run the embedded Kling simulator in the foreground"
     )
-    sim.add_argument("--host", default="127.0.0.1")
-    sim.add_argument("--port", type=port_number, default=8000)
+    sim.add_argument("--host", default="127.0.0.1", help="address to listen on (%(default)s)")
+    sim.add_argument(
+        "--port", type=port_number, default=8000, help="port to listen on; 0 picks a free one"
+    )
     sim.add_argument("--concurrency", type=int, help="slots per family (video, image, try-on)")
-    sim.add_argument("--queue-seconds", type=float)
-    sim.add_argument("--processing-seconds", type=float)
-    sim.add_argument("--fault-rate", type=float)
-    sim.add_argument("--seed", type=int)
-    sim.add_argument("--requests-per-second", type=float)
-    sim.add_argument("--link-ttl-seconds", type=float)
+    sim.add_argument("--queue-seconds", type=float, help="how long a task stays submitted")
+    sim.add_argument("--processing-seconds", type=float, help="how long a task processes")
+    sim.add_argument(
+        "--fault-rate", type=float, help="chance, 0 to 1, that each kind of fault hits a request"
+    )
+    sim.add_argument("--seed", type=int, help="seed of the random faults and task times")
+    sim.add_argument(
+        "--requests-per-second", type=float, help="rate above which Kling's 1302 is answered"
+    )
+    sim.add_argument(
+        "--link-ttl-seconds", type=float, help="how long result links work after a task ends"
+    )
 
     receiver = commands.add_parser(
         "receiver", help="receive Kling's callbacks and turn them into Prefect events"
     )
-    receiver.add_argument("--host", default="127.0.0.1")
-    receiver.add_argument("--port", type=port_number, default=8080)
+    receiver.add_argument("--host", default="127.0.0.1", help="address to listen on (%(default)s)")
+    receiver.add_argument(
+        "--port", type=port_number, default=8080, help="port to listen on (%(default)s)"
+    )
     receiver.add_argument("--token", help="secret part of the callback path (default: random)")
     receiver.add_argument(
         "--signing-secret", help="Standard Webhooks secret; unsigned callbacks are then refused"
     )
 
     demo = commands.add_parser("demo", help="run the ready-made flows on the embedded simulator")
-    demo.add_argument("--output-dir", default="kling-output/demo")
+    demo.add_argument(
+        "--output-dir",
+        default="kling-output/demo",
+        help="folder for the demo's files (default: %(default)s)",
+    )
     return parser
+
+
+def endpoint_names() -> str:
+    """The names `status` and `wait` take: every endpoint's, and its command's."""
+    names = dict.fromkeys(ENDPOINTS)
+    for row in ENDPOINTS.values():
+        if row.command is not None:
+            names.setdefault(row.command.name)
+    return ", ".join(names)

@@ -81,16 +81,19 @@ def run_status(args: argparse.Namespace, out: Any) -> int:
     says so at once (exit 1) instead of retrying, as a wait would.
     """
     from prefect_kling._retry import RetryPolicy
+    from prefect_kling.endpoints import get_endpoint
 
+    args.endpoint = get_endpoint(args.endpoint).name  # a command's name names it too
     credentials = load_credentials(args)
     with credentials.get_client(retry_policy=RetryPolicy(max_attempts=1)) as client:
         task = client.get_task(args.endpoint, args.task_id)
     if args.json:
         out.write(task.model_dump_json() + "\n")
     else:
-        units = "" if task.units is None else f", {task.units:g} units"
+        units = "" if task.units is None else f", {task.units:g} unit{_s(task.units)}"
         reason = f" ({task.task_status_msg})" if task.task_status_msg else ""
-        out.write(f"Kling {args.endpoint} task {task.task_id}: {task.status}{reason}{units}\n")
+        said = f"{task.status_said}{reason}{units}"
+        out.write(f"Kling {args.endpoint} task {task.task_id}: {said}\n")
         for item in [*task.videos, *task.images]:
             out.write(f"  {item.url}\n")
     return EXIT_OK
@@ -101,8 +104,9 @@ def run_wait(args: argparse.Namespace, out: Any) -> int:
     from prefect_kling.endpoints import get_endpoint
     from prefect_kling.flows import resume_task
 
+    args.endpoint = get_endpoint(args.endpoint).name  # a command's name names it too
     credentials = load_credentials(args)
-    # A bad endpoint or task id is refused here, before a flow run starts.
+    # A bad task id is refused here, before a flow run starts.
     get_endpoint(args.endpoint).query_path(credentials.provider, args.task_id)
     with ProgressLine() as progress:
         result = resume_task(
@@ -117,3 +121,7 @@ def run_wait(args: argparse.Namespace, out: Any) -> int:
         )
     print_result(result, args.json, out)
     return EXIT_OK
+
+
+def _s(count: float) -> str:
+    return "" if count == 1 else "s"

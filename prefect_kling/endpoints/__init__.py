@@ -89,10 +89,24 @@ def get_endpoint(name: str | Endpoint) -> Endpoint:
     """
     if isinstance(name, Endpoint):
         return name
-    try:
-        return ENDPOINTS[name]
-    except KeyError:
-        known = ", ".join(ENDPOINTS)
+    found = ENDPOINTS.get(name) or ENDPOINTS.get(_COMMAND_NAMES.get(name, ""))
+    if found is None:
+        known = ", ".join([*ENDPOINTS, *_COMMAND_NAMES])
         raise KlingValidationError.single(
             "endpoint", f"unknown endpoint {name!r}; allowed: {known}"
-        ) from None
+        )
+    return found
+
+
+def _command_names() -> dict[str, str]:
+    """The `prefect-kling` command names that are not endpoint names, to the endpoint's."""
+    names: dict[str, str] = {}
+    for row in ENDPOINTS.values():
+        if row.command is not None and row.command.name not in ENDPOINTS:
+            names.setdefault(row.command.name, row.name)
+    return names
+
+
+_COMMAND_NAMES = _command_names()
+"""`image` for `image-generation`, and so on: wherever an endpoint is named, its command's
+name names it too."""

@@ -114,9 +114,23 @@ def emit_task_event(
             "prefect.resource.name": f"{reference.endpoint} {reference.task_id}",
             "kling.endpoint": reference.endpoint,
             "kling.provider": reference.provider.value,
+            **status_labels(task),
         },
         payload={key: value for key, value in body.items() if value is not None},
     )
+
+
+def status_labels(task: KlingTask | None) -> dict[str, str]:
+    """Kling's status message (why a task failed) as a resource label, when it gave one.
+
+    The Prefect UI shows an event's labels, and an automation's trigger can match on them.
+
+    Examples:
+        >>> status_labels(KlingTask(task_id="7", task_status="failed", task_status_msg="risk"))
+        {'kling.status_message': 'risk'}
+    """
+    message = task.task_status_msg if task is not None else None
+    return {"kling.status_message": message} if message else {}
 
 
 class ProgressReporter:

@@ -729,6 +729,8 @@ def test_a_failed_task_emits_a_failed_event_and_a_summary(sim: KlingSimulator, t
     events = kling_events(task_id, {"kling.task.failed"})
     [failed] = [event for event in events if event.event == "kling.task.failed"]
     assert failed.payload["status_message"] == "Failure to pass the risk control system"
+    # Where the UI's event page shows it, and an automation's trigger can match it.
+    assert failed.resource["kling.status_message"] == "Failure to pass the risk control system"
     [summary] = artifacts(flow_run_id(state), key=f"kling-task-{task_id}")
     assert "Failure to pass the risk control system" in summary.data
     assert "| Status | failed |" in summary.data

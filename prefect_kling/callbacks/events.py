@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from prefect_kling.models.kling_task import KlingTask
-from prefect_kling.observe import EVENT_PREFIX, event_name
+from prefect_kling.observe import EVENT_PREFIX, event_name, status_labels
 
 TERMINAL_EVENTS = (event_name("succeed"), event_name("failed"))
 """The events after which a waiting flow queries its task."""
@@ -46,7 +46,11 @@ def emit_callback_event(task: KlingTask, source: str, endpoint: str | None = Non
         "source": source,
     }
     # The source label lets automations tell callbacks from the flows' own events.
-    resource = {"prefect.resource.id": f"{EVENT_PREFIX}.{task.task_id}", "kling.source": source}
+    resource = {
+        "prefect.resource.id": f"{EVENT_PREFIX}.{task.task_id}",
+        "kling.source": source,
+        **status_labels(task),
+    }
     if endpoint:
         resource["kling.endpoint"] = endpoint
     emit_event(

@@ -56,11 +56,20 @@ def prefect_server() -> Iterator[None]:
 
 
 def set_limit(family: str, slots: int) -> None:
-    """Create or resize the Prefect global concurrency limit `kling-<family>`."""
+    """Create or resize the simulator account's limit `kling-<family>-<account>`.
+
+    Every benchmark's simulator takes the demo keys, so their account is one.
+    """
     from prefect.client.orchestration import get_client
 
+    from prefect_kling import KlingCredentials
+    from prefect_kling.endpoints import Family
+    from prefect_kling.simulator import SimulatorConfig
+
+    config = SimulatorConfig()
+    account = KlingCredentials(access_key=config.access_key, secret_key=config.secret_key).account
     with get_client(sync_client=True) as client:
-        client.upsert_global_concurrency_limit_by_name(f"kling-{family}", slots)
+        client.upsert_global_concurrency_limit_by_name(Family(family).limit_name(account), slots)
 
 
 def percentile(values: Sequence[float], q: float) -> float:

@@ -5,8 +5,9 @@ within +-`--spread` (20 %) of it as real tasks vary, the same draws on both side
 at most `--concurrency` tasks at once, like an account's concurrency limit. Three sides run
 the same `--requests` items, one after the other, each on a fresh simulator:
 
-- **prefect-kling**: `batch_generate(max_concurrency=C)` with the Prefect limit `kling-video`
-  set to C, inside an isolated Prefect server; its watcher polls every `--poll-interval`.
+- **prefect-kling**: `batch_generate(max_concurrency=C)` with the Prefect limit
+  `kling-video-<account>` set to C, inside an isolated Prefect server; its watcher polls
+  every `--poll-interval`.
 - **callbacks**: the same with a `callback_url` on the credentials: the simulator calls the
   package's receiver on loopback, and the batch waits for its Prefect events (one
   confirming query per task).

@@ -6,7 +6,7 @@ query), so what is left is what each side does around the same create, wait and 
 - **bare**: `KlingClient.create` + `poll_task` + `save_task_results` (the package's own
   client, polling and durable download, without Prefect);
 - **generate_video**: the flow, run once per task: Prefect's flow and task machinery, the
-  cached create step (with its sent mark before the create), the slot of the `kling-video`
+  cached create step (with its sent mark before the create), the slot of the `kling-video-<account>`
   limit, events, the progress and summary artifacts, the download task;
 - **batch item**: `batch_generate` with `max_concurrency=1`, its wall time divided by the
   number of items (one flow run for all of them, one task run per item);
@@ -74,7 +74,7 @@ def without_heartbeat(function: Any, *args: Any) -> None:
 
 
 PHASES = {
-    "kling_slots": "slot of kling-video (acquire + release)",
+    "kling_slots": "slot of kling-video-<account> (acquire + release)",
     "run_create_step": "create step (cached task, sent mark, create, event)",
     "poll_task": "wait (queries)",
     "save_task_results": "download",

@@ -1,12 +1,15 @@
 """Kling's concurrency pools as Prefect global concurrency limits.
 
 A Kling account runs only so many tasks of a family at once (video, image, try-on) and
-answers 1303 beyond that. Holding a slot of the Prefect limit `kling-<family>` from before
-the create until the task ends keeps every flow, worker and machine sharing the Prefect
-server under the account's number, so the excess waits in Prefect instead of failing.
+answers 1303 beyond that. Holding a slot of the Prefect limit `kling-<family>-<account>`
+from before the create until the task ends keeps every flow, worker and machine sharing the
+Prefect server under the account's number, so the excess waits in Prefect instead of failing.
 
-Set the limits to your account's numbers once (`prefect gcl create kling-video --limit 5`,
-or `prefect-kling` creates them with `DEFAULT_LIMITS` when missing).
+The account part is `KlingCredentials.account`: the block's `concurrency_key`, or a
+fingerprint of its key, so two accounts on one Prefect server never share slots, and blocks
+given the same `concurrency_key` do. Set the limits to your account's numbers once
+(`prefect gcl create kling-video-<account> --limit 5`), or `prefect-kling` creates them with
+`DEFAULT_LIMITS` when missing.
 
 A batch holds its slots through a `SlotPool`: items asking at the same time share one
 acquisition, and a slot an item gives back is handed to the batch's next item instead of
@@ -44,14 +47,15 @@ LEASE_SECONDS = 120.0
 _ENSURE_LOCK = threading.Lock()
 
 
-def ensure_limit(family: Family, default: int | None = None) -> int:
-    """Make sure the family's global concurrency limit exists; return its number of slots.
+def ensure_limit(family: Family, account: str, default: int | None = None) -> int:
+    """Make sure the account's limit of the family exists; return its number of slots.
 
     Args:
         family: The Kling family.
+        account: The account (`KlingCredentials.account`).
         default: Slots to create it with when missing (`DEFAULT_LIMITS` otherwise).
     """
-    name = family.concurrency_limit_name
+    name = family.limit_name(account)
     # One thread at a time, so that the items of a batch do not all race to create it.
     with _ENSURE_LOCK, get_client(sync_client=True) as client:
         try:
@@ -69,11 +73,11 @@ def ensure_limit(family: Family, default: int | None = None) -> int:
         return limit
 
 
-def _held(family: Family, slots: int) -> contextlib.AbstractContextManager[None]:
+def _held(name: str, slots: int) -> contextlib.AbstractContextManager[None]:
     # A failed lease renewal is logged, never fatal: ending the wait for a paid task
     # would not stop it on Kling's side.
     return concurrency(
-        family.concurrency_limit_name,
+        name,
         occupy=slots,
         lease_duration=LEASE_SECONDS,
         strict=True,
@@ -83,27 +87,27 @@ def _held(family: Family, slots: int) -> contextlib.AbstractContextManager[None]
 
 @contextmanager
 def kling_slots(
-    family: Family, occupy: int = 1, *, default_limit: int | None = None
+    family: Family, account: str, occupy: int = 1, *, default_limit: int | None = None
 ) -> Iterator[None]:
-    """Hold `occupy` slots of the family's limit (never more than the limit has).
+    """Hold `occupy` slots of the account's limit of the family (never more than it has).
 
     Examples:
         ```python
-        with kling_slots(Family.IMAGE, occupy=4):
+        with kling_slots(Family.IMAGE, credentials.account, occupy=4):
             reference = multi_image_to_image(credentials, subjects, n=4)
             task = wait_for_task(reference, credentials)
         ```
     """
-    limit = ensure_limit(family, default_limit)
-    with _held(family, max(1, min(occupy, limit))):
+    limit = ensure_limit(family, account, default_limit)
+    with _held(family.limit_name(account), max(1, min(occupy, limit))):
         yield
 
 
-def _free_slots(family: Family, limit: int) -> int:
-    """Slots of the family's limit that nobody holds right now (a hint: others may take them)."""
+def _free_slots(name: str, limit: int) -> int:
+    """Slots of a limit that nobody holds right now (a hint: others may take them)."""
     with get_client(sync_client=True) as client:
         try:
-            current = client.read_global_concurrency_limit_by_name(family.concurrency_limit_name)
+            current = client.read_global_concurrency_limit_by_name(name)
         except ObjectNotFound:  # deleted meanwhile: the acquisition will say so
             return 0
     return max(0, min(limit, current.limit) - current.active_slots)
@@ -115,8 +119,9 @@ class _Holding:
     A pool shares them out: `in_use` of the `slots` are taken by items right now.
     """
 
-    def __init__(self, family: Family, slots: int):
+    def __init__(self, family: Family, name: str, slots: int):
         self.family = family
+        self.name = name
         self.slots = slots
         self.in_use = 0
         self.idle_since = 0.0
@@ -145,7 +150,7 @@ class _Holding:
         try:
             # A context of its own: the task run that asked for the slots ends before they
             # are released, and Prefect releases the leases left in a run's context.
-            with ConcurrencyContext(), _held(self.family, self.slots):
+            with ConcurrencyContext(), _held(self.name, self.slots):
                 self._acquired.set()
                 self._release.wait()
         except BaseException as error:  # handed to the caller waiting in __init__
@@ -159,7 +164,7 @@ class _Holding:
 
 
 class SlotPool:
-    """Slots of the `kling-<family>` limits, acquired as items need them and handed on.
+    """Slots of an account's limits, acquired as items need them and handed on.
 
     Items that ask for slots at the same time are served by one acquisition (as many slots
     as they ask for together, no more than the limit has free), and an item that ends
@@ -174,6 +179,7 @@ class SlotPool:
     Later acquisitions take only what the items waiting then ask for.
 
     Args:
+        account: The account whose limits (`KlingCredentials.account`).
         linger: Seconds an unused acquisition waits for a taker before it is released.
         default_limit: Slots to create a missing limit with.
         demand: Per family, how many slots the first acquisition takes at most (a batch
@@ -181,7 +187,7 @@ class SlotPool:
 
     Examples:
         ```python
-        with SlotPool() as pool:
+        with SlotPool(credentials.account) as pool:
             with pool.hold(Family.VIDEO):
                 ...  # create the task and wait for it
         ```
@@ -189,11 +195,13 @@ class SlotPool:
 
     def __init__(
         self,
+        account: str,
         *,
         linger: float = 2.0,
         default_limit: int | None = None,
         demand: Mapping[Family, int] | None = None,
     ):
+        self.account = account
         self.linger = linger
         self.default_limit = default_limit
         self._first_demand = dict(demand or {})
@@ -236,7 +244,7 @@ class SlotPool:
 
     def _limit(self, family: Family) -> int:
         if family not in self._limits:
-            self._limits[family] = ensure_limit(family, self.default_limit)
+            self._limits[family] = ensure_limit(family, self.account, self.default_limit)
         return self._limits[family]
 
     def _take(self, family: Family, occupy: int, limit: int) -> _Holding:
@@ -258,8 +266,9 @@ class SlotPool:
             finally:
                 self._wanted[family] -= occupy
         try:
-            slots = max(occupy, min(wanted, _free_slots(family, limit)))
-            holding = _Holding(family, slots)
+            name = family.limit_name(self.account)
+            slots = max(occupy, min(wanted, _free_slots(name, limit)))
+            holding = _Holding(family, name, slots)
         except BaseException:
             with self._changed:
                 self._acquiring.discard(family)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Self
 
@@ -32,7 +34,10 @@ ENVIRONMENT_VARIABLES = (
     "KLING_ACCESS_KEY",
     "KLING_SECRET_KEY",
     "KLING_CALLBACK_URL",
+    "KLING_CONCURRENCY_KEY",
 )
+
+CONCURRENCY_KEY_PATTERN = r"^[a-z0-9][a-z0-9-]{0,39}$"
 
 
 class KlingCredentials(Block):
@@ -108,6 +113,15 @@ class KlingCredentials(Block):
         ),
         examples=["https://hooks.example.com/kling/callbacks/<token>"],
     )
+    concurrency_key: str | None = Field(
+        default=None,
+        pattern=CONCURRENCY_KEY_PATTERN,
+        description=(
+            "Names this account's Prefect concurrency limits (kling-<family>-<key>): blocks "
+            "with the same key share their slots. Default: a fingerprint of the key."
+        ),
+        examples=["studio-account"],
+    )
     timeout_seconds: float = Field(
         default=60.0, gt=0, description="Time limit of one HTTP request, in seconds."
     )
@@ -116,6 +130,25 @@ class KlingCredentials(Block):
     )
 
     _auth: httpx.Auth | None = PrivateAttr(default=None)
+
+    @property
+    def account(self) -> str:
+        """What names this account's concurrency limits (`kling-video-<account>`, ...).
+
+        `concurrency_key`, or else the first 8 hex digits of a SHA-256 of the provider and
+        key: never the key itself.
+
+        Examples:
+            >>> KlingCredentials(api_key="k", provider="cometapi").account
+            '41010315'
+            >>> KlingCredentials(api_key="k", concurrency_key="studio").account
+            'studio'
+        """
+        if self.concurrency_key:
+            return self.concurrency_key
+        key = self.api_key or self.access_key
+        seen = f"{self.provider.value}:{key.get_secret_value() if key else ''}"
+        return hashlib.sha256(seen.encode()).hexdigest()[:8]
 
     def __init__(self, *args: Any, **data: Any):
         initialize = super().__init__
@@ -285,8 +318,8 @@ class KlingCredentials(Block):
         """Credentials from `KLING_*` environment variables.
 
         `KLING_PROVIDER` (kling or cometapi) defaults to kling when `KLING_ACCESS_KEY` is set
-        and to cometapi when only `KLING_API_KEY` is. `KLING_REGION`, `KLING_BASE_URL` and
-        `KLING_CALLBACK_URL` are optional.
+        and to cometapi when only `KLING_API_KEY` is. `KLING_REGION`, `KLING_BASE_URL`,
+        `KLING_CALLBACK_URL` and `KLING_CONCURRENCY_KEY` are optional.
 
         Args:
             environ: Variables to read instead of `os.environ`.
@@ -333,11 +366,18 @@ class KlingCredentials(Block):
             raise KlingConfigurationError(
                 f"KLING_API_KEY is not set (needed for provider {provider.value})"
             )
+        concurrency_key = values["KLING_CONCURRENCY_KEY"] or None
+        if concurrency_key and not re.match(CONCURRENCY_KEY_PATTERN, concurrency_key):
+            raise KlingConfigurationError(
+                f"KLING_CONCURRENCY_KEY={concurrency_key!r} is not allowed; allowed: up to 40 "
+                "lowercase letters, digits and dashes"
+            )
         return cls(
             provider=provider,
             region=region,
             base_url=values["KLING_BASE_URL"] or None,
             callback_url=values["KLING_CALLBACK_URL"] or None,
+            concurrency_key=concurrency_key,
             **keys,
         )
 

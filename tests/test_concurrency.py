@@ -23,7 +23,8 @@ from prefect_kling.endpoints import Family
 pytestmark = pytest.mark.e2e
 
 FAMILY = Family.TRY_ON
-NAME = FAMILY.concurrency_limit_name
+ACCOUNT = "tests"
+NAME = FAMILY.limit_name(ACCOUNT)
 
 
 def active_slots() -> int:
@@ -45,27 +46,27 @@ def no_limit() -> Iterator[None]:
 
 
 def test_a_missing_limit_is_created_and_an_existing_one_kept():
-    assert ensure_limit(FAMILY) == DEFAULT_LIMITS[FAMILY]
+    assert ensure_limit(FAMILY, ACCOUNT) == DEFAULT_LIMITS[FAMILY]
     with get_client(sync_client=True) as client:
         client.delete_global_concurrency_limit_by_name(NAME)
         client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=NAME, limit=2))
-    assert ensure_limit(FAMILY, default=9) == 2
+    assert ensure_limit(FAMILY, ACCOUNT, default=9) == 2
 
 
 def test_kling_slots_holds_its_slots_until_the_block_ends():
-    with kling_slots(FAMILY, occupy=2, default_limit=3):
+    with kling_slots(FAMILY, ACCOUNT, occupy=2, default_limit=3):
         assert active_slots() == 2
     assert active_slots() == 0
 
 
 def test_kling_slots_never_asks_for_more_than_the_limit_has():
-    with kling_slots(FAMILY, occupy=9, default_limit=3):
+    with kling_slots(FAMILY, ACCOUNT, occupy=9, default_limit=3):
         assert active_slots() == 3
     assert active_slots() == 0
 
 
 def test_the_pool_hands_slots_from_item_to_item():
-    with SlotPool(linger=30, default_limit=3) as pool:
+    with SlotPool(ACCOUNT, linger=30, default_limit=3) as pool:
         for _ in range(4):
             with pool.hold(FAMILY):
                 assert active_slots() == 1
@@ -77,7 +78,7 @@ def test_the_pool_hands_slots_from_item_to_item():
 
 
 def test_the_pool_gives_back_slots_nobody_takes():
-    with SlotPool(linger=0.2, default_limit=3) as pool:
+    with SlotPool(ACCOUNT, linger=0.2, default_limit=3) as pool:
         with pool.hold(FAMILY, 2):
             assert active_slots() == 2
         deadline = time.monotonic() + 10
@@ -88,7 +89,7 @@ def test_the_pool_gives_back_slots_nobody_takes():
 
 def test_slots_outlive_the_task_run_that_took_them():
     """Prefect releases the leases a task run leaves behind; pooled ones are not its own."""
-    pool = SlotPool(linger=30, default_limit=3)
+    pool = SlotPool(ACCOUNT, linger=30, default_limit=3)
 
     @task
     def item() -> int:
@@ -111,8 +112,8 @@ def test_slots_outlive_the_task_run_that_took_them():
 def test_an_acquisition_error_reaches_the_caller(monkeypatch: pytest.MonkeyPatch):
     import prefect_kling.concurrency as concurrency
 
-    monkeypatch.setattr(concurrency, "ensure_limit", lambda family, default=None: 1)
-    with SlotPool() as pool, pytest.raises(Exception, match=NAME), pool.hold(FAMILY):
+    monkeypatch.setattr(concurrency, "ensure_limit", lambda family, account, default=None: 1)
+    with SlotPool(ACCOUNT) as pool, pytest.raises(Exception, match=NAME), pool.hold(FAMILY):
         pass  # the limit does not exist: strict acquisition refuses
 
 
@@ -164,7 +165,7 @@ def test_items_that_ask_meanwhile_share_the_next_acquisition(monkeypatch: pytest
         return held(family, slots)
 
     monkeypatch.setattr(concurrency, "_held", slow_server)
-    with SlotPool(linger=30, default_limit=5) as pool:
+    with SlotPool(ACCOUNT, linger=30, default_limit=5) as pool:
         pools.append(pool)
         seen = _items_at_once(pool, 5)
         assert len(seen) == 5 and max(seen) <= 5
@@ -174,19 +175,19 @@ def test_items_that_ask_meanwhile_share_the_next_acquisition(monkeypatch: pytest
 
 
 def test_a_shared_acquisition_takes_no_more_than_the_limit_has_free():
-    ensure_limit(FAMILY, default=3)
+    ensure_limit(FAMILY, ACCOUNT, default=3)
     other_run = threading.Event()
     seen: list[int] = []
 
     def elsewhere() -> None:
-        with kling_slots(FAMILY, occupy=2):
+        with kling_slots(FAMILY, ACCOUNT, occupy=2):
             other_run.set()
             _until(lambda: seen)  # the other run ends once a first item has its slot
 
     holder = threading.Thread(target=elsewhere)
     holder.start()
     assert other_run.wait(30)
-    with SlotPool(linger=30) as pool:
+    with SlotPool(ACCOUNT, linger=30) as pool:
         _items_at_once(pool, 2, seen)
     holder.join()
     # One slot was free: one item ran beside the other run (not waiting for two free
@@ -197,7 +198,7 @@ def test_a_shared_acquisition_takes_no_more_than_the_limit_has_free():
 
 def test_with_a_demand_the_first_acquisition_serves_the_items_on_their_way():
     """A batch's first items ask one by one: the first acquisition takes for all of them."""
-    with SlotPool(linger=30, default_limit=5, demand={FAMILY: 3}) as pool:
+    with SlotPool(ACCOUNT, linger=30, default_limit=5, demand={FAMILY: 3}) as pool:
         with pool.hold(FAMILY):
             assert active_slots() == 3  # one in use, two for the items on their way
             with pool.hold(FAMILY), pool.hold(FAMILY):
@@ -207,8 +208,11 @@ def test_with_a_demand_the_first_acquisition_serves_the_items_on_their_way():
 
 
 def test_a_demand_takes_only_the_slots_the_limit_has_free():
-    ensure_limit(FAMILY, default=3)
-    with kling_slots(FAMILY, occupy=2), SlotPool(linger=30, demand={FAMILY: 3}) as pool:
+    ensure_limit(FAMILY, ACCOUNT, default=3)
+    with (
+        kling_slots(FAMILY, ACCOUNT, occupy=2),
+        SlotPool(ACCOUNT, linger=30, demand={FAMILY: 3}) as pool,
+    ):
         with pool.hold(FAMILY):
             assert active_slots() == 3  # this run's one, the other run's two
         assert pool.acquisitions == 1
@@ -216,7 +220,7 @@ def test_a_demand_takes_only_the_slots_the_limit_has_free():
 
 
 def test_a_demand_counts_for_the_first_acquisition_only():
-    with SlotPool(linger=0.2, default_limit=5, demand={FAMILY: 3}) as pool:
+    with SlotPool(ACCOUNT, linger=0.2, default_limit=5, demand={FAMILY: 3}) as pool:
         with pool.hold(FAMILY):
             assert active_slots() == 3
         deadline = time.monotonic() + 10
@@ -226,3 +230,18 @@ def test_a_demand_counts_for_the_first_acquisition_only():
             assert active_slots() == 1  # later acquisitions take what is asked
         assert pool.acquisitions == 2
     assert active_slots() == 0
+
+
+def test_two_accounts_hold_slots_of_limits_of_their_own():
+    other = FAMILY.limit_name("other-account")
+    try:
+        with kling_slots(FAMILY, ACCOUNT, default_limit=1):
+            assert active_slots() == 1  # this account's only slot is taken
+            with (
+                kling_slots(FAMILY, "other-account", default_limit=1),
+                get_client(sync_client=True) as client,
+            ):
+                assert client.read_global_concurrency_limit_by_name(other).active_slots == 1
+    finally:
+        with get_client(sync_client=True) as client, contextlib.suppress(ObjectNotFound):
+            client.delete_global_concurrency_limit_by_name(other)

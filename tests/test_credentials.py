@@ -1,7 +1,7 @@
 import httpx
 import pytest
 from prefect.testing.standard_test_suites import BlockStandardTestSuite
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 
 from prefect_kling import KlingCredentials
 from prefect_kling._auth import BearerKeyAuth, KlingJWTAuth
@@ -301,3 +301,30 @@ def test_used_credentials_can_be_pickled_and_deep_copied(provider):
         assert sent.headers["Authorization"].startswith("Bearer ")
         if provider == "cometapi":
             assert sent.headers["Authorization"] == before
+
+
+def test_each_account_names_its_own_concurrency_limits_without_showing_its_key():
+    official = KlingCredentials(access_key=ACCESS_KEY, secret_key=SECRET_KEY)
+    gateway = KlingCredentials(provider="cometapi", api_key=API_KEY)
+    other_key = KlingCredentials(provider="cometapi", api_key=API_KEY + "-2")
+    assert len({official.account, gateway.account, other_key.account}) == 3
+    assert official.account == KlingCredentials(access_key=ACCESS_KEY, secret_key="x").account
+    for credentials in (official, gateway, other_key):
+        assert len(credentials.account) == 8
+        assert credentials.account not in (ACCESS_KEY + SECRET_KEY + API_KEY)
+    shared = {"concurrency_key": "studio"}
+    assert (
+        KlingCredentials(access_key=ACCESS_KEY, secret_key=SECRET_KEY, **shared).account
+        == KlingCredentials(provider="cometapi", api_key=API_KEY, **shared).account
+        == "studio"
+    )
+
+
+@pytest.mark.parametrize("key", ["", "Studio", "a b", "x" * 41, "-lead"])
+def test_a_concurrency_key_that_cannot_name_a_limit_is_refused(key):
+    with pytest.raises(ValidationError, match="concurrency_key"):
+        KlingCredentials(provider="cometapi", api_key=API_KEY, concurrency_key=key)
+    environment = {"KLING_API_KEY": API_KEY, "KLING_CONCURRENCY_KEY": key}
+    if key:
+        with pytest.raises(KlingConfigurationError, match="KLING_CONCURRENCY_KEY="):
+            KlingCredentials.from_env(environment)

@@ -258,11 +258,11 @@ def test_routes_that_create_no_task():
         assert f"'cometapi' has no {route.name} route; allowed: kling" in str(caught.value)
 
 
-def test_families_name_their_prefect_concurrency_limits():
-    assert [family.concurrency_limit_name for family in Family] == [
-        "kling-video",
-        "kling-image",
-        "kling-try-on",
+def test_families_name_their_prefect_concurrency_limits_per_account():
+    assert [family.limit_name("a1b2c3d4") for family in Family] == [
+        "kling-video-a1b2c3d4",
+        "kling-image-a1b2c3d4",
+        "kling-try-on-a1b2c3d4",
     ]
 
 

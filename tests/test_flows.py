@@ -210,9 +210,9 @@ def held_slots(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Family, int, int]]
     held: list[tuple[Family, int, int]] = []
 
     @contextmanager
-    def spy(family: Family, occupy: int = 1, **options: Any) -> Iterator[None]:
-        with real(family, occupy, **options), get_client(sync_client=True) as client:
-            limit = client.read_global_concurrency_limit_by_name(family.concurrency_limit_name)
+    def spy(family: Family, account: str, occupy: int = 1, **options: Any) -> Iterator[None]:
+        with real(family, account, occupy, **options), get_client(sync_client=True) as client:
+            limit = client.read_global_concurrency_limit_by_name(family.limit_name(account))
             held.append((family, occupy, limit.active_slots))
             yield
 
@@ -545,7 +545,7 @@ def test_a_run_killed_while_waiting_is_continued_by_the_rerun_without_paying_aga
             child.kill()
     assert child.returncode == -signal.SIGKILL
     assert list(tmp_path.glob("*.mp4")) == []
-    _free_slots_of_a_killed_run(Family.VIDEO)
+    _free_slots_of_a_killed_run(Family.VIDEO, sim.credentials().account)
 
     sim.advance(700)
     state = video(sim, request, tmp_path)
@@ -559,10 +559,10 @@ def test_a_run_killed_while_waiting_is_continued_by_the_rerun_without_paying_aga
     assert saved.sha256 == sha256(saved.path)
 
 
-def _free_slots_of_a_killed_run(family: Family) -> None:
+def _free_slots_of_a_killed_run(family: Family, account: str) -> None:
     """A killed holder keeps its slot until its lease expires; give it back for later tests."""
     with get_client(sync_client=True) as client:
-        client.delete_global_concurrency_limit_by_name(family.concurrency_limit_name)
+        client.delete_global_concurrency_limit_by_name(family.limit_name(account))
 
 
 # --- failures ------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """End to end at scale: a real Prefect server, two process workers, one Kling account.
 
 Four batch runs of ten requests each are spread over two workers; the Prefect global
-concurrency limit `kling-video` (4) is the account's concurrency (4 in the simulator), so
+concurrency limit `kling-video-<account>` (4) is the account's concurrency (4 in the simulator), so
 the account is never asked for more than it allows, whatever the number of workers.
 
 The first tasks stay queued (for an hour of the simulator's clock) until all four runs, each
@@ -22,6 +22,7 @@ from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from prefect.deployments import run_deployment
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
+from prefect_kling.endpoints import Family
 from prefect_kling.simulator import KlingSimulator, SimulatorConfig
 from tests.conftest import ACCESS_KEY, API_KEY, SECRET_KEY
 from tests.prefect_server import PrefectServer, wait_until, workers
@@ -65,7 +66,10 @@ def test_two_workers_share_the_account_concurrency(
     ):
         client.create_work_pool(WorkPoolCreate(name=POOL, type="process"))
         client.create_global_concurrency_limit(
-            GlobalConcurrencyLimitCreate(name="kling-video", limit=ACCOUNT_CONCURRENCY)
+            GlobalConcurrencyLimitCreate(
+                name=Family.VIDEO.limit_name(sim.credentials("kling").account),
+                limit=ACCOUNT_CONCURRENCY,
+            )
         )
         # The workers start (a few seconds) while the flow is deployed.
         with workers(tmp_path, api_url, POOL, count=2, cwd=PROJECT):

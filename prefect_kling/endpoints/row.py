@@ -51,10 +51,14 @@ class Family(StrEnum):
     IMAGE = "image"
     TRY_ON = "try-on"
 
-    @property
-    def concurrency_limit_name(self) -> str:
-        """Name of the Prefect global concurrency limit for this family, e.g. `kling-video`."""
-        return f"kling-{self.value}"
+    def limit_name(self, account: str) -> str:
+        """Name of an account's Prefect global concurrency limit for this family.
+
+        Examples:
+            >>> Family.TRY_ON.limit_name("studio")
+            'kling-try-on-studio'
+        """
+        return f"kling-{self.value}-{account}"
 
 
 class ResultKind(StrEnum):

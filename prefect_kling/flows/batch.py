@@ -296,7 +296,7 @@ def batch_generate(
             else BatchWatcher(creds, interval=poll_interval_seconds)
         )
         demand = _slot_demand(batch, max_concurrency)
-        with watching as watcher, SlotPool(demand=demand) as slots:
+        with watching as watcher, SlotPool(creds.account, demand=demand) as slots:
             context = BatchContext(
                 max_concurrency=max_concurrency,
                 places=threading.Semaphore(max_concurrency),

@@ -106,7 +106,7 @@ def _generate(
             poll_interval_seconds=poll_interval_seconds,
             safety_poll_seconds=callback_safety_poll_seconds,
         )
-        with waiting as waiter, kling_slots(row.family, occupy=generation.slots):
+        with waiting as waiter, kling_slots(row.family, creds.account, occupy=generation.slots):
             generation.create(take=refresh_take(refresh), result_storage=result_storage)
             finished = generation.wait(waiter, max_wait_seconds=max_wait_seconds)
         budget.settle(ticket, finished.units)

@@ -15,6 +15,11 @@ A batch holds its slots through a `SlotPool`: items asking at the same time shar
 acquisition, and a slot an item gives back is handed to the batch's next item instead of
 being released and acquired again, so a batch of any size costs the Prefect server a few
 acquisitions, not two calls per item.
+
+An acquisition that has to wait for slots others hold says so (`SlotWait`): a log line
+such as `Waiting for a slot of kling-video-ab12cd34: 5 of 5 in use`, repeated while the
+wait lasts, and the same words for the run's progress artifact. It only watches: the
+acquisition itself is Prefect's own, unchanged, so no slot can be taken and forgotten.
 """
 
 from __future__ import annotations
@@ -24,8 +29,8 @@ import contextvars
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
@@ -43,6 +48,16 @@ DEFAULT_LIMITS: dict[Family, int] = {Family.VIDEO: 5, Family.IMAGE: 5, Family.TR
 
 LEASE_SECONDS = 120.0
 """Slots are leased and renewed while held; a crashed holder frees them after this."""
+
+SLOT_WAIT_NOTICE_SECONDS = 2.0
+"""An acquisition still waiting after this long is reported as a wait for slots."""
+
+SLOT_WAIT_REPEAT_SECONDS = 30.0
+"""While the wait lasts, it is reported again this often."""
+
+SlotWaitCallback = Callable[[str | None], None]
+"""Told what a wait for slots looks like (`waiting for a slot: 5 of 5 in use`), and None
+once the slots are held."""
 
 _ENSURE_LOCK = threading.Lock()
 
@@ -85,11 +100,120 @@ def _held(name: str, slots: int) -> contextlib.AbstractContextManager[None]:
     )
 
 
+def slots_in_use(name: str) -> tuple[int, int] | None:
+    """The slots of a limit held right now and its size, or None when it is unknown.
+
+    Examples:
+        ```python
+        slots_in_use("kling-video-ab12cd34")  # (5, 5): every slot is taken
+        ```
+    """
+    with get_client(sync_client=True) as client:
+        try:
+            current = client.read_global_concurrency_limit_by_name(name)
+        except ObjectNotFound:
+            return None
+    return current.active_slots, current.limit
+
+
+class SlotWait:
+    """Reports an acquisition of slots that has to wait, while it waits.
+
+    Used around the acquisition: when it has not ended after `notice_after` seconds, a
+    thread logs the wait with the limit's use (and tells `on_wait`), again every
+    `repeat_every` seconds, and once the slots are held, how long it took. An acquisition
+    that does not wait says nothing.
+
+    Args:
+        name: The limit's name.
+        occupy: Slots asked for.
+        on_wait: Told the wait's description, and None when it is over.
+        notice_after: Seconds of waiting before the first report.
+        repeat_every: Seconds between two reports.
+
+    Examples:
+        ```python
+        with SlotWait("kling-video-ab12cd34", 1, on_wait=print):
+            ...  # acquire the slot
+        ```
+    """
+
+    def __init__(
+        self,
+        name: str,
+        occupy: int,
+        *,
+        on_wait: SlotWaitCallback | None = None,
+        notice_after: float | None = None,
+        repeat_every: float | None = None,
+    ):
+        self.name = name
+        self.occupy = occupy
+        self.on_wait = on_wait
+        self.notice_after = SLOT_WAIT_NOTICE_SECONDS if notice_after is None else notice_after
+        self.repeat_every = SLOT_WAIT_REPEAT_SECONDS if repeat_every is None else repeat_every
+        self.reports = 0
+        self._started = time.monotonic()
+        self._done = threading.Event()
+        # The caller's context travels along: the run whose log shows the wait.
+        context = contextvars.copy_context()
+        self._thread = threading.Thread(
+            target=context.run, args=(self._watch,), name="kling-slot-wait", daemon=True
+        )
+
+    def __enter__(self) -> SlotWait:
+        self._started = time.monotonic()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._done.set()
+        self._thread.join(timeout=30)
+        if self.reports and exc_info[0] is None:
+            logger.info("Got %s of %s after %.0f s", self._slots, self.name, self._waited)
+        if self.reports and self.on_wait is not None:
+            self.on_wait(None)
+
+    @property
+    def _slots(self) -> str:
+        return "a slot" if self.occupy == 1 else f"{self.occupy} slots"
+
+    @property
+    def _waited(self) -> float:
+        return time.monotonic() - self._started
+
+    def describe(self) -> str:
+        """The wait as the progress artifact shows it: `waiting for a slot: 5 of 5 in use`."""
+        try:
+            usage = slots_in_use(self.name)
+        except Exception:  # only a report: the acquisition itself says what went wrong
+            usage = None
+        use = f": {usage[0]} of {usage[1]} in use" if usage else ""
+        return f"waiting for {self._slots} of {self.name}{use}, {self._waited:.0f} s so far"
+
+    def _watch(self) -> None:
+        wait = self.notice_after
+        while not self._done.wait(wait):
+            description = self.describe()
+            self.reports += 1
+            logger.info("%s%s", description[0].upper(), description[1:])
+            if self.on_wait is not None:
+                self.on_wait(description)
+            wait = self.repeat_every
+
+
 @contextmanager
 def kling_slots(
-    family: Family, account: str, occupy: int = 1, *, default_limit: int | None = None
+    family: Family,
+    account: str,
+    occupy: int = 1,
+    *,
+    default_limit: int | None = None,
+    on_wait: SlotWaitCallback | None = None,
 ) -> Iterator[None]:
     """Hold `occupy` slots of the account's limit of the family (never more than it has).
+
+    A wait for slots that other runs hold is logged, and told to `on_wait` (`SlotWait`).
 
     Examples:
         ```python
@@ -99,18 +223,20 @@ def kling_slots(
         ```
     """
     limit = ensure_limit(family, account, default_limit)
-    with _held(family.limit_name(account), max(1, min(occupy, limit))):
+    name, slots = family.limit_name(account), max(1, min(occupy, limit))
+    with ExitStack() as held:
+        with SlotWait(name, slots, on_wait=on_wait):
+            held.enter_context(_held(name, slots))
         yield
 
 
 def _free_slots(name: str, limit: int) -> int:
     """Slots of a limit that nobody holds right now (a hint: others may take them)."""
-    with get_client(sync_client=True) as client:
-        try:
-            current = client.read_global_concurrency_limit_by_name(name)
-        except ObjectNotFound:  # deleted meanwhile: the acquisition will say so
-            return 0
-    return max(0, min(limit, current.limit) - current.active_slots)
+    usage = slots_in_use(name)
+    if usage is None:  # deleted meanwhile: the acquisition will say so
+        return 0
+    active, size = usage
+    return max(0, min(limit, size) - active)
 
 
 class _Holding:
@@ -184,6 +310,7 @@ class SlotPool:
         default_limit: Slots to create a missing limit with.
         demand: Per family, how many slots the first acquisition takes at most (a batch
             gives the items it runs at once; an image item with `n` images asks more).
+        on_wait: Told of every wait for slots that others hold (`SlotWait`).
 
     Examples:
         ```python
@@ -200,8 +327,10 @@ class SlotPool:
         linger: float = 2.0,
         default_limit: int | None = None,
         demand: Mapping[Family, int] | None = None,
+        on_wait: SlotWaitCallback | None = None,
     ):
         self.account = account
+        self.on_wait = on_wait
         self.linger = linger
         self.default_limit = default_limit
         self._first_demand = dict(demand or {})
@@ -268,7 +397,8 @@ class SlotPool:
         try:
             name = family.limit_name(self.account)
             slots = max(occupy, min(wanted, _free_slots(name, limit)))
-            holding = _Holding(family, name, slots)
+            with SlotWait(name, slots, on_wait=self.on_wait):
+                holding = _Holding(family, name, slots)
         except BaseException:
             with self._changed:
                 self._acquiring.discard(family)

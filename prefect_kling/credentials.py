@@ -23,7 +23,6 @@ from prefect_kling.providers import PRESETS, Provider, Region
 if TYPE_CHECKING:
     from prefect_kling.models.account import AccountCosts
 
-PROJECT_URL = "https://github.com/prefect-kling/prefect-kling"
 DOCS_URL = "https://prefect-kling.github.io/prefect-kling/"
 
 ENVIRONMENT_VARIABLES = (
@@ -72,7 +71,10 @@ class KlingCredentials(Block):
     """
 
     _block_type_name = "Kling Credentials"
-    _logo_url = f"{PROJECT_URL}/raw/main/docs/assets/logo.png"  # type: ignore[assignment]
+    # No logo URL: the Prefect UI loads a block's logo from its URL, which an offline or
+    # air-gapped server cannot reach (a broken image); without one it shows its block icon.
+    # Prefect only takes http(s) URLs here, so the picture cannot travel with the package.
+    _logo_url = None
     _documentation_url = f"{DOCS_URL}credentials/"  # type: ignore[assignment]
     _description = (
         "Credentials for Kling's video and image generation API, official keys or a gateway."

@@ -3,8 +3,9 @@
 Events (`kling.task.submitted`, `.running`, `.succeeded`, `.failed`, `.timed-out`,
 `.downloaded`) have the resource id `kling.task.<task_id>` and carry the endpoint, model,
 external id and units, so automations can react and dashboards can count; Prefect relates
-them to the flow run. Artifacts: a progress bar while waiting, a markdown summary per task,
-the images themselves, and one table per batch.
+them to the flow run. Artifacts: a progress bar while waiting (also while waiting for a
+concurrency slot, and moving on between status changes), a markdown summary per task, the
+images themselves, and one table per batch.
 
 Publishing is never worth failing a paid generation for: every function here logs a
 warning and carries on when Prefect refuses or is unreachable.
@@ -12,9 +13,14 @@ warning and carries on when Prefect refuses or is unreachable.
 
 from __future__ import annotations
 
+import contextvars
 import functools
+import math
 import re
-from collections.abc import Callable, Iterable, Mapping
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
 
@@ -42,7 +48,14 @@ _STATUS_EVENTS = {
     TaskStatus.SUCCEED.value: "succeeded",
     TaskStatus.FAILED.value: "failed",
 }
-_PROGRESS = {TaskStatus.SUBMITTED.value: 5.0, TaskStatus.PROCESSING.value: 50.0}
+_PROGRESS = {TaskStatus.SUBMITTED.value: 5.0, TaskStatus.PROCESSING.value: 10.0}
+
+PROGRESS_REFRESH_SECONDS = 15.0
+"""How often a waiting task's progress artifact moves on between status changes."""
+
+TYPICAL_PROCESSING_SECONDS = 120.0
+"""Kling reports no percentage: while a task processes, its bar moves from 10 % towards
+95 % on this time scale (63 % of the way after it), and jumps to 100 % when it ends."""
 _PROMPT_EXCERPT = 160
 
 P = ParamSpec("P")
@@ -133,31 +146,132 @@ def status_labels(task: KlingTask | None) -> dict[str, str]:
     return {"kling.status_message": message} if message else {}
 
 
+def seconds_said(seconds: float) -> str:
+    """A duration as people say it.
+
+    Examples:
+        >>> seconds_said(42.4), seconds_said(125), seconds_said(7300)
+        ('42 s', '2 min 5 s', '2 h 1 min')
+    """
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+
+
+def estimated_progress(status: str, seconds_in_status: float) -> float:
+    """The bar of a task in progress: fixed while queued, moving on while processing.
+
+    Examples:
+        >>> estimated_progress("submitted", 60.0)
+        5.0
+        >>> [round(estimated_progress("processing", t)) for t in (0, 120, 600)]
+        [10, 64, 94]
+    """
+    if status != TaskStatus.PROCESSING.value:
+        return _PROGRESS.get(status, 0.0)
+    share = 1 - math.exp(-seconds_in_status / TYPICAL_PROCESSING_SECONDS)
+    return round(10.0 + 85.0 * share, 1)
+
+
+@never_fails
+def new_progress_artifact(progress: float, description: str, key: str | None = None) -> Any:
+    """Create a progress artifact; return its id (None when Prefect refused)."""
+    return create_progress_artifact(progress=progress, key=key, description=description)
+
+
+@never_fails
+def set_progress(artifact_id: Any, progress: float, description: str) -> None:
+    """Move a progress artifact's bar and change its description."""
+    update_progress_artifact(artifact_id=artifact_id, progress=progress, description=description)
+
+
+class SlotWaitProgress:
+    """The progress artifact of a run that waits for concurrency slots before its create.
+
+    A `SlotWaitCallback`: the first report of a wait creates the artifact, later ones
+    update it (`waiting for a slot of kling-video-...: 5 of 5 in use, 40 s so far`); a
+    run that never waits has none until its task exists. The task's progress then goes
+    on in the same artifact (`ProgressReporter`'s `artifact_id`).
+
+    Args:
+        endpoint: The endpoint of the task to come.
+    """
+
+    def __init__(self, endpoint: str):
+        self.endpoint = endpoint
+        self.artifact_id: Any = None
+
+    def __call__(self, description: str | None) -> None:
+        """Show the wait (None: it ended, and the task's progress takes over)."""
+        if description is None:
+            return
+        text = f"Kling {self.endpoint}: {description}"
+        if self.artifact_id is None:
+            self.artifact_id = new_progress_artifact(0.0, text)
+        else:
+            set_progress(self.artifact_id, 0.0, text)
+
+
 class ProgressReporter:
     """A progress artifact and status events for one wait; use as `on_status` callback.
+
+    The bar moves on status changes, and, while `ticking`, every `refresh_seconds` in
+    between (`estimated_progress`), so that a long wait never looks frozen.
 
     Args:
         reference: The task waited for.
         model: The model asked for, for the events.
+        artifact_id: A progress artifact to go on with (a wait for slots made it).
+        clock: Monotonic seconds, for the time a task has spent in its status.
+        refresh_seconds: Seconds between two updates while ticking.
     """
 
-    def __init__(self, reference: TaskReference, *, model: str | None = None):
+    def __init__(
+        self,
+        reference: TaskReference,
+        *,
+        model: str | None = None,
+        artifact_id: Any = None,
+        clock: Callable[[], float] = time.monotonic,
+        refresh_seconds: float = PROGRESS_REFRESH_SECONDS,
+    ):
         self.reference = reference
         self.model = model
-        self.artifact_id = self._create()
+        self.refresh_seconds = refresh_seconds
+        self._clock = clock
+        self._status = reference.status
+        self._status_since = clock()
+        self._finished = False
+        self.artifact_id = self._create(artifact_id)
 
-    @never_fails
-    def _create(self) -> Any:
-        return create_progress_artifact(
-            progress=_PROGRESS.get(self.reference.status, 0.0),
-            key=artifact_key("kling-progress", self.reference.task_id),
-            description=f"Kling {self.reference.endpoint} task {self.reference.task_id}",
+    def _create(self, artifact_id: Any = None) -> Any:
+        progress = _PROGRESS.get(self.reference.status, 0.0)
+        if artifact_id is not None:
+            set_progress(artifact_id, progress, self.describe())
+            return artifact_id
+        return new_progress_artifact(
+            progress, self.describe(), key=artifact_key("kling-progress", self.reference.task_id)
         )
+
+    def describe(self, elapsed: float | None = None) -> str:
+        """The artifact's description: the task, its status and for how long."""
+        said = TaskStatus.said(self._status)
+        since = "" if elapsed is None else f" for {seconds_said(elapsed)}"
+        if self._finished:
+            since = "" if elapsed is None else f" after {seconds_said(elapsed)}"
+        return f"Kling {self.reference.endpoint} task {self.reference.task_id}: {said}{since}"
 
     def __call__(self, task: KlingTask, elapsed: float) -> None:
         """Record a status change: move the bar, emit the status's event."""
+        if task.status != self._status:
+            self._status, self._status_since = task.status, self._clock()
+        self._finished = task.finished
         if self.artifact_id is not None:
-            self._update(100.0 if task.finished else _PROGRESS.get(task.status, 0.0), task, elapsed)
+            progress = 100.0 if task.finished else _PROGRESS.get(task.status, 0.0)
+            set_progress(self.artifact_id, progress, self.describe(elapsed))
         if task.status != TaskStatus.SUBMITTED.value:  # the create step announced it
             emit_task_event(
                 task.status,
@@ -167,16 +281,35 @@ class ProgressReporter:
                 waited_seconds=round(elapsed, 1),
             )
 
-    @never_fails
-    def _update(self, progress: float, task: KlingTask, elapsed: float) -> None:
-        update_progress_artifact(
-            artifact_id=self.artifact_id,
-            progress=progress,
-            description=(
-                f"Kling {self.reference.endpoint} task {task.task_id}: "
-                f"{task.status} after {elapsed:.0f} s"
-            ),
-        )
+    def refresh(self) -> None:
+        """Move the bar on by the time the task has spent in its status."""
+        if self.artifact_id is None or self._finished:
+            return
+        in_status = self._clock() - self._status_since
+        progress = estimated_progress(self._status, in_status)
+        set_progress(self.artifact_id, progress, self.describe(in_status))
+
+    @contextmanager
+    def ticking(self) -> Iterator[None]:
+        """While the block runs, `refresh` the bar every `refresh_seconds`."""
+        if self.artifact_id is None:
+            yield
+            return
+        stop = threading.Event()
+
+        def tick() -> None:
+            while not stop.wait(self.refresh_seconds):
+                self.refresh()
+
+        # The caller's context travels along: Prefect's settings and the run.
+        context = contextvars.copy_context()
+        ticker = threading.Thread(target=context.run, args=(tick,), daemon=True)
+        ticker.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            ticker.join(timeout=30)
 
 
 def _timings(

@@ -17,7 +17,13 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 from prefect.exceptions import ObjectNotFound
 
-from prefect_kling.concurrency import DEFAULT_LIMITS, SlotPool, ensure_limit, kling_slots
+from prefect_kling.concurrency import (
+    DEFAULT_LIMITS,
+    SlotPool,
+    SlotWait,
+    ensure_limit,
+    kling_slots,
+)
 from prefect_kling.endpoints import Family
 
 pytestmark = pytest.mark.e2e
@@ -245,3 +251,84 @@ def test_two_accounts_hold_slots_of_limits_of_their_own():
     finally:
         with get_client(sync_client=True) as client, contextlib.suppress(ObjectNotFound):
             client.delete_global_concurrency_limit_by_name(other)
+
+
+@pytest.fixture
+def quick_wait_reports(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Waits for slots are reported after 20 ms, and again every 20 ms."""
+    import prefect_kling.concurrency as concurrency
+
+    monkeypatch.setattr(concurrency, "SLOT_WAIT_NOTICE_SECONDS", 0.02)
+    monkeypatch.setattr(concurrency, "SLOT_WAIT_REPEAT_SECONDS", 0.02)
+
+
+def _held_elsewhere(until: threading.Event, slots: int) -> threading.Thread:
+    """Another run holding `slots` of the limit until `until` is set; started and holding."""
+    holding = threading.Event()
+
+    def elsewhere() -> None:
+        with kling_slots(FAMILY, ACCOUNT, occupy=slots):
+            holding.set()
+            until.wait(60)
+
+    thread = threading.Thread(target=elsewhere)
+    thread.start()
+    assert holding.wait(30)
+    return thread
+
+
+@pytest.mark.usefixtures("quick_wait_reports")
+def test_a_wait_for_slots_others_hold_is_logged_and_told_until_it_ends(
+    caplog: pytest.LogCaptureFixture,
+):
+    ensure_limit(FAMILY, ACCOUNT, default=2)
+    told: list[str | None] = []
+    release = threading.Event()
+
+    def on_wait(description: str | None) -> None:
+        told.append(description)
+        if len(told) == 2:  # reported twice: the other run lets go
+            release.set()
+
+    holder = _held_elsewhere(release, 2)
+    with (
+        caplog.at_level("INFO", logger="prefect_kling.concurrency"),
+        kling_slots(FAMILY, ACCOUNT, on_wait=on_wait),
+    ):
+        assert active_slots() == 1
+    holder.join()
+
+    assert told[-1] is None and len(told) >= 3
+    assert all(f"waiting for a slot of {NAME}: 2 of 2 in use, " in text for text in told[:2])
+    logged = caplog.text
+    assert f"Waiting for a slot of {NAME}: 2 of 2 in use" in logged
+    assert f"Got a slot of {NAME} after " in logged
+
+
+@pytest.mark.usefixtures("quick_wait_reports")
+def test_a_pool_tells_of_its_waits_for_slots():
+    ensure_limit(FAMILY, ACCOUNT, default=1)
+    told: list[str | None] = []
+    release = threading.Event()
+
+    def on_wait(description: str | None) -> None:
+        told.append(description)
+        release.set()
+
+    holder = _held_elsewhere(release, 1)
+    with SlotPool(ACCOUNT, linger=30, on_wait=on_wait) as pool, pool.hold(FAMILY):
+        assert active_slots() == 1
+    holder.join()
+    assert told[0] is not None and f"{NAME}: 1 of 1 in use" in told[0]
+    assert told[-1] is None
+
+
+def test_an_acquisition_that_does_not_wait_says_nothing(caplog: pytest.LogCaptureFixture):
+    told: list[str | None] = []
+    with (
+        caplog.at_level("INFO", logger="prefect_kling.concurrency"),
+        SlotWait(NAME, 1, on_wait=told.append, notice_after=60) as wait,
+    ):
+        pass  # acquired at once
+    assert wait.reports == 0 and told == []
+    assert "slot" not in caplog.text

@@ -610,6 +610,85 @@ def test_the_budget_guard_sends_no_create_past_max_units(sim: KlingSimulator, tm
     assert sim.stats().create_calls == 0
 
 
+# --- what a waiting run shows -------------------------------------------------------------------
+
+
+def test_a_wait_for_a_slot_is_logged_and_shown_in_the_progress_artifact(
+    sim: KlingSimulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    import prefect_kling.concurrency as concurrency
+    from prefect_kling.observe import SlotWaitProgress
+
+    monkeypatch.setattr(concurrency, "SLOT_WAIT_NOTICE_SECONDS", 0.02)
+    account = sim.credentials().account
+    limit = concurrency.ensure_limit(Family.VIDEO, account)
+    shown, holding = threading.Event(), threading.Event()
+    told = SlotWaitProgress.__call__
+
+    def spy(self: SlotWaitProgress, description: str | None) -> None:
+        told(self, description)
+        if description is not None:
+            shown.set()  # the run shows its wait: the other run lets go
+
+    monkeypatch.setattr(SlotWaitProgress, "__call__", spy)
+
+    def another_run() -> None:
+        with concurrency.kling_slots(Family.VIDEO, account, occupy=limit):
+            holding.set()
+            shown.wait(60)
+
+    holder = threading.Thread(target=another_run)
+    holder.start()
+    assert holding.wait(30)
+    state = video(sim, {"prompt": unique("A queue of paper boats")}, tmp_path)
+    holder.join()
+
+    assert state.is_completed()
+    name = Family.VIDEO.limit_name(account)
+    logs = run_logs(flow_run_id(state), "Got a slot")
+    assert f"Waiting for a slot of {name}: {limit} of {limit} in use" in logs
+    assert f"Got a slot of {name} after " in logs
+    # One progress artifact: the wait's, which the task's progress then took over.
+    [progress] = [a for a in artifacts(flow_run_id(state)) if a.type == "progress"]
+    task_id = state.result().task_id
+    assert progress.data == 100.0
+    assert progress.description.startswith(f"Kling text2video task {task_id}: succeeded")
+
+
+def test_a_waiting_tasks_progress_moves_on_between_status_changes():
+    from prefect import flow
+
+    from prefect_kling.models.kling_task import KlingTask, TaskReference
+    from prefect_kling.observe import ProgressReporter
+
+    task_id = str(uuid.uuid4().int)[:18]
+    reference = TaskReference(task_id=task_id, endpoint="text2video", provider="kling")
+    now = [0.0]
+
+    @flow
+    def wait_a_while() -> list[Any]:
+        reporter = ProgressReporter(reference, clock=lambda: now[0], refresh_seconds=0.01)
+        reporter(KlingTask(task_id=task_id, task_status="processing"), 1.0)
+        now[0] += 125.0  # no news from Kling for two minutes
+        with reporter.ticking():
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                with get_client(sync_client=True) as client:
+                    found = client.read_artifacts(
+                        artifact_filter=ArtifactFilter(
+                            key=ArtifactFilterKey(any_=[f"kling-progress-{task_id}"])
+                        )
+                    )
+                if found and found[0].data > 10.0:
+                    return found
+                time.sleep(0.02)
+        return found
+
+    [progress] = wait_a_while()
+    assert 60.0 < progress.data < 95.0
+    assert progress.description == f"Kling text2video task {task_id}: processing for 2 min 5 s"
+
+
 # --- images and resume ---------------------------------------------------------------------------
 
 
@@ -924,6 +1003,37 @@ def test_a_batch_with_a_failed_item_shows_it_in_prefect(
         (saved,) = next(o for o in report.outcomes if o.name == name).files
         assert Path(saved.path).is_absolute() and Path(saved.path).is_file()
         assert rows[name]["files"] == f"{saved.path} (sha256 {sha256(saved.path)})"
+
+    [progress] = artifacts(flow_run_id(state), key="kling-batch-progress")
+    assert progress.data == 100.0
+    assert progress.description == "3 of 3 done (2 succeeded, 1 failed); 0 in flight; 0 queued"
+
+
+def test_a_running_batch_shows_its_progress_live(sim: KlingSimulator, tmp_path: Path):
+    from prefect.runtime import flow_run
+
+    tag = uuid.uuid4().hex[:8]
+    items = [{"prompt": f"Live clip {index} {tag}"} for index in range(3)]
+    seen: list[str] = []
+
+    def on_status(task: Any, elapsed: float) -> None:
+        if seen:
+            return
+        # The batch is running: its first task has just been seen. The artifact shows it.
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            found = artifacts(UUID(flow_run.id), key="kling-batch-progress")
+            if found and re.search(r"[1-9] in flight", found[0].description or ""):
+                seen.append(found[0].description)
+                return
+            time.sleep(0.05)
+        seen.append("never in flight")
+
+    state = batch(sim, items, tmp_path, on_status=on_status, max_concurrency=3)
+    assert state.is_completed()
+    assert re.fullmatch(r"0 of 3 done; [1-3] in flight; [0-2] queued", seen[0]), seen
+    [progress] = artifacts(flow_run_id(state), key="kling-batch-progress")
+    assert progress.description == "3 of 3 done (3 succeeded); 0 in flight; 0 queued"
 
 
 def test_a_repeated_request_in_a_batch_is_refused_before_sending(

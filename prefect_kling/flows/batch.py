@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, closing, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +42,7 @@ from prefect_kling.flows.arguments import (
 )
 from prefect_kling.flows.batch_items import BatchItem, BatchOutcome, BatchReport, load_batch
 from prefect_kling.flows.batch_places import InputOrder, Place, RequestClaims, same_request
+from prefect_kling.flows.batch_progress import BatchProgress
 from prefect_kling.flows.create_step import before_send, refresh_take
 from prefect_kling.flows.pipeline import Generation
 from prefect_kling.flows.preflight import check_output
@@ -68,6 +69,7 @@ class BatchContext:
         strict: Refuse unknown model names (and effect scenes); False warns instead.
         result_storage: Where cached creates are kept.
         on_status: The caller's callback for every status change.
+        progress: The batch's live progress artifact.
     """
 
     max_concurrency: int
@@ -83,6 +85,7 @@ class BatchContext:
     strict: bool
     result_storage: Any
     on_status: StatusCallback | None
+    progress: BatchProgress
 
 
 @task(name="kling-batch-item", cache_policy=NO_CACHE)
@@ -100,6 +103,7 @@ def generate_item(
     the batch reads every item's outcome, and the Prefect UI shows which items failed.
     """
     outcome = _generate(item, credentials, output, context, take, turn)
+    context.progress.ended(outcome.status, started=outcome.reference is not None)
     if outcome.failed:
         return Failed(message=f"{outcome.status}: {outcome.error}", data=outcome)
     return outcome
@@ -159,6 +163,7 @@ def _generate(
                 )
             place.take()  # a cached create sent nothing, and its task may still run
             outcome = outcome.created(reference)
+            context.progress.started()
             finished = generation.wait(context.waiter, max_wait_seconds=context.max_wait_seconds)
         context.budget.settle(ticket, finished.units)
         result = generation.save(finished, output, watermark=context.watermark)
@@ -289,14 +294,16 @@ def batch_generate(
     batch = load_batch(items)
     creds = resolve_credentials(credentials)
     callback = callback_url_of(creds)
-    with use_runtime(runtime):
+    progress = BatchProgress(len(batch))
+    with use_runtime(runtime), closing(progress):
         watching: AbstractContextManager[CallbackWatcher | BatchWatcher] = (
             CallbackWatcher(creds, safety_interval=callback_safety_poll_seconds)
             if callback
             else BatchWatcher(creds, interval=poll_interval_seconds)
         )
         demand = _slot_demand(batch, max_concurrency)
-        with watching as watcher, SlotPool(creds.account, demand=demand) as slots:
+        pool = SlotPool(creds.account, demand=demand, on_wait=progress.waiting_for_slots)
+        with watching as watcher, pool as slots:
             context = BatchContext(
                 max_concurrency=max_concurrency,
                 places=threading.Semaphore(max_concurrency),
@@ -311,11 +318,13 @@ def batch_generate(
                 strict=strict,
                 result_storage=result_storage,
                 on_status=on_status,
+                progress=progress,
             )
             outcomes = _run_items(batch, [None] * len(batch), creds, output, context)
             failed = _failed_tasks(outcomes)
             if retry_failed and failed:
                 logger.info("Making fresh takes of %d items whose tasks Kling failed", len(failed))
+                progress.retrying(len(failed))
                 takes: list[str | None] = [f"after-{task_id}" for task_id in failed.values()]
                 again = _run_items([batch[n] for n in failed], takes, creds, output, context)
                 for n, outcome in zip(failed, again, strict=True):

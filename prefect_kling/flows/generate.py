@@ -106,7 +106,10 @@ def _generate(
             poll_interval_seconds=poll_interval_seconds,
             safety_poll_seconds=callback_safety_poll_seconds,
         )
-        with waiting as waiter, kling_slots(row.family, creds.account, occupy=generation.slots):
+        slots = kling_slots(
+            row.family, creds.account, occupy=generation.slots, on_wait=generation.slot_wait
+        )
+        with waiting as waiter, slots:
             generation.create(take=refresh_take(refresh), result_storage=result_storage)
             finished = generation.wait(waiter, max_wait_seconds=max_wait_seconds)
         budget.settle(ticket, finished.units)

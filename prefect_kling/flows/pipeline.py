@@ -32,6 +32,7 @@ from prefect_kling.flows.tracking import Tracker
 from prefect_kling.lip_sync_plan import LipSyncPlan
 from prefect_kling.models.kling_task import KlingTask, TaskReference
 from prefect_kling.observe import (
+    SlotWaitProgress,
     emit_task_event,
     publish_images,
     publish_task_summary,
@@ -129,6 +130,7 @@ class Generation:
         self._on_status = on_status
         self._progress_artifact = progress_artifact
         self._tracker: Tracker | None = None
+        self.slot_wait = SlotWaitProgress(self.endpoint.name) if progress_artifact else None
 
     @classmethod
     def prepare(
@@ -225,6 +227,7 @@ class Generation:
             self._known_reference,
             model=model,
             progress_artifact=self._progress_artifact,
+            artifact_id=self.slot_wait.artifact_id if self.slot_wait else None,
             on_status=self._on_status,
         )
         return self._tracker
@@ -266,9 +269,12 @@ class Generation:
             KlingTaskTimedOut: The wait ran out (the summary and a `timed-out` event first).
         """
         try:
-            return waiter.wait(
-                self._known_reference, max_wait_seconds=max_wait_seconds, on_status=self.tracker
-            )
+            with self.tracker.ticking():
+                return waiter.wait(
+                    self._known_reference,
+                    max_wait_seconds=max_wait_seconds,
+                    on_status=self.tracker,
+                )
         except (KlingTaskFailed, KlingTaskTimedOut) as error:
             self.report_failure(error)
             raise

@@ -25,6 +25,7 @@ class Tracker(ProgressReporter):
         reference: The task waited for.
         model: The model asked for, for the events.
         progress_artifact: Publish a progress artifact (a batch item publishes none).
+        artifact_id: A progress artifact to go on with (made while waiting for slots).
         on_status: The caller's own callback, told of every status change too.
     """
 
@@ -34,17 +35,19 @@ class Tracker(ProgressReporter):
         *,
         model: str | None,
         progress_artifact: bool = True,
+        artifact_id: Any = None,
         on_status: StatusCallback | None = None,
     ):
         self.processing_at: datetime | None = None
         self.finished_at: datetime | None = None
         self.progress_artifact = progress_artifact
-        self._now = current_runtime().now
+        runtime = current_runtime()
+        self._now = runtime.now
         self._on_status = on_status
-        super().__init__(reference, model=model)
+        super().__init__(reference, model=model, artifact_id=artifact_id, clock=runtime.clock)
 
-    def _create(self) -> Any:
-        return super()._create() if self.progress_artifact else None
+    def _create(self, artifact_id: Any = None) -> Any:
+        return super()._create(artifact_id) if self.progress_artifact else None
 
     def __call__(self, task: KlingTask, elapsed: float) -> None:
         """Record a status change: timings, progress, event, and the caller's callback."""

@@ -42,6 +42,16 @@ class TaskStatus(StrEnum):
         """Whether the task has ended (succeeded or failed)."""
         return self in (TaskStatus.SUCCEED, TaskStatus.FAILED)
 
+    @staticmethod
+    def said(status: str) -> str:
+        """A status as a person reads it: `succeeded` for Kling's `succeed`.
+
+        Examples:
+            >>> TaskStatus.said("succeed"), TaskStatus.said("processing")
+            ('succeeded', 'processing')
+        """
+        return "succeeded" if status == TaskStatus.SUCCEED.value else status
+
 
 def parse_timestamp(value: Any) -> datetime | None:
     """Read a Kling timestamp: Unix milliseconds, Unix seconds, ISO text, or nothing.
@@ -209,7 +219,7 @@ class KlingTask(_Lenient):
             >>> KlingTask(task_id="42", task_status="succeed").status_said
             'succeeded'
         """
-        return "succeeded" if self.succeeded else self.status
+        return TaskStatus.said(self.status)
 
     @property
     def finished(self) -> bool:

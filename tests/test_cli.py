@@ -1,6 +1,7 @@
 import hashlib
 import io
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -317,6 +318,51 @@ def test_progress_line_renders_status_and_elapsed():
     line.update(KlingTask(task_id="42", task_status="processing"), 3.0)
     now[0] += 12.4
     assert line.render() == "Kling task 42 processing, 12 s"
+
+
+def _visible_lines(output: str) -> list[str]:
+    """What a terminal shows of each line: the text after the last erase of the line."""
+    return [line.split("\r\x1b[2K")[-1] for line in output.split("\n")]
+
+
+def test_log_lines_scroll_above_the_progress_line_never_glued_onto_it():
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    terminal = io.StringIO()
+    handler = PrefectConsoleHandler(stream=io.StringIO())
+    logger = logging.getLogger("prefect.tests.progress-line")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        with ProgressLine(terminal, force_terminal=True) as line:
+            line.update(KlingTask(task_id="42", task_status="processing"), 1.0)
+            line._live.refresh()
+            logger.warning("Saved [one] file")  # brackets are no markup
+            line._live.refresh()
+        assert handler.console.file is not terminal  # its own console is back
+    finally:
+        logger.removeHandler(handler)
+
+    shown = _visible_lines(terminal.getvalue())
+    assert "Saved [one] file" in shown
+    assert any(text.endswith("Kling task 42 processing, 0 s") for text in shown)
+    assert terminal.getvalue().endswith("\x1b[1A\x1b[2K")  # at the end, the line is erased
+
+
+def test_the_line_says_prefect_is_reached_before_the_task_is_created():
+    from prefect_kling.cli.progress import prepare_prefect
+
+    phases: list[str] = []
+
+    class Recording(ProgressLine):
+        def phase(self, text: str) -> None:
+            phases.append(text)
+            super().phase(text)
+
+    with Recording(io.StringIO()) as line:
+        prepare_prefect(line)
+    assert phases == ["Connecting to Prefect at 127.0.0.1", "Creating the Kling task"]
+    assert line.render() == "Creating the Kling task, 0 s"
 
 
 @contextmanager

@@ -15,7 +15,7 @@ from typing import Any
 
 from prefect_kling.cli.common import EXIT_OK, load_credentials, print_result
 from prefect_kling.cli.parser import generation_commands
-from prefect_kling.cli.progress import ProgressLine
+from prefect_kling.cli.progress import ProgressLine, prepare_prefect
 from prefect_kling.cli.session import follow
 
 
@@ -84,6 +84,7 @@ def run_generation(args: argparse.Namespace, out: Any) -> int:
         generate_image if get_endpoint(endpoint).result_kind is ResultKind.IMAGE else generate_video
     )
     with ProgressLine() as progress:
+        prepare_prefect(progress)
         result = flow(
             fields,
             endpoint=endpoint,
@@ -106,6 +107,7 @@ def run_chain(args: argparse.Namespace, out: Any) -> int:
     endpoint, fields = command.to_request(row.name, args)
     check_before_the_flow(args, endpoint, fields, credentials)
     with ProgressLine() as progress:
+        prepare_prefect(progress)
         results = extend_video(
             args.video_id,
             times=args.times,

@@ -21,7 +21,7 @@ from prefect_kling.exceptions import KlingConfigurationError
 from prefect_kling.providers import PRESETS, Provider, Region
 
 if TYPE_CHECKING:
-    from prefect_kling.models.account import AccountCosts
+    from prefect_kling.keys_check import KeysCheck
 
 DOCS_URL = "https://prefect-kling.github.io/prefect-kling/"
 
@@ -294,26 +294,30 @@ class KlingCredentials(Block):
         """
         return AsyncKlingClient(self.connection(), **options)
 
-    def check(self) -> AccountCosts | None:
+    def check(self) -> KeysCheck:
         """Verify the keys with a free call; never creates (or pays for) a task.
 
         On Kling's official API this reads the account's resource packs; on a gateway, which
         has no packs, one list query.
 
         Returns:
-            The resource packs (official API), or None (gateway).
+            Where the keys were accepted and the resource packs (official API); `str()` of
+            it is a readable summary, e.g. `print(credentials.check())`.
 
         Raises:
             KlingAuthError: The keys were refused.
             KlingGatewayError: The gateway refused the key.
         """
         from prefect_kling.endpoints import ACCOUNT_COSTS
+        from prefect_kling.keys_check import KeysCheck
 
+        costs = None
         with self.get_client() as client:
             if ACCOUNT_COSTS.supports(self.provider):
-                return client.account_costs()
-            client.list_tasks("text2video", page_size=1)
-            return None
+                costs = client.account_costs()
+            else:
+                client.list_tasks("text2video", page_size=1)
+        return KeysCheck(self.provider.value, self.api_base_url, self.account, costs)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> KlingCredentials:

@@ -438,11 +438,20 @@ def test_costs_through_the_gateway_exits_2(cometapi_env, sim):
 def test_credentials_check_creates_nothing(provider_env, sim):
     sim.advance(2)
     before = sim.stats()
-    checked = KlingCredentials.from_env().check()
+    credentials = KlingCredentials.from_env()
+    checked = credentials.check()
+    summary = str(checked)
     if provider_env == "kling":
-        assert isinstance(checked, AccountCosts) and len(checked.packs) == 3
+        assert isinstance(checked.costs, AccountCosts) and len(checked.costs.packs) == 3
+        assert summary.startswith(f"Kling's official API at {sim.base_url}/v1 accepted the keys.")
+        assert "units left (3 active packs of 3)" in summary
     else:
-        assert checked is None
+        assert checked.costs is None
+        assert summary.startswith(f"The CometAPI gateway at {sim.base_url}/kling/v1 accepted")
+        assert "none to show (a gateway reports no resource packs)" in summary
+    assert f"kling-video-{credentials.account}" in summary
+    secrets = [credentials.secret_key, credentials.api_key, credentials.access_key]
+    assert not [key for key in secrets if key and key.get_secret_value() in summary + repr(checked)]
     after = sim.stats()
     assert after.create_calls == before.create_calls
     assert after.tasks_created == before.tasks_created

@@ -60,6 +60,9 @@ def simulator(args: argparse.Namespace, seed: int = 11) -> KlingSimulator:
             queue_seconds=0,
             processing_seconds=args.processing_seconds,
             seed=seed,
+            # The shipped sample, not a video rendered per task: encoding hundreds of MP4s
+            # in this process would take CPU from the sides it times, and the download times.
+            render_videos=False,
         )
     )
 

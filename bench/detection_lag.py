@@ -49,6 +49,9 @@ def simulator(args: argparse.Namespace, seed: int = 3) -> KlingSimulator:
             queue_seconds=0,
             processing_seconds=args.task_seconds,
             seed=seed,
+            # The shipped sample, not a video rendered per task: encoding MP4s in this
+            # process would take CPU from the flows whose lag it measures.
+            render_videos=False,
         )
     )
 

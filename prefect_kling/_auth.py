@@ -1,4 +1,4 @@
-"""Authentication as `httpx.Auth`: Kling's short-lived JWT, or a gateway's bearer key.
+"""Authentication as `httpx.Auth`: an API key (Kling's or a gateway's), or Kling's short-lived JWT.
 
 The JWT is cached and minted anew shortly before it expires, so a wait of hours or a batch
 of hundreds crosses token lifetimes unnoticed; a 401 answer with 1003/1004 (not yet valid,
@@ -113,7 +113,18 @@ class KlingJWTAuth(httpx.Auth):
 
 
 class BearerKeyAuth(httpx.Auth):
-    """Sends a gateway's API key as `Authorization: Bearer <key>`."""
+    """Sends an API key as `Authorization: Bearer <key>`: Kling's own, or a gateway's.
+
+    Kling's API keys are valid for every model and both of its API standards; a gateway such
+    as CometAPI takes only its own key this way.
+
+    Examples:
+        >>> auth = BearerKeyAuth(SecretStr("k-1"))
+        >>> next(auth.auth_flow(httpx.Request("GET", "https://h.test/v1"))).headers["Authorization"]
+        'Bearer k-1'
+        >>> auth
+        BearerKeyAuth(api_key=SecretStr('**********'))
+    """
 
     def __init__(self, api_key: SecretStr):
         self._api_key = api_key

@@ -40,12 +40,14 @@ CONCURRENCY_KEY_PATTERN = r"^[a-z0-9][a-z0-9-]{0,39}$"
 
 
 class KlingCredentials(Block):
-    """Credentials for Kling, reached directly (access key + secret key) or through a gateway.
+    """Credentials for Kling, reached directly (API key or access + secret key) or via a gateway.
 
-    With `access_key` and `secret_key`, every request carries a short-lived HS256 JWT minted
-    from them (Kling's official API). With `api_key`, requests carry it as a bearer key (a
-    gateway such as CometAPI). `provider` sets the host and path prefix; `base_url` replaces
-    the host, for example to point at the embedded simulator.
+    With `api_key`, requests carry it as a bearer key: Kling's own API key (the default
+    provider, valid for every model and both of Kling's API standards) or, with
+    `provider="cometapi"`, the gateway's. With `access_key` and `secret_key`, every request
+    carries a short-lived HS256 JWT minted from them (Kling's official API, legacy `/v1`
+    standard only). Given both, the API key is used. `provider` sets the host and path
+    prefix; `base_url` replaces the host, for example to point at the embedded simulator.
 
     The keys and the callback URL are secrets: hidden from the block's repr, from Prefect's
     record of a run that takes the block, and from every refusal (a refused block's
@@ -64,7 +66,8 @@ class KlingCredentials(Block):
         ```python
         from prefect_kling import KlingCredentials
 
-        official = KlingCredentials(access_key="AK...", secret_key="SK...")
+        official = KlingCredentials(api_key="...")
+        legacy = KlingCredentials(access_key="AK...", secret_key="SK...")
         china = KlingCredentials(access_key="AK...", secret_key="SK...", region="china")
         gateway = KlingCredentials(provider="cometapi", api_key="sk-...")
         ```
@@ -87,7 +90,10 @@ class KlingCredentials(Block):
 
     provider: Provider = Field(
         default=Provider.KLING,
-        description="How Kling is reached: kling (official API, JWT) or cometapi (bearer key).",
+        description=(
+            "How Kling is reached: kling (official API: an API key, or access and secret "
+            "keys) or cometapi (the gateway's API key)."
+        ),
     )
     region: Region = Field(
         default=Region.GLOBAL,
@@ -99,13 +105,20 @@ class KlingCredentials(Block):
         examples=["http://127.0.0.1:8000"],
     )
     access_key: SecretStr | None = Field(
-        default=None, description="Kling access key, used with the secret key to mint tokens."
+        default=None,
+        description=(
+            "Kling access key, used with the secret key to mint tokens (legacy /v1 API only)."
+        ),
     )
     secret_key: SecretStr | None = Field(
         default=None, description="Kling secret key, used to sign tokens; never sent."
     )
     api_key: SecretStr | None = Field(
-        default=None, description="A gateway's API key, sent as a bearer token."
+        default=None,
+        description=(
+            "An API key, sent as a bearer token: Kling's own (every model), or the "
+            "gateway's with provider cometapi. Used rather than access and secret keys."
+        ),
     )
     callback_url: SecretStr | None = Field(
         default=None,
@@ -138,7 +151,8 @@ class KlingCredentials(Block):
         """What names this account's concurrency limits (`kling-video-<account>`, ...).
 
         `concurrency_key`, or else the first 8 hex digits of a SHA-256 of the provider and
-        key: never the key itself.
+        the key requests are signed with (the API key if given, else the access key): never
+        the key itself.
 
         Examples:
             >>> KlingCredentials(api_key="k", provider="cometapi").account
@@ -224,8 +238,15 @@ class KlingCredentials(Block):
 
     @property
     def uses_jwt(self) -> bool:
-        """Whether requests are signed with a JWT (access and secret keys were given)."""
-        return self.access_key is not None
+        """Whether requests are signed with a JWT: access and secret keys, and no API key.
+
+        Examples:
+            >>> KlingCredentials(api_key="k").uses_jwt
+            False
+            >>> KlingCredentials(access_key="ak", secret_key="sk").uses_jwt
+            True
+        """
+        return self.api_key is None and self.access_key is not None
 
     @property
     def api_base_url(self) -> str:
@@ -245,22 +266,31 @@ class KlingCredentials(Block):
     def auth(self) -> httpx.Auth:
         """The `httpx.Auth` for these credentials, shared by every client built from them.
 
+        The API key when one is given (a bearer key, valid for every model on Kling and the
+        only key a gateway takes), else a JWT minted from the access and secret keys.
+
         Raises:
-            KlingConfigurationError: No keys were given.
+            KlingConfigurationError: No keys were given, or a gateway was given access and
+                secret keys instead of its API key.
         """
         if self._auth is None:
-            if self.access_key is not None and self.secret_key is not None:
+            if self.api_key is not None:
+                self._auth = BearerKeyAuth(self.api_key)
+            elif not PRESETS[self.provider].accepts_access_keys:
+                raise KlingConfigurationError(
+                    f"api_key is missing: provider {self.provider.value} takes its own API "
+                    "key (access_key and secret_key are Kling's, for provider kling)"
+                )
+            elif self.access_key is not None and self.secret_key is not None:
                 self._auth = KlingJWTAuth(
                     self.access_key,
                     self.secret_key,
                     lifetime_seconds=self.token_lifetime_seconds,
                 )
-            elif self.api_key is not None:
-                self._auth = BearerKeyAuth(self.api_key)
             else:
                 raise KlingConfigurationError(
-                    "no keys: give access_key and secret_key (official Kling) "
-                    "or api_key (a gateway such as CometAPI)"
+                    "no keys: give api_key (Kling's API key, or a gateway's with provider "
+                    "cometapi) or access_key and secret_key (Kling's legacy /v1 API)"
                 )
         return self._auth
 
@@ -323,9 +353,14 @@ class KlingCredentials(Block):
     def from_env(cls, environ: Mapping[str, str] | None = None) -> KlingCredentials:
         """Credentials from `KLING_*` environment variables.
 
-        `KLING_PROVIDER` (kling or cometapi) defaults to kling when `KLING_ACCESS_KEY` is set
-        and to cometapi when only `KLING_API_KEY` is. `KLING_REGION`, `KLING_BASE_URL`,
-        `KLING_CALLBACK_URL` and `KLING_CONCURRENCY_KEY` are optional.
+        `KLING_PROVIDER` (kling or cometapi) defaults to kling, Kling's official API: a
+        gateway is used only when named. The keys are `KLING_API_KEY` (Kling's API key, sent
+        as a bearer key, valid for every model; or the gateway's, with
+        `KLING_PROVIDER=cometapi`) or `KLING_ACCESS_KEY` with `KLING_SECRET_KEY` (Kling's
+        legacy `/v1` API only, signed as JWTs). When both kinds are set, the API key is used
+        and the access and secret keys are left out (they must still come as a pair).
+        `KLING_REGION`, `KLING_BASE_URL`, `KLING_CALLBACK_URL` and `KLING_CONCURRENCY_KEY` are
+        optional.
 
         Args:
             environ: Variables to read instead of `os.environ`.
@@ -335,6 +370,8 @@ class KlingCredentials(Block):
                 names it (and shows no key, token or password).
 
         Examples:
+            >>> KlingCredentials.from_env({"KLING_API_KEY": "k"}).api_base_url
+            'https://api-singapore.klingai.com/v1'
             >>> env = {"KLING_PROVIDER": "cometapi", "KLING_API_KEY": "k"}
             >>> creds = KlingCredentials.from_env(env)
             >>> creds.api_base_url
@@ -348,30 +385,11 @@ class KlingCredentials(Block):
         ):
             if values[name] and (refusal := refusal_of(name, values[name])):
                 raise KlingConfigurationError(refusal)
-        provider = _choice(Provider, "KLING_PROVIDER", values["KLING_PROVIDER"] or _guess(values))
+        provider = _choice(
+            Provider, "KLING_PROVIDER", values["KLING_PROVIDER"] or Provider.KLING.value
+        )
         region = _choice(Region, "KLING_REGION", values["KLING_REGION"] or Region.GLOBAL.value)
-        keys: dict[str, str] = {}
-        if values["KLING_ACCESS_KEY"] or values["KLING_SECRET_KEY"]:
-            for name in ("KLING_ACCESS_KEY", "KLING_SECRET_KEY"):
-                if not values[name]:
-                    raise KlingConfigurationError(
-                        f"{name} is not set; KLING_ACCESS_KEY and KLING_SECRET_KEY go together"
-                    )
-            keys = {
-                "access_key": values["KLING_ACCESS_KEY"],
-                "secret_key": values["KLING_SECRET_KEY"],
-            }
-        elif values["KLING_API_KEY"]:
-            keys = {"api_key": values["KLING_API_KEY"]}
-        elif PRESETS[provider].uses_jwt:
-            raise KlingConfigurationError(
-                f"KLING_ACCESS_KEY is not set (needed, with KLING_SECRET_KEY, for provider "
-                f"{provider.value}; or set KLING_API_KEY for a gateway)"
-            )
-        else:
-            raise KlingConfigurationError(
-                f"KLING_API_KEY is not set (needed for provider {provider.value})"
-            )
+        keys = _keys_from(values, provider)
         concurrency_key = values["KLING_CONCURRENCY_KEY"] or None
         if concurrency_key and not re.match(CONCURRENCY_KEY_PATTERN, concurrency_key):
             raise KlingConfigurationError(
@@ -388,9 +406,35 @@ class KlingCredentials(Block):
         )
 
 
-def _guess(values: Mapping[str, str]) -> str:
-    only_api_key = values["KLING_API_KEY"] and not values["KLING_ACCESS_KEY"]
-    return Provider.COMETAPI.value if only_api_key else Provider.KLING.value
+def _keys_from(values: Mapping[str, str], provider: Provider) -> dict[str, str]:
+    """The block's key fields from the variables: the API key if set, else the key pair.
+
+    Raises:
+        KlingConfigurationError: Half a key pair, no key, or only Kling's key pair for a
+            gateway; the message names the variables (never their values).
+    """
+    pair = ("KLING_ACCESS_KEY", "KLING_SECRET_KEY")
+    if values["KLING_ACCESS_KEY"] or values["KLING_SECRET_KEY"]:
+        for name in pair:
+            if not values[name]:
+                raise KlingConfigurationError(
+                    f"{name} is not set; KLING_ACCESS_KEY and KLING_SECRET_KEY go together"
+                )
+    if values["KLING_API_KEY"]:
+        return {"api_key": values["KLING_API_KEY"]}
+    if not PRESETS[provider].accepts_access_keys:
+        given = "; KLING_ACCESS_KEY and KLING_SECRET_KEY are Kling's own keys"
+        raise KlingConfigurationError(
+            f"KLING_API_KEY is not set (needed for KLING_PROVIDER={provider.value}"
+            f"{given if values['KLING_ACCESS_KEY'] else ''})"
+        )
+    if values["KLING_ACCESS_KEY"]:
+        return {"access_key": values["KLING_ACCESS_KEY"], "secret_key": values["KLING_SECRET_KEY"]}
+    raise KlingConfigurationError(
+        "KLING_API_KEY is not set: set KLING_API_KEY (Kling's API key; with "
+        "KLING_PROVIDER=cometapi, the gateway's), or KLING_ACCESS_KEY and KLING_SECRET_KEY "
+        "(Kling's legacy /v1 API only)"
+    )
 
 
 def _choice(kind: type[Provider] | type[Region], variable: str, value: str) -> Any:

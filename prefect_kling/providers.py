@@ -1,6 +1,6 @@
 """Where Kling is reached: the official API (two regions) or a gateway such as CometAPI.
 
-A provider decides the host, the path prefix and the way of authenticating. Limits that
+A provider decides the host, the path prefix and the keys it takes. Limits that
 differ between providers (prompt lengths, image counts, model names) live in
 `prefect_kling.capabilities`.
 """
@@ -15,9 +15,10 @@ class Provider(StrEnum):
     """How Kling is reached.
 
     Attributes:
-        KLING: Kling's official API, authenticated with a JWT minted from an access key
-            and a secret key.
-        COMETAPI: The CometAPI gateway, authenticated with a bearer API key.
+        KLING: Kling's official API, authenticated with a Kling API key sent as a bearer
+            key (every model, both API standards), or with a JWT minted from an access
+            key and a secret key (the legacy `/v1` standard only).
+        COMETAPI: The CometAPI gateway, authenticated with its own bearer API key.
     """
 
     KLING = "kling"
@@ -40,15 +41,16 @@ class ProviderPreset:
         base_urls: Host per region (a gateway has one host for every region).
         prefix: Path prefix of the generation endpoints, e.g. `/v1`.
         account_prefix: Path prefix of the account endpoints (no `/v1` on Kling).
-        uses_jwt: Whether requests carry a JWT minted from access and secret keys
-            (otherwise a bearer API key).
+        accepts_access_keys: Whether access and secret keys (a JWT minted from them)
+            are accepted besides an API key; a provider without them takes an API key
+            only.
     """
 
     provider: Provider
     base_urls: dict[Region, str]
     prefix: str
     account_prefix: str
-    uses_jwt: bool
+    accepts_access_keys: bool
 
     def base_url(self, region: Region = Region.GLOBAL) -> str:
         """The host for a region, falling back to the global host."""
@@ -64,13 +66,13 @@ PRESETS: dict[Provider, ProviderPreset] = {
         },
         prefix="/v1",
         account_prefix="",
-        uses_jwt=True,
+        accepts_access_keys=True,
     ),
     Provider.COMETAPI: ProviderPreset(
         provider=Provider.COMETAPI,
         base_urls={Region.GLOBAL: "https://api.cometapi.com"},
         prefix="/kling/v1",
         account_prefix="/kling",
-        uses_jwt=False,
+        accepts_access_keys=False,
     ),
 }

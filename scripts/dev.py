@@ -1,4 +1,4 @@
-"""Set up everything and run one job: `python3 scripts/dev.py demo|test|docs|bench`.
+"""Set up everything and run one job: `python3 scripts/dev.py demo|test|docs|bench|screenshots`.
 
 Needs only Python 3.11+. Creates `.venv` beside this project on first use, installs the
 project with what the job needs and the newest Prefect it supports (again only when
@@ -9,7 +9,10 @@ pyproject.toml, a constraints file or the install command changed), and runs:
 - `test --oldest`: the end-to-end tests (marker `e2e`) on the oldest supported Prefect, in
   `.venv-oldest`, installed with `constraints/prefect-3.8.txt`;
 - `docs`: a strict build of the documentation;
-- `bench`: the benchmarks in quick mode.
+- `bench`: the benchmarks in quick mode;
+- `screenshots`: the Prefect UI pictures of the docs (`docs/assets/screenshots/`), taken by
+  `scripts/screenshots.py` with headless Chromium (Debian's `chromium`, installed with
+  apt-get when missing).
 
 Extra arguments go to the command, e.g. `python3 scripts/dev.py test -k client -x`.
 """
@@ -19,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -28,7 +32,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-EXTRAS = {"demo": "", "test": "[test]", "docs": "[docs]", "bench": "[bench]"}
+EXTRAS = {"demo": "[simulator]", "test": "[test]", "docs": "[docs]", "bench": "[bench]"}
+EXTRAS["screenshots"] = EXTRAS["demo"]  # the pictures show the demo's simulator at work
 QUIET_PREFECT = {"PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
 PYTEST_NO_TESTS = 5
 OLDEST_CONSTRAINTS = "constraints/prefect-3.8.txt"
@@ -93,6 +98,10 @@ def main(argv: list[str]) -> int:
         return run([python, "-m", "mkdocs", "build", "--strict", *extra], env)
     if job == "bench":
         return run([python, "bench/run_all.py", "--quick", *extra], env)
+    if job == "screenshots":
+        if not ensure_chromium():
+            return 1
+        return run([python, "scripts/screenshots.py", *extra], env)
     if oldest:  # the linter does not depend on Prefect: the newest environment runs it
         code = run([python, "-m", "pytest", *WORKERS, "-m", E2E_MARKER, *extra], env)
     else:
@@ -165,6 +174,24 @@ def install(environment: Environment, extras: str) -> None:
     print(f"installing prefect-kling{extras} into {environment.path}", flush=True)
     subprocess.run([str(python), "-m", "pip", *arguments], cwd=ROOT, check=True)
     stamp.write_text(wanted)
+
+
+def ensure_chromium() -> bool:
+    """Install Debian's `chromium` with apt-get when it is missing; False when that fails."""
+    if shutil.which("chromium"):
+        return True
+    root = getattr(os, "geteuid", lambda: -1)() == 0
+    sudo = [] if root else ["sudo", "-n"]
+    if not shutil.which("apt-get") or not (root or shutil.which("sudo")):
+        print("screenshots need Debian's chromium: install it (`apt-get install chromium`)")
+        return False
+    print("chromium is missing: installing Debian's chromium with apt-get", flush=True)
+    quiet = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for command in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "chromium"]):
+        if subprocess.run([*sudo, *command], env=quiet, check=False).returncode != 0:
+            print(f"could not install chromium: `{' '.join(command)}` failed; install it, retry")
+            return False
+    return True
 
 
 def run(command: list[str], env: dict[str, str]) -> int:

@@ -91,8 +91,11 @@ def test_text2video_json(provider_env, sim, tmp_path):
         "status",
         "status_message",
         "units",
+        "reused",
+        "finished_at",
         "files",
     }
+    assert summary["reused"] is False and summary["finished_at"]
     assert (
         summary["endpoint"] == "text2video"
         and summary["status"] == "succeed"
@@ -500,3 +503,67 @@ def test_a_bad_url_variable_exits_2_naming_it(
     assert code == 2 and f"{variable}: " in said and "Traceback" not in said
     assert "allowed: an http:// or https:// URL with a host" in said
     assert sim.stats().requests == before and flow_runs() == runs
+
+
+@pytest.fixture
+def api_key_env(sim, monkeypatch):
+    """Only `KLING_API_KEY` and `KLING_BASE_URL`: Kling's own API key, no provider named."""
+    for name in list(os.environ):
+        if name.startswith("KLING_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("KLING_BASE_URL", sim.base_url)
+    monkeypatch.setenv("KLING_API_KEY", API_KEY)
+
+
+@pytest.fixture
+def authentications(monkeypatch) -> list[tuple[str, str, str]]:
+    """(prefix, path, what the header held) for each request the simulator authenticates."""
+    from prefect_kling.simulator.api import KlingApi
+
+    seen: list[tuple[str, str, str]] = []
+    authenticate = KlingApi.authenticate
+
+    def spy(self, provider, request):
+        header = request.headers.get("authorization", "")
+        held = "api key" if header == f"Bearer {API_KEY}" else "other"
+        seen.append((provider, request.url.path, held))
+        return authenticate(self, provider, request)
+
+    monkeypatch.setattr(KlingApi, "authenticate", spy)
+    return seen
+
+
+def test_an_api_key_alone_reaches_klings_own_api_as_a_bearer_key(
+    api_key_env, authentications, sim, tmp_path
+):
+    code, out, err = run(
+        "text2video",
+        "--prompt",
+        "a kite over the dunes (Kling API key)",
+        "--output-dir",
+        str(tmp_path),
+        "--json",
+        *FAST,
+    )
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["status"] == "succeed" and summary["files"]
+    assert_files_match(summary)
+    assert ("kling", "/v1/videos/text2video", "api key") in authentications
+    assert {(prefix, held) for prefix, _path, held in authentications} == {("kling", "api key")}
+    assert API_KEY not in out + err
+
+
+def test_a_wrong_api_key_exits_1_with_klings_auth_error_without_the_key(
+    api_key_env, sim, monkeypatch, tmp_path
+):
+    wrong = "ck-canary-WRONG-APIKEY-5e6f7a8b"
+    monkeypatch.setenv("KLING_API_KEY", wrong)
+    created = sim.stats().tasks_created
+    code, out, err = run(
+        "text2video", "--prompt", "a kite, wrong key", "--output-dir", str(tmp_path), *FAST
+    )
+    assert code == 1, err
+    assert "1000" in err and "HTTP 401" in err and "Traceback" not in err
+    assert wrong not in out + err and API_KEY not in out + err
+    assert sim.stats().tasks_created == created

@@ -67,7 +67,7 @@ def stop_mid_task(
     try:
         task_id = wait_for(created, timeout=240, what="the task to be created")
         wait_for(
-            lambda: f"Kling task {task_id} (text2video) is processing" in log.read_text(),
+            lambda: f"Kling task {task_id} (text2video) processing after" in log.read_text(),
             timeout=30,
             what="the flow to log the task",
         )

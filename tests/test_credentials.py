@@ -91,7 +91,18 @@ def test_saved_block_keeps_secrets_hidden_and_loads_them_back():
     ("env", "provider", "jwt"),
     [
         ({"KLING_ACCESS_KEY": ACCESS_KEY, "KLING_SECRET_KEY": SECRET_KEY}, "kling", True),
-        ({"KLING_API_KEY": API_KEY}, "cometapi", False),
+        ({"KLING_API_KEY": API_KEY}, "kling", False),  # Kling's own API key
+        ({"KLING_PROVIDER": "cometapi", "KLING_API_KEY": API_KEY}, "cometapi", False),
+        ({"KLING_PROVIDER": "CometAPI", "KLING_API_KEY": API_KEY}, "cometapi", False),
+        (
+            {
+                "KLING_API_KEY": API_KEY,
+                "KLING_ACCESS_KEY": ACCESS_KEY,
+                "KLING_SECRET_KEY": SECRET_KEY,
+            },
+            "kling",
+            False,
+        ),
         (
             {
                 "KLING_PROVIDER": "KLING",
@@ -110,6 +121,68 @@ def test_from_env(env, provider, jwt):
     assert creds.callback_url is None
 
 
+def test_an_api_key_alone_is_klings_own_sent_as_a_bearer_key():
+    for creds in (
+        KlingCredentials.from_env({"KLING_API_KEY": API_KEY}),
+        KlingCredentials(api_key=API_KEY),
+    ):
+        assert creds.provider.value == "kling"
+        assert creds.api_base_url == "https://api-singapore.klingai.com/v1"
+        assert isinstance(creds.auth(), BearerKeyAuth)
+        sent = next(creds.auth().auth_flow(httpx.Request("GET", "https://kling.test/v1/x")))
+        assert sent.headers["Authorization"] == f"Bearer {API_KEY}"
+    china = KlingCredentials.from_env({"KLING_API_KEY": API_KEY, "KLING_REGION": "china"})
+    assert china.api_base_url == "https://api-beijing.klingai.com/v1"
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"KLING_API_KEY": API_KEY, "KLING_ACCESS_KEY": ACCESS_KEY, "KLING_SECRET_KEY": SECRET_KEY},
+        {
+            "KLING_PROVIDER": "cometapi",
+            "KLING_API_KEY": API_KEY,
+            "KLING_ACCESS_KEY": ACCESS_KEY,
+            "KLING_SECRET_KEY": SECRET_KEY,
+        },
+    ],
+    ids=["kling", "cometapi"],
+)
+def test_given_an_api_key_and_a_key_pair_the_api_key_is_used(env):
+    """Kling's API key is valid for every model; its access/secret keys on the legacy API only."""
+    creds = KlingCredentials.from_env(env)
+    assert creds.api_key.get_secret_value() == API_KEY
+    assert creds.access_key is None and creds.secret_key is None
+    assert not creds.uses_jwt
+    block = KlingCredentials(
+        provider=creds.provider, api_key=API_KEY, access_key=ACCESS_KEY, secret_key=SECRET_KEY
+    )
+    for both in (creds, block):
+        assert isinstance(both.auth(), BearerKeyAuth)
+        sent = next(both.auth().auth_flow(httpx.Request("GET", "https://kling.test/v1/x")))
+        assert sent.headers["Authorization"] == f"Bearer {API_KEY}"
+    assert not block.uses_jwt
+    assert block.account == creds.account  # named after the key that signs
+
+
+def test_a_gateway_given_only_klings_key_pair_is_refused_without_the_keys():
+    block = KlingCredentials(provider="cometapi", access_key=ACCESS_KEY, secret_key=SECRET_KEY)
+    with pytest.raises(KlingConfigurationError, match="api_key is missing") as refused:
+        block.auth()
+    assert "cometapi" in str(refused.value)
+    for secret in (ACCESS_KEY, SECRET_KEY):
+        assert secret not in _said_by(refused.value)
+    with pytest.raises(KlingConfigurationError, match="api_key is missing"):
+        KlingCredentials(provider="cometapi").auth()
+
+
+def test_kling_and_a_gateway_with_the_same_key_are_two_accounts():
+    official = KlingCredentials(api_key=API_KEY)
+    gateway = KlingCredentials(provider="cometapi", api_key=API_KEY)
+    assert official.account != gateway.account
+    assert KlingCredentials.from_env({"KLING_API_KEY": API_KEY}).account == official.account
+
+
 def test_from_env_reads_the_callback_url_and_keeps_it_secret():
     url = "https://hooks.example.com/kling/callbacks/tok-9b1c"
     creds = KlingCredentials.from_env({"KLING_API_KEY": API_KEY, "KLING_CALLBACK_URL": url})
@@ -121,9 +194,19 @@ def test_from_env_reads_the_callback_url_and_keeps_it_secret():
     ("env", "named"),
     [
         ({}, "KLING_ACCESS_KEY"),
+        ({}, "KLING_API_KEY is not set"),
         ({"KLING_PROVIDER": "cometapi"}, "KLING_API_KEY"),
+        (
+            {
+                "KLING_PROVIDER": "cometapi",
+                "KLING_ACCESS_KEY": ACCESS_KEY,
+                "KLING_SECRET_KEY": SECRET_KEY,
+            },
+            r"KLING_API_KEY is not set \(needed for KLING_PROVIDER=cometapi; KLING_ACCESS_KEY",
+        ),
         ({"KLING_ACCESS_KEY": ACCESS_KEY}, "KLING_SECRET_KEY"),
         ({"KLING_SECRET_KEY": SECRET_KEY}, "KLING_ACCESS_KEY"),
+        ({"KLING_API_KEY": API_KEY, "KLING_ACCESS_KEY": ACCESS_KEY}, "KLING_SECRET_KEY"),
         ({"KLING_PROVIDER": "openai", "KLING_API_KEY": API_KEY}, "KLING_PROVIDER"),
         ({"KLING_REGION": "mars", "KLING_API_KEY": API_KEY}, "KLING_REGION"),
     ],

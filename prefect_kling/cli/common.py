@@ -10,6 +10,8 @@ import argparse
 import json
 from typing import Any
 
+from prefect_kling.cli.wording import result_line
+
 EXIT_OK, EXIT_REMOTE, EXIT_INPUT = 0, 1, 2
 
 
@@ -36,16 +38,17 @@ def load_credentials(args: argparse.Namespace) -> Any:
 
 
 def print_result(result: Any, as_json: bool, out: Any) -> None:
-    """Write a `GenerationResult`: one JSON object, or a line and a line a saved file."""
+    """Write a `GenerationResult`: one JSON object, or a line and a line a saved file.
+
+    The line says the status in the package's words, the units, when the task ended if
+    that was long ago (`wording.LONG_AGO`), and that nothing new was charged for a task
+    reused from an earlier run (`wording.result_line`).
+    """
     summary = result.summary()
     if as_json:
         out.write(json.dumps(summary) + "\n")
         return
-    units = "unknown" if summary["units"] is None else f"{summary['units']:g}"
-    out.write(
-        f"Kling {summary['endpoint']} task {summary['task_id']}: "
-        f"{summary['status']}, {units} units\n"
-    )
+    out.write(result_line(summary) + "\n")
     for file in summary["files"]:
         video = (
             f", video id {file['video_id']}, {file['duration']} s" if file.get("video_id") else ""

@@ -226,6 +226,17 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument(
         "--link-ttl-seconds", type=float, help="how long result links work after a task ends"
     )
+    sim.add_argument(
+        "--pack-units",
+        type=float,
+        help="units in the account's resource pack of each family (default: 1000; 0: no "
+        "packs, unlimited)",
+    )
+    sim.add_argument(
+        "--state-file",
+        metavar="PATH",
+        help="JSON file that keeps the tasks across restarts (read at start, written at stop)",
+    )
 
     receiver = commands.add_parser(
         "receiver", help="receive Kling's callbacks and turn them into Prefect events"

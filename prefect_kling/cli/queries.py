@@ -19,6 +19,7 @@ from typing import Any
 from prefect_kling.cli.common import EXIT_OK, load_credentials, print_result
 from prefect_kling.cli.progress import ProgressLine
 from prefect_kling.cli.session import follow
+from prefect_kling.cli.wording import status_said, units_said
 
 
 def run_costs(args: argparse.Namespace, out: Any) -> int:
@@ -90,9 +91,10 @@ def run_status(args: argparse.Namespace, out: Any) -> int:
     if args.json:
         out.write(task.model_dump_json() + "\n")
     else:
-        units = "" if task.units is None else f", {task.units:g} unit{_s(task.units)}"
+        units = "" if task.units is None else f", {units_said(task.units)}"
         reason = f" ({task.task_status_msg})" if task.task_status_msg else ""
-        said = f"{task.status_said}{reason}{units}"
+        finished_at = task.updated_at if task.finished else None
+        said = f"{status_said(task.status, finished_at)}{reason}{units}"
         out.write(f"Kling {args.endpoint} task {task.task_id}: {said}\n")
         for item in [*task.videos, *task.images]:
             out.write(f"  {item.url}\n")
@@ -121,7 +123,3 @@ def run_wait(args: argparse.Namespace, out: Any) -> int:
         )
     print_result(result, args.json, out)
     return EXIT_OK
-
-
-def _s(count: float) -> str:
-    return "" if count == 1 else "s"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from prefect_kling.cli.common import EXIT_OK
@@ -45,13 +46,19 @@ def run_receiver(args: argparse.Namespace, out: Any) -> int:
 
 
 def run_simulator(args: argparse.Namespace, out: Any) -> int:
-    """Serve the Kling simulator until interrupted; print how to reach it first.
+    """Serve the Kling simulator until interrupted; print how to reach it first (once).
+
+    Its account has a trial resource pack per family (`--pack-units`, 1000 units by
+    default), which `prefect-kling costs` lists and its tasks spend.
 
     Raises:
-        KlingValidationError: A setting is out of range (the message names it).
+        KlingValidationError: A setting is out of range, or the state file is not one
+            (the message names it).
     """
     from prefect_kling.exceptions import KlingValidationError
     from prefect_kling.simulator import SimulatorConfig, serve
+    from prefect_kling.simulator.packs import DEMO_PACK_UNITS
+    from prefect_kling.simulator.state_file import read_state_file
 
     options: dict[str, Any] = {
         name: getattr(args, name)
@@ -67,19 +74,16 @@ def run_simulator(args: argparse.Namespace, out: Any) -> int:
     }
     if args.concurrency is not None:
         options["concurrency"] = dict.fromkeys(("video", "image", "try-on"), args.concurrency)
+    units = DEMO_PACK_UNITS if args.pack_units is None else args.pack_units
+    options["resource_pack_units"] = units or None  # 0: unlimited, no packs
     try:
         config = SimulatorConfig(**options)
     except ValueError as error:  # a setting out of range, named in the message
         raise KlingValidationError.single("simulator", str(error)) from None
-    base = f"http://{args.host}:{args.port}"
-    out.write(
-        f"Kling simulator on {base}\n"
-        f"  official API:  KLING_BASE_URL={base} KLING_ACCESS_KEY={config.access_key}"
-        f" KLING_SECRET_KEY={config.secret_key}\n"
-        f"  gateway API:   KLING_PROVIDER=cometapi KLING_BASE_URL={base}"
-        f" KLING_API_KEY={config.api_key}\n"
-        f"  inspection:    {base}/_simulator/stats\n"
-    )
-    out.flush()
-    serve(config, host=args.host, port=args.port)
+    if args.state_file is not None:
+        try:
+            read_state_file(Path(args.state_file))
+        except ValueError as error:  # not a state file: the message names it
+            raise KlingValidationError.single("--state-file", str(error)) from None
+    serve(config, host=args.host, port=args.port, state_path=args.state_file, out=out)
     return EXIT_OK

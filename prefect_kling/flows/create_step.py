@@ -23,6 +23,11 @@ A fresh take (`take`) asks for a new task for the same request: it gets an exter
 its own (`fresh_take_id`) and its record replaces the cached one. A task found older than
 a record lives (its files may be gone) is renewed the same way, with a take named after it.
 
+`run_create_step` also tells whether the task was *reused* (`CreateOutcome.reused`): made
+before this step, so that nothing new is charged for it. That is a cached record, or a task
+found by its external id that Kling says was made more than `REUSED_AFTER` before the step
+began (Kling's clock may differ from ours: a task this step made is never called reused).
+
 Examples:
     >>> fresh_take_id("pk-0123", "after-8672") == fresh_take_id("pk-0123", "after-8672")
     True
@@ -35,7 +40,8 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from prefect import task
@@ -62,7 +68,9 @@ from prefect_kling.runtime import current_runtime
 
 __all__ = [
     "CACHE_LIFETIME",
+    "REUSED_AFTER",
     "UNKNOWN_SEND_TIME",
+    "CreateOutcome",
     "account_fingerprint",
     "before_send",
     "cache_lifetime",
@@ -83,6 +91,24 @@ CACHE_LIFETIME: dict[Provider, timedelta] = {
     Provider.COMETAPI: timedelta(hours=23),
 }
 """How long a cached create is reused: less than the provider keeps the task's files."""
+
+REUSED_AFTER = timedelta(minutes=5)
+"""A task found by its external id is reused when Kling made it this long before the step."""
+
+
+@dataclass(frozen=True)
+class CreateOutcome:
+    """What the create step gave: the task, and whether it was made before this step.
+
+    Attributes:
+        reference: The task.
+        reused: Made by an earlier run (a cached create, or a task found by its external
+            id): nothing new is charged for it.
+    """
+
+    reference: TaskReference
+    reused: bool
+
 
 _BEFORE_SEND: ContextVar[Callable[[], None] | None] = ContextVar("kling_before_send", default=None)
 """Called by the create step right before it sends: a batch item takes its place there, so
@@ -301,10 +327,13 @@ def run_create_step(
     *,
     take: str | None,
     result_storage: Any,
-) -> TaskReference:
+) -> CreateOutcome:
     """The cached create of a prepared request; a `take` replaces the cached record.
 
     Emits `kling.task.submitted` for the task made (or found again).
+
+    Returns:
+        The task, and whether it was reused (made before this step: nothing new charged).
     """
     options: dict[str, Any] = {
         "refresh_cache": take is not None,
@@ -314,7 +343,8 @@ def run_create_step(
         options["result_storage"] = result_storage
     fields = prepared.request.model_dump(mode="json", exclude_none=True)
     fields.pop("external_task_id", None)
-    reference = submit_request.with_options(**options)(
+    began = current_runtime().now()
+    state = submit_request.with_options(**options)(
         credentials,
         prepared.endpoint.name,
         fields,
@@ -323,6 +353,14 @@ def run_create_step(
         content_digest=prepared.content_digest,
         earlier_ids=list(prepared.earlier_ids),
         strict=prepared.strict,
+        return_state=True,
     )
+    reference: TaskReference = state.result()
     emit_task_event("submitted", reference, model=fields.get("model_name"))
-    return reference
+    return CreateOutcome(reference, reused=state.name == "Cached" or _made_before(reference, began))
+
+
+def _made_before(reference: TaskReference, began: datetime) -> bool:
+    """Whether Kling made the task well before the step began (found, not created)."""
+    created = reference.created_at
+    return created is not None and created < began - REUSED_AFTER

@@ -131,6 +131,8 @@ class Generation:
         self._progress_artifact = progress_artifact
         self._tracker: Tracker | None = None
         self.slot_wait = SlotWaitProgress(self.endpoint.name) if progress_artifact else None
+        self.reused = False
+        """Whether `create` found a task made before it (nothing new charged)."""
 
     @classmethod
     def prepare(
@@ -241,9 +243,10 @@ class Generation:
         """Create the task through the cached create step (or find it again)."""
         if self.prepared is None:
             raise RuntimeError("a resumed task is not created again")
-        self.reference = run_create_step(
+        created = run_create_step(
             self.credentials, self.prepared, take=take, result_storage=result_storage
         )
+        self.reference, self.reused = created.reference, created.reused
         self._track(model=self.shown_request.get("model_name"))
         return self.reference
 
@@ -317,5 +320,10 @@ class Generation:
         if get_endpoint(reference.endpoint).result_kind is ResultKind.IMAGE:
             publish_images(reference, task)
         return GenerationResult(
-            reference=reference, status=task.status, units=task.units, files=files
+            reference=reference,
+            status=task.status,
+            units=task.units,
+            files=files,
+            reused=self.reused,
+            finished_at=task.updated_at if task.finished else None,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -25,6 +26,14 @@ class GenerationResult(BaseModel):
     status_message: str | None = Field(default=None, description="Kling's reason for a failure.")
     units: float | None = Field(default=None, description="Units Kling charged.")
     files: list[SavedFile] = Field(default_factory=list, description="Files saved.")
+    reused: bool = Field(
+        default=False,
+        description="The task was made by an earlier run (a cached create, or found by its "
+        "external id): nothing new was charged for it.",
+    )
+    finished_at: datetime | None = Field(
+        default=None, description="When the task ended, as Kling says (its updated_at)."
+    )
 
     @property
     def task_id(self) -> str:
@@ -48,6 +57,8 @@ class GenerationResult(BaseModel):
             "status": self.status,
             "status_message": self.status_message,
             "units": self.units,
+            "reused": self.reused,
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
             "files": [
                 {
                     "path": file.path,

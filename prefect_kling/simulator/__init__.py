@@ -1,7 +1,7 @@
 """An embedded Kling-compatible API server for demos, tests and benchmarks.
 
 `KlingSimulator` runs it on loopback in a background thread; `serve` runs it in the
-foreground. It speaks Kling's official API (`/v1`, JWT) and a gateway's (`/kling/v1`,
+foreground. It speaks Kling's official API (`/v1`, API key or JWT) and a gateway's (`/kling/v1`,
 bearer key), and tells what happened on the server side through `stats()`.
 
 Examples:

@@ -1,4 +1,4 @@
-"""Kling's API as the simulator serves it: `/v1` (JWT) and a gateway's `/kling/v1` (bearer).
+"""Kling's API as the simulator serves it: `/v1` (API key or JWT), a gateway's `/kling/v1`.
 
 The account prefix (`/account/...` on the official host, `/kling/account/...` on the
 gateway) serves `account/costs`. Repeated slashes in a path count as one, as behind the
@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from prefect_kling.simulator.auth import check_bearer, check_jwt
+from prefect_kling.simulator.auth import check_bearer, check_official
 from prefect_kling.simulator.connection import CutResponse
 from prefect_kling.simulator.edits import validate_costs_query, validate_identify_face
 from prefect_kling.simulator.faults import AFTER_CREATE, BEFORE_CREATE, BEFORE_READ, FaultKind
@@ -124,8 +124,9 @@ class KlingApi:
         header = request.headers.get("authorization")
         config = self.state.config
         if provider == "kling":
-            failure = check_jwt(
+            failure = check_official(
                 header,
+                api_key=config.api_key,
                 access_key=config.access_key,
                 secret_key=config.secret_key,
                 leeway=config.jwt_leeway_seconds,

@@ -1,15 +1,18 @@
-"""Result files: a real MP4 (optionally padded to any size) and generated PNG images.
+"""Result files: real MP4s (optionally padded to any size) and generated PNG images.
 
-The MP4 is a one-second 320x180 H.264 test pattern shipped as package data. A larger
-`video_bytes` is reached by appending an MP4 `free` box, which players skip, so the file
-stays playable; the padding is streamed from one reusable zero buffer and never held in
-memory. PNGs are drawn with Pillow at a size that matches the requested aspect ratio.
+The MP4 served is a task's rendered video (see `videos`) or a one-second 320x180 H.264
+test pattern shipped as package data. A larger `video_bytes` is reached by appending an
+MP4 `free` box, which players skip, so the file stays playable; the padding is streamed
+from one reusable zero buffer and never held in memory. PNGs are drawn with Pillow at a
+size that matches the requested aspect ratio.
 
 Examples:
     >>> size = sample_video_size() + 1000
     >>> data = b"".join(iter_video(size, 0, size))
     >>> len(data) == size and data[4:8] == b"ftyp" and data[-992:] == bytes(992)
     True
+    >>> video_size(None, 5000), video_size(9000, 5000), video_size(5004, 5000)
+    (5000, 9000, 5000)
 """
 
 from __future__ import annotations
@@ -37,9 +40,18 @@ def sample_video_size() -> int:
     return len(sample_video())
 
 
-def video_size(requested: int | None) -> int:
-    """The size of a served video: the sample's, or `requested` when given."""
-    return sample_video_size() if requested is None else requested
+def video_size(requested: int | None, actual: int | None = None) -> int:
+    """The size of a served video of `actual` bytes (default: the sample's).
+
+    `requested` (`SimulatorConfig.video_bytes`) when the video can be padded to it: the
+    same size, or at least 8 bytes more (a `free` box's header). Otherwise, and without a
+    request, the video's own size: it is served whole, unpadded, as truncating it would
+    break it.
+    """
+    actual = sample_video_size() if actual is None else actual
+    if requested is None or requested < actual or 0 < requested - actual < 8:
+        return actual
+    return requested
 
 
 def _free_box_header(box_size: int) -> bytes:
@@ -49,26 +61,29 @@ def _free_box_header(box_size: int) -> bytes:
     return struct.pack(">I4sQ", 1, b"free", box_size)
 
 
-def iter_video(size: int, start: int, end: int) -> Iterator[bytes]:
+def iter_video(size: int, start: int, end: int, video: bytes | None = None) -> Iterator[bytes]:
     """Yield bytes `[start, end)` of the video padded to `size`, in chunks of at most 1 MiB.
 
     Args:
-        size: Total size of the file (the sample size, or at least 8 bytes more).
+        size: Total size of the file (the video's size, or at least 8 bytes more).
         start: First byte offset.
         end: Offset after the last byte (at most `size`).
+        video: The MP4's bytes; the shipped sample by default.
 
     Yields:
         Consecutive chunks of the requested range.
     """
-    sample = sample_video()
-    header = _free_box_header(size - len(sample)) if size > len(sample) else b""
-    head = sample + header
+    video = sample_video() if video is None else video
+    header = _free_box_header(size - len(video)) if size > len(video) else b""
     position = start
-    if position < len(head):
-        # The sample and box header are small: one chunk.
-        piece = head[position : min(end, len(head))]
-        position += len(piece)
-        yield piece
+    for base, piece in ((0, video), (len(video), header)):
+        offset = position - base
+        while 0 <= offset < len(piece) and position < end:
+            # The video and box header are held in memory: slices of them.
+            chunk = piece[offset : offset + min(CHUNK_SIZE, end - position)]
+            position += len(chunk)
+            offset += len(chunk)
+            yield chunk
     while position < end:
         count = min(CHUNK_SIZE, end - position)
         yield _ZEROS if count == CHUNK_SIZE else _ZEROS[:count]

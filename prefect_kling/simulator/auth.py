@@ -1,7 +1,9 @@
-"""Checking credentials: Kling's JWT on `/v1`, a gateway's bearer key on `/kling/v1`.
+"""Checking credentials: Kling's API key or JWT on `/v1`, a gateway's bearer key on `/kling/v1`.
 
-JWTs are checked against the real wall clock (not the simulator's advanced clock), because
-clients mint them from their own clock.
+Kling's official API takes an API key as `Authorization: Bearer <key>` (every model) or a
+JWT minted from an access key and a secret key (legacy standard). JWTs are checked against
+the real wall clock (not the simulator's advanced clock), because clients mint them from
+their own clock.
 
 Examples:
     >>> import time, jwt
@@ -11,6 +13,11 @@ Examples:
     True
     >>> check_jwt(None, access_key="ak", secret_key="s" * 32).code
     1001
+    >>> keys = {"api_key": "sk-1", "access_key": "ak", "secret_key": "s" * 32}
+    >>> check_official("Bearer sk-1", **keys) is None
+    True
+    >>> check_official("Bearer sk-2", **keys).code
+    1000
 """
 
 from __future__ import annotations
@@ -88,7 +95,50 @@ def check_jwt(
     return None
 
 
+def _is_key(token: str, api_key: str) -> bool:
+    """Whether `token` is `api_key`, compared in constant time."""
+    return bool(token) and hmac.compare_digest(token.encode(), api_key.encode())
+
+
+def _looks_like_jwt(token: str) -> bool:
+    """Whether a token has a JWT's shape: three dot-separated parts."""
+    return token.count(".") == 2
+
+
+def check_official(
+    authorization: str | None,
+    *,
+    api_key: str,
+    access_key: str,
+    secret_key: str,
+    leeway: float = 5.0,
+) -> AuthFailure | None:
+    """Check an official-API `Authorization` header: the API key, or else a JWT.
+
+    A bearer token shaped like a JWT is checked as one (so an expired token still answers
+    1004, and a client mints anew); any other token must be the API key. Kling's error table
+    gives 401 with 1000 to 1002 for authentication failures without saying which a wrong
+    API key gets: the simulator answers 1000 ("Authentication failed").
+
+    Args:
+        authorization: The header's value, if any.
+        api_key: The accepted API key.
+        access_key: The expected JWT issuer (`iss`).
+        secret_key: The JWT's HS256 signing key.
+        leeway: Seconds of clock skew allowed on a JWT's `exp` and `nbf`.
+
+    Returns:
+        `None` when the key or token is valid, else the failure to answer with.
+    """
+    token = _bearer_token(authorization)
+    if token and _is_key(token, api_key):
+        return None
+    if token and not _looks_like_jwt(token):
+        return AuthFailure(1000, "Authentication failed: the API key is not valid")
+    return check_jwt(authorization, access_key=access_key, secret_key=secret_key, leeway=leeway)
+
+
 def check_bearer(authorization: str | None, *, api_key: str) -> bool:
     """Whether a gateway `Authorization` header carries the expected API key."""
     token = _bearer_token(authorization)
-    return bool(token) and hmac.compare_digest(token.encode(), api_key.encode())
+    return bool(token) and _is_key(token, api_key)

@@ -63,8 +63,16 @@ class SimulatorConfig:
         faults: Fault kinds drawn at random with `fault_rate` (default: all kinds).
             Faults forced with `KlingSimulator.inject` apply whatever this holds.
         slow_seconds: Real delay added by the `slow` fault.
-        video_bytes: Size of each served MP4; larger than the sample means the sample
-            padded with a trailing `free` box to exactly this size. `None`: the sample.
+        video_bytes: Size of each served MP4: the video padded with a trailing `free` box
+            to exactly this size. A rendered video larger than this (or less than 8 bytes
+            smaller, too close for a box) is served whole at its own size. `None`: the
+            video's own size. Must be reachable from the shipped sample (its size or at
+            least 8 bytes more), which is served when rendering is off or impossible.
+        render_videos: Render each video task's MP4 on its first download: H.264 of the
+            length the task reports, showing the task id, the prompt and the time (needs
+            PyAV, the `prefect-kling[simulator]` extra; without it, the sample is served
+            and one warning logged). `False`: every video is the shipped one-second
+            sample, for benchmarks whose figures the encoding CPU would distort.
         image_long_side: Pixels on the long side of generated PNGs.
         link_ttl_seconds: Result links stop working this long after the task ended
             (simulator clock); `None`: they never expire.
@@ -91,6 +99,7 @@ class SimulatorConfig:
     faults: Iterable[FaultKind | str] = frozenset(FaultKind)
     slow_seconds: float = 2.0
     video_bytes: int | None = None
+    render_videos: bool = True
     image_long_side: int = 1024
     link_ttl_seconds: float | None = None
     callback_timeout_seconds: float = 5.0
@@ -118,6 +127,8 @@ class SimulatorConfig:
             raise ValueError("requests_per_second must be > 0 (or None for no limit)")
         if self.image_long_side < 16:
             raise ValueError("image_long_side must be at least 16")
+        if not isinstance(self.render_videos, bool):
+            raise ValueError(f"render_videos must be true or false, got {self.render_videos!r}")
         self._check_video_bytes()
 
     def _check_packs(self) -> None:
@@ -182,6 +193,7 @@ class SimulatorConfig:
             "faults": sorted(self.fault_kinds),
             "slow_seconds": self.slow_seconds,
             "video_bytes": self.video_bytes,
+            "render_videos": self.render_videos,
             "image_long_side": self.image_long_side,
             "link_ttl_seconds": self.link_ttl_seconds,
             "callback_timeout_seconds": self.callback_timeout_seconds,

@@ -5,7 +5,9 @@ Face pictures of identify-face sessions are served at
 
 Videos are streamed in chunks (padded MP4s can be hundreds of megabytes), with an exact
 Content-Length, single `bytes=` ranges (206) and the `download_break` fault, which stops
-halfway through and closes the connection. Unknown files answer 404, expired links 403.
+halfway through and closes the connection. A video is rendered in a worker thread on the
+first `GET` or `HEAD` of its file and kept for the next ones (see `videos`). Unknown files
+answer 404, expired links 403.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from prefect_kling.simulator.assets import iter_video, make_png
+from prefect_kling.simulator.assets import iter_video, make_png, video_size
 from prefect_kling.simulator.connection import sever
 from prefect_kling.simulator.faults import DOWNLOAD
 from prefect_kling.simulator.state import SimulatorState
@@ -60,10 +62,11 @@ def file_routes(state: SimulatorState) -> list[Route]:
             return PlainTextResponse("Forbidden: the link has expired", 403)
         chunks: Callable[[int, int], Iterator[bytes]]
         if ref.kind == "video":
-            media_type, size = "video/mp4", ref.video_bytes
+            video = await run_in_threadpool(state.videos.get, ref.video)
+            media_type, size = "video/mp4", video_size(ref.video_bytes, len(video))
 
             def chunks(start: int, end: int) -> Iterator[bytes]:
-                return iter_video(size, start, end)
+                return iter_video(size, start, end, video)
 
         else:
             png = await run_in_threadpool(make_png, *ref.size, ref.index, ref.watermark)

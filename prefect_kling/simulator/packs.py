@@ -21,6 +21,8 @@ from typing import Any
 
 DAY_MS = 24 * 3600 * 1000
 PACK_DAYS = 365
+DEMO_PACK_UNITS = 1000.0
+"""Units in each family's trial pack on a demo simulator (`prefect-kling simulator`, `demo`)."""
 PACK_NAMES = {
     "video": "Video generation resource pack",
     "image": "Image generation resource pack",

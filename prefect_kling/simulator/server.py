@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 
 from prefect_kling.simulator.app import build_app
+from prefect_kling.simulator.banner import banner
 from prefect_kling.simulator.config import SimulatorConfig
 from prefect_kling.simulator.faults import FaultKind, Scope
 from prefect_kling.simulator.state import SimulatorState
+from prefect_kling.simulator.state_file import read_state_file, saved_port, write_state_file
 from prefect_kling.simulator.stats import SimulatorStats
 
 if TYPE_CHECKING:
@@ -44,6 +49,14 @@ def _bind(host: str, port: int) -> socket.socket:
         sock.close()
         raise
     return sock
+
+
+def _bind_preferring(host: str, port: int, saved: int | None) -> socket.socket:
+    """Bind `port`; for port 0, the saved port first when it is free (a state file's)."""
+    if port == 0 and saved:
+        with contextlib.suppress(OSError):  # taken: any free port will do
+            return _bind(host, saved)
+    return _bind(host, port)
 
 
 def _base_url(host: str, port: int) -> str:
@@ -137,7 +150,13 @@ class KlingSimulator:
     Args:
         config: Settings; the defaults make a demo server with fixed demo keys.
         host: Interface to listen on (loopback by default).
-        port: Port to listen on; 0 picks a free one.
+        port: Port to listen on; 0 picks a free one (the state file's port first, when
+            it names one that is free).
+        state_path: A JSON file that keeps the account between runs: read when the
+            simulator is made (when it exists), written when it stops (see `state_file`).
+
+    Raises:
+        ValueError: `state_path` exists and is not a simulator state file.
 
     Examples:
         >>> import httpx
@@ -154,11 +173,23 @@ class KlingSimulator:
     """
 
     def __init__(
-        self, config: SimulatorConfig | None = None, *, host: str = "127.0.0.1", port: int = 0
+        self,
+        config: SimulatorConfig | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        state_path: str | os.PathLike[str] | None = None,
     ) -> None:
         self._state = SimulatorState(config or SimulatorConfig())
         self._host = host
         self._port = port
+        self._state_path = Path(state_path) if state_path is not None else None
+        self._saved_port: int | None = None
+        if self._state_path is not None:
+            saved = read_state_file(self._state_path)
+            if saved is not None:
+                self._state.restore(saved)
+                self._saved_port = saved_port(saved)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -172,7 +203,7 @@ class KlingSimulator:
         """
         if self._thread is not None:
             return self
-        sock = _bind(self._host, self._port)
+        sock = _bind_preferring(self._host, self._port, self._saved_port)
         self._port = sock.getsockname()[1]
         self._state.base_url = _base_url(self._host, self._port)
         server = _Server(_uvicorn_config(build_app(self._state)))
@@ -193,13 +224,33 @@ class KlingSimulator:
         return self
 
     def stop(self) -> None:
-        """Stop serving and wait for the thread to end (idempotent)."""
+        """Stop serving and wait for the thread to end, then save the state (idempotent)."""
         server, thread = self._server, self._thread
         if server is None or thread is None:
             return
         server.request_exit()
         thread.join(timeout=_GRACE_SECONDS + 5)
         self._server = self._thread = None
+        if self._state_path is not None:
+            self.save()
+
+    def save(self, path: str | os.PathLike[str] | None = None) -> Path:
+        """Write the account (its tasks, packs and clock) to a state file.
+
+        Args:
+            path: Where; the `state_path` by default.
+
+        Returns:
+            The file written.
+
+        Raises:
+            ValueError: No path was given and the simulator has no `state_path`.
+        """
+        target = Path(path) if path is not None else self._state_path
+        if target is None:
+            raise ValueError("give a path: this simulator was made without a state_path")
+        write_state_file(target, self._state.export())
+        return target
 
     def __enter__(self) -> KlingSimulator:
         return self.start()
@@ -227,6 +278,11 @@ class KlingSimulator:
     def config(self) -> SimulatorConfig:
         """The current settings (keys included)."""
         return self._state.config
+
+    @property
+    def state_path(self) -> Path | None:
+        """The state file the account is kept in between runs, if any."""
+        return self._state_path
 
     @property
     def callback_sink_url(self) -> str:
@@ -337,30 +393,77 @@ class KlingSimulator:
         self._state.inject(kind, times, on)
 
 
-def serve(config: SimulatorConfig | None = None, host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Run the simulator in the foreground until Ctrl-C.
+def serve(
+    config: SimulatorConfig | None = None,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    state_path: str | os.PathLike[str] | None = None,
+    out: TextIO | None = None,
+) -> None:
+    """Run the simulator in the foreground until Ctrl-C; say once where it listens.
 
     Args:
         config: Settings; the defaults make a demo server with fixed demo keys.
         host: Interface to listen on.
-        port: Port to listen on (0 picks a free one).
+        port: Port to listen on (0 picks a free one, the state file's first when it names
+            one that is free; the banner shows the one it got).
+        state_path: A JSON file that keeps the account between runs: read at the start
+            (when it exists), written when the server stops.
+        out: Where the banner goes (stderr by default; uvicorn's log lines go to stderr).
+
+    Raises:
+        ValueError: `state_path` exists and is not a simulator state file.
     """
     state = SimulatorState(config or SimulatorConfig())
-    sock = _bind(host, port)
+    path = Path(state_path) if state_path is not None else None
+    saved = read_state_file(path) if path is not None else None
+    if saved is not None:
+        state.restore(saved)
+    sock = _bind_preferring(host, port, saved_port(saved))
     port = sock.getsockname()[1]
     state.base_url = _base_url(host, port)
-    server = uvicorn.Server(
-        _uvicorn_config(build_app(state), log_config=LOGGING_CONFIG, log_level="info")
+    keeper = _StateKeeper(state, path)
+    server = _ForegroundServer(
+        _uvicorn_config(build_app(state), log_config=LOGGING_CONFIG, log_level="info"),
+        on_stopped=keeper.save,
     )
-    keys = state.config
-    banner = (
-        f"Kling simulator on {state.base_url}\n"
-        f"  official API: {state.base_url}/v1  (JWT: access key {keys.access_key}, "
-        f"secret key {keys.secret_key})\n"
-        f"  gateway API:  {state.base_url}/kling/v1  (Bearer {keys.api_key})\n"
-        f"  inspection:   {state.base_url}/_simulator/stats\n"
-        "Press Ctrl-C to stop."
-    )
-    print(banner, file=sys.stderr, flush=True)
-    with contextlib.suppress(KeyboardInterrupt):
-        server.run(sockets=[sock])
+    stream = out or sys.stderr
+    try:
+        # Inside the try: a Ctrl-C right after the banner is read still saves the state.
+        stream.write(banner(state.config, state.base_url, path))
+        stream.flush()
+        with contextlib.suppress(KeyboardInterrupt):
+            server.run(sockets=[sock])
+    finally:
+        keeper.save()
+
+
+class _StateKeeper:
+    """Writes the state file once, when the server has stopped (no file: does nothing)."""
+
+    def __init__(self, state: SimulatorState, path: Path | None) -> None:
+        self._state = state
+        self._path = path
+        self._saved = False
+
+    def save(self) -> None:
+        if self._path is not None and not self._saved:
+            write_state_file(self._path, self._state.export())
+            self._saved = True
+
+
+class _ForegroundServer(uvicorn.Server):
+    """uvicorn's server, calling `on_stopped` once it has shut down.
+
+    That is before uvicorn raises the stop signal again for the program, whose handler may
+    end the process at once (the command line treats it as a second Ctrl-C).
+    """
+
+    def __init__(self, config: uvicorn.Config, on_stopped: Callable[[], None]) -> None:
+        super().__init__(config)
+        self._on_stopped = on_stopped
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().shutdown(sockets=sockets)
+        self._on_stopped()

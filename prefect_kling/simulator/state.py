@@ -15,7 +15,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple, TypeVar
 
-from prefect_kling.simulator.assets import image_size, video_size
+from prefect_kling.simulator.assets import image_size
 from prefect_kling.simulator.callbacks import CallbackEvent
 from prefect_kling.simulator.clock import SimClock, TokenBucket
 from prefect_kling.simulator.config import FAMILIES, SimulatorConfig
@@ -24,7 +24,9 @@ from prefect_kling.simulator.faults import NEW_TASK, FaultInjector, FaultKind, S
 from prefect_kling.simulator.lineage import Library
 from prefect_kling.simulator.orders import Invalid, Order
 from prefect_kling.simulator.packs import Pack, account_packs
+from prefect_kling.simulator.render import frame_size
 from prefect_kling.simulator.routes import Endpoint
+from prefect_kling.simulator.state_file import task_from_json, task_json
 from prefect_kling.simulator.stats import Counters, SimulatorStats
 from prefect_kling.simulator.timeline import (
     INTERNAL_FAILURE_MESSAGE,
@@ -34,6 +36,7 @@ from prefect_kling.simulator.timeline import (
     Task,
     shorten,
 )
+from prefect_kling.simulator.videos import VideoSpec, VideoStore
 
 T = TypeVar("T")
 CONCURRENCY_MESSAGE = "parallel task over resource pack limit"
@@ -61,14 +64,17 @@ class FileRef:
         index: Position in the task's result.
         watermark: Whether this is the watermarked variant.
         size: Width and height (images) of the file.
-        video_bytes: Size of the file (videos).
+        video_bytes: The size videos are padded to (`SimulatorConfig.video_bytes`).
+        video: What a video shows, to render it; `None` for the shipped sample (and for
+            images).
     """
 
     kind: Literal["video", "image"]
     index: int
     watermark: bool
     size: tuple[int, int]
-    video_bytes: int
+    video_bytes: int | None = None
+    video: VideoSpec | None = None
 
 
 def _contains(text: str, word: str | None) -> bool:
@@ -89,6 +95,8 @@ class SimulatorState:
         self.base_url = ""
         # Set by the running app: wakes the server loop to send pending callbacks now.
         self.waker: Callable[[], None] | None = None
+        # Rendered videos, kept across resets: a spec names everything its file shows.
+        self.videos = VideoStore()
         self._reset_locked()
 
     def _reset_locked(self) -> None:
@@ -121,6 +129,50 @@ class SimulatorState:
         """Forget tasks, counters, queued faults and received callbacks; re-seed."""
         with self._lock:
             self._reset_locked()
+
+    def export(self) -> dict[str, Any]:
+        """What a state file keeps: the tasks, the packs' opening, the clock's offset."""
+        with self._lock:
+            self._tick_locked()
+            return {
+                "base_url": self.base_url,
+                "saved_ms": self.clock.wall_ms(),
+                "clock_offset": self.clock.offset,
+                "opened_ms": self._opened_ms,
+                "tasks": [task_json(task) for task in self._tasks.values()],
+            }
+
+    def restore(self, data: dict[str, Any]) -> None:
+        """Start over from what `export` gave: the same tasks, counted again from them.
+
+        Raises:
+            ValueError: A task cannot be read back.
+        """
+        with self._lock:
+            self._reset_locked()
+            self.clock.advance(max(0.0, float(data.get("clock_offset", 0.0)) - self.clock.offset))
+            self._opened_ms = int(data.get("opened_ms", self._opened_ms))
+            now, now_ms = self.clock.now(), self.clock.wall_ms()
+            for item in data.get("tasks", []):
+                self._restore_task_locked(task_from_json(item, now=now, now_ms=now_ms))
+            # New ids must not retrace the saved ones' sequence (a fixed seed would).
+            self._ids = seeded_random(f"ids-after-{len(self._tasks)}", self.config.seed)
+            self._tick_locked()
+
+    def _restore_task_locked(self, task: Task) -> None:
+        self._tasks[task.task_id] = task
+        self._library.add(task)
+        if task.order.external_task_id:
+            self._by_external[task.order.external_task_id] = task
+        counters = self.counters
+        counters.tasks_by_endpoint[task.endpoint.name] += 1
+        counters.tasks_by_status[task.status] += 1
+        if task.terminal:
+            counters.units_charged += float(task.units())
+            counters.units_by_family[task.family] += float(task.units())
+        else:
+            self._active[task.task_id] = task
+            counters.in_flight[task.family] += task.slots
 
     def advance(self, seconds: float) -> None:
         """Move the clock forward and bring every task up to date."""
@@ -458,12 +510,26 @@ class SimulatorState:
                 return "expired"
             stem = name.rsplit(".", 1)[0]
             index, _, variant = stem.partition("-")
+            is_video = task.endpoint.result == "video"
+            watermark = variant == "watermark"
+            video = None
+            if is_video and self.config.render_videos:
+                video = VideoSpec(
+                    task_id=task.task_id,
+                    endpoint=task.endpoint.name,
+                    prompt=task.order.prompt,
+                    seconds=task.video_seconds,
+                    size=frame_size(task.order.aspect_ratio),
+                    index=int(index),
+                    watermark=watermark,
+                )
             return FileRef(
-                kind="video" if task.endpoint.result == "video" else "image",
+                kind="video" if is_video else "image",
                 index=int(index),
-                watermark=variant == "watermark",
+                watermark=watermark,
                 size=task.image_size,
-                video_bytes=video_size(self.config.video_bytes),
+                video_bytes=self.config.video_bytes,
+                video=video,
             )
 
     def stats(self) -> SimulatorStats:

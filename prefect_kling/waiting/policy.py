@@ -110,7 +110,7 @@ class TaskWaiter:
         if task.status != self.last_status or self.polls == 1:
             self.last_status = task.status
             logger.info(
-                "Kling task %s (%s) is %s after %.0f s",
+                "Kling task %s (%s) %s after %.0f s",
                 task.task_id,
                 self.reference.endpoint,
                 task.status_said,

@@ -1,4 +1,4 @@
-"""Authentication on both prefixes, and what unknown paths answer."""
+"""Authentication on both prefixes (API key or JWT officially), and what unknown paths answer."""
 
 from __future__ import annotations
 
@@ -32,7 +32,9 @@ def test_valid_jwt_creates_a_task(sim: KlingSimulator, post_official) -> None:
         ({}, 1001),
         ({"Authorization": ""}, 1001),
         ({"Authorization": "Basic dXNlcjpwYXNz"}, 1002),
-        ({"Authorization": "Bearer not-a-jwt"}, 1002),
+        ({"Authorization": "Bearer"}, 1002),
+        ({"Authorization": "Bearer not.a.jwt"}, 1002),
+        ({"Authorization": "Bearer not-the-api-key"}, 1000),
     ],
 )
 def test_missing_or_malformed_header(
@@ -68,9 +70,35 @@ def test_small_clock_skew_is_allowed(sim: KlingSimulator, post_official) -> None
     assert post_official({"Authorization": f"Bearer {token}"}).status_code == 200
 
 
-def test_gateway_key_is_not_a_jwt(sim: KlingSimulator, post_official) -> None:
+def test_official_prefix_accepts_its_api_key(sim: KlingSimulator, post_official) -> None:
     response = post_official({"Authorization": f"Bearer {sim.config.api_key}"})
-    assert response.json()["code"] == 1002
+    assert response.status_code == 200
+    assert response.json()["code"] == 0
+    assert sim.stats().tasks_created == 1
+
+
+@pytest.mark.parametrize("authorization", ["Bearer {key}x", "Bearer x{key}", "bearer wrong-key"])
+def test_a_wrong_api_key_answers_1000_as_kling_does(
+    sim: KlingSimulator, post_official, authorization: str
+) -> None:
+    header = authorization.format(key=sim.config.api_key)
+    response = post_official({"Authorization": header})
+    assert response.status_code == 401
+    body = response.json()
+    assert body["code"] == 1000 and body["request_id"]
+    assert sim.config.api_key not in response.text
+    assert sim.stats().tasks_created == 0
+
+
+def test_the_api_key_is_the_configured_one(make_sim, http: httpx.Client) -> None:
+    sim = make_sim(api_key="sk-own-key-42")
+    url = f"{sim.base_url}/v1/videos/text2video"
+    accepted = http.post(url, json=BODY, headers={"Authorization": "Bearer sk-own-key-42"})
+    assert accepted.json()["code"] == 0
+    demo = http.post(
+        url, json=BODY, headers={"Authorization": "Bearer sk-simulator-demo-api-key-000001"}
+    )
+    assert demo.status_code == 401 and demo.json()["code"] == 1000
 
 
 def test_gateway_accepts_its_bearer_key(sim: KlingSimulator, http: httpx.Client) -> None:

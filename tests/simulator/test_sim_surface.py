@@ -930,12 +930,12 @@ def test_gateway_account_costs_take_the_bearer_key(make_sim, http: httpx.Client)
     assert packs["video"]["remaining_quantity"] == 4
     response = costs(http, url)  # no key: the gateway's own error shape
     assert response.status_code == 401 and "error" in response.json()
-    jwt_only = http.get(
-        f"{sim.base_url}/account/costs",
-        params=EVER,
-        headers={"Authorization": f"Bearer {sim.config.api_key}"},
-    )
-    assert jwt_only.status_code == 401 and jwt_only.json()["code"] == 1002
+    official = f"{sim.base_url}/account/costs"
+    api_key = {"Authorization": f"Bearer {sim.config.api_key}"}  # Kling's API key: every API
+    sim.advance(2)  # account/costs answers once a second
+    assert packs_by_type(ok(http.get(official, params=EVER, headers=api_key)))["video"]
+    wrong = http.get(official, params=EVER, headers={"Authorization": "Bearer sk-wrong"})
+    assert wrong.status_code == 401 and wrong.json()["code"] == 1000
 
 
 def test_account_costs_filter_by_window_and_name(make_sim) -> None:

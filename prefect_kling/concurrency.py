@@ -17,8 +17,9 @@ being released and acquired again, so a batch of any size costs the Prefect serv
 acquisitions, not two calls per item.
 
 An acquisition that has to wait for slots others hold says so (`SlotWait`): a log line
-such as `Waiting for a slot of kling-video-ab12cd34: 5 of 5 in use`, repeated while the
-wait lasts, and the same words for the run's progress artifact. It only watches: the
+such as `Waiting for a slot of kling-video-ab12cd34: 5 of 5 in use (since 10:15:02 UTC)`,
+repeated while the wait lasts, and the same words for the run's progress artifact (an
+acquisition that is merely slow, the slots being free, says nothing). It only watches: the
 acquisition itself is Prefect's own, unchanged, so no slot can be taken and forgotten.
 """
 
@@ -31,6 +32,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
+from datetime import UTC, datetime
 
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
@@ -119,10 +121,10 @@ def slots_in_use(name: str) -> tuple[int, int] | None:
 class SlotWait:
     """Reports an acquisition of slots that has to wait, while it waits.
 
-    Used around the acquisition: when it has not ended after `notice_after` seconds, a
-    thread logs the wait with the limit's use (and tells `on_wait`), again every
-    `repeat_every` seconds, and once the slots are held, how long it took. An acquisition
-    that does not wait says nothing.
+    Used around the acquisition: when it has not ended after `notice_after` seconds and
+    the limit has too few slots free, a thread logs the wait with the limit's use (and
+    tells `on_wait`), again every `repeat_every` seconds, and once the slots are held, how
+    long it took. An acquisition that does not wait for others' slots says nothing.
 
     Args:
         name: The limit's name.
@@ -154,6 +156,7 @@ class SlotWait:
         self.repeat_every = SLOT_WAIT_REPEAT_SECONDS if repeat_every is None else repeat_every
         self.reports = 0
         self._started = time.monotonic()
+        self._since = ""
         self._done = threading.Event()
         # The caller's context travels along: the run whose log shows the wait.
         context = contextvars.copy_context()
@@ -163,6 +166,7 @@ class SlotWait:
 
     def __enter__(self) -> SlotWait:
         self._started = time.monotonic()
+        self._since = datetime.now(UTC).strftime("%H:%M:%S")
         self._thread.start()
         return self
 
@@ -182,24 +186,33 @@ class SlotWait:
     def _waited(self) -> float:
         return time.monotonic() - self._started
 
-    def describe(self) -> str:
-        """The wait as the progress artifact shows it: `waiting for a slot: 5 of 5 in use`."""
+    def describe(self) -> str | None:
+        """The wait as the log and the progress artifact show it, or None for no such wait.
+
+        None when the limit has the slots free (Prefect is only slow to grant them). For
+        instance `waiting for a slot of kling-video-studio: 5 of 5 in use (since 10:15:02
+        UTC)`.
+        """
         try:
             usage = slots_in_use(self.name)
         except Exception:  # only a report: the acquisition itself says what went wrong
             usage = None
+        if usage is not None and usage[1] - usage[0] >= self.occupy:
+            return None
         use = f": {usage[0]} of {usage[1]} in use" if usage else ""
-        return f"waiting for {self._slots} of {self.name}{use}, {self._waited:.0f} s so far"
+        return f"waiting for {self._slots} of {self.name}{use} (since {self._since} UTC)"
 
     def _watch(self) -> None:
         wait = self.notice_after
         while not self._done.wait(wait):
+            wait = self.repeat_every
             description = self.describe()
+            if description is None:
+                continue
             self.reports += 1
             logger.info("%s%s", description[0].upper(), description[1:])
             if self.on_wait is not None:
                 self.on_wait(description)
-            wait = self.repeat_every
 
 
 @contextmanager

@@ -192,7 +192,7 @@ class SlotWaitProgress:
     """The progress artifact of a run that waits for concurrency slots before its create.
 
     A `SlotWaitCallback`: the first report of a wait creates the artifact, later ones
-    update it (`waiting for a slot of kling-video-...: 5 of 5 in use, 40 s so far`); a
+    update it (`waiting for a slot of kling-video-...: 5 of 5 in use (since 10:15:02 UTC)`); a
     run that never waits has none until its task exists. The task's progress then goes
     on in the same artifact (`ProgressReporter`'s `artifact_id`).
 

@@ -19,12 +19,14 @@ Extra arguments go to the command, e.g. `python3 scripts/dev.py test -k client -
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import os
 import re
 import shutil
 import subprocess
 import sys
+import time
 import tomllib
 import venv
 from dataclasses import dataclass
@@ -161,7 +163,7 @@ def install(environment: Environment, extras: str) -> None:
     if not python.exists():
         print(f"creating {environment.path}", flush=True)
         venv.EnvBuilder(with_pip=True).create(environment.path)
-    arguments = ["install", "--quiet", "--upgrade", "--upgrade-strategy", "eager"]
+    arguments = ["install", "--progress-bar", "off", "--upgrade", "--upgrade-strategy", "eager"]
     arguments += ["--editable", f".{extras}", *environment.pins]
     inputs = (ROOT / "pyproject.toml").read_bytes()
     if environment.constraints:
@@ -172,8 +174,48 @@ def install(environment: Environment, extras: str) -> None:
     if stamp.exists() and stamp.read_text() == wanted:
         return
     print(f"installing prefect-kling{extras} into {environment.path}", flush=True)
-    subprocess.run([str(python), "-m", "pip", *arguments], cwd=ROOT, check=True)
+    pip_with_progress([str(python), "-m", "pip", *arguments])
     stamp.write_text(wanted)
+
+
+def pip_with_progress(command: list[str]) -> None:
+    """Run pip, saying how far it got in a few lines instead of all of its output.
+
+    On a terminal one line is redrawn; elsewhere (CI) a line every 20 packages. When pip
+    fails, the end of its output is shown.
+
+    Raises:
+        subprocess.CalledProcessError: pip failed.
+    """
+    started = time.monotonic()
+    terminal = sys.stdout.isatty()
+    seen: collections.deque[str] = collections.deque(maxlen=40)
+    collected = 0
+
+    def say(text: str, *, every: bool = True) -> None:
+        if terminal:
+            print(f"\r\033[K  {text}", end="", flush=True)
+        elif every:
+            print(f"  {text}", flush=True)
+
+    process = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    assert process.stdout is not None
+    for line in process.stdout:
+        seen.append(line)
+        words = line.split()
+        if line.startswith("Collecting ") and len(words) > 1:
+            collected += 1
+            say(f"resolving: {collected} packages ({words[1]})", every=collected % 20 == 1)
+        elif line.startswith("Installing collected packages"):
+            say(f"installing {line.count(',') + 1} packages")
+    if process.wait() != 0:
+        print("".join(seen), end="" if terminal else "\n")
+        raise subprocess.CalledProcessError(process.returncode, command)
+    say(f"installed in {time.monotonic() - started:.0f} s")
+    if terminal:
+        print(flush=True)
 
 
 def ensure_chromium() -> bool:

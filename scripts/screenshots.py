@@ -225,7 +225,7 @@ SHOTS = (
     Shot(
         "batch-table",
         "/artifacts/artifact/{batch_table}",
-        ("1 failed, 2 succeeded", FAILING_ITEM, "failed", "{files_folder}"),
+        ("1 failed, 2 succeeded", FAILING_ITEM, "failed"),
         height=600,
     ),
     Shot(

@@ -126,12 +126,13 @@ def test_outcomes_make_the_rows_and_the_summary():
         "item": "fox",
         "endpoint": "text2video",
         "status": "succeeded",
+        "error": "",
         "task_id": "86",
         "units": "1",
         "files": "out/text2video-86-0.mp4 (sha256 ab)",
-        "error": "",
     }
-    assert rows[1]["error"] == "KlingTaskFailed: Kling task 86 (text2video) failed: risk control"
+    assert list(rows[0]) == ["item", "endpoint", "status", "error", "task_id", "units", "files"]
+    assert rows[1]["error"] == "Kling failed the task: risk control"
     assert rows[2]["task_id"] == "" and rows[2]["units"] == ""
     assert "mode" in rows[2]["error"]
     assert report.counts == {"succeeded": 1, "failed": 1, "refused": 1}

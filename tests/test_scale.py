@@ -56,6 +56,7 @@ def test_two_workers_share_the_account_concurrency(
         queue_seconds=HOLD_SECONDS,
         processing_seconds=0.2,
         seed=21,
+        render_videos=False,  # the shipped sample: this test is about slots, not files
     )
     output = tmp_path / "videos"
     api_url = real_prefect_server.api_url

@@ -15,7 +15,7 @@ from typing import Any
 
 from prefect_kling.cli.common import EXIT_OK, print_result
 from prefect_kling.cli.executables import prefect_command
-from prefect_kling.cli.progress import ProgressLine
+from prefect_kling.cli.progress import ProgressLine, prepare_prefect
 from prefect_kling.cli.wording import units_said
 
 STATE_FILE = "kling-simulator-state.json"
@@ -69,6 +69,7 @@ def run_demo(args: argparse.Namespace, out: Any) -> int:
             for endpoint, request in jobs:
                 out.write(f"\nRunning the ready-made flow generate_video ({endpoint})...\n")
                 with ProgressLine() as progress:
+                    prepare_prefect(progress)
                     state = generate_video(
                         request,
                         endpoint=endpoint,
@@ -90,6 +91,6 @@ def run_demo(args: argparse.Namespace, out: Any) -> int:
         "a rerun reuses them and their files (delete the folder to start afresh).\n"
         "See the runs, their artifacts (task summaries, progress) and events in the Prefect UI:\n"
         f"  {prefect_command('server', 'start')}    "
-        "# then open http://127.0.0.1:4200/runs and /artifacts\n"
+        "# then open http://127.0.0.1:4200 (Runs, Artifacts, Event Feed)\n"
     )
     return EXIT_OK

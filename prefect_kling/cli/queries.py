@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from prefect_kling.cli.common import EXIT_OK, load_credentials, print_result
-from prefect_kling.cli.progress import ProgressLine
+from prefect_kling.cli.progress import ProgressLine, prepare_prefect
 from prefect_kling.cli.session import follow
 from prefect_kling.cli.wording import status_said, units_said
 
@@ -111,6 +111,7 @@ def run_wait(args: argparse.Namespace, out: Any) -> int:
     # A bad task id is refused here, before a flow run starts.
     get_endpoint(args.endpoint).query_path(credentials.provider, args.task_id)
     with ProgressLine() as progress:
+        prepare_prefect(progress)
         result = resume_task(
             args.endpoint,
             task_id=args.task_id,

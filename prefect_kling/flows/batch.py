@@ -88,7 +88,7 @@ class BatchContext:
     progress: BatchProgress
 
 
-@task(name="kling-batch-item", cache_policy=NO_CACHE)
+@task(name="kling-batch-item", task_run_name="kling-batch-item-{item.label}", cache_policy=NO_CACHE)
 def generate_item(
     item: BatchItem,
     credentials: KlingCredentials,
@@ -105,7 +105,9 @@ def generate_item(
     outcome = _generate(item, credentials, output, context, take, turn)
     context.progress.ended(outcome.status, started=outcome.reference is not None)
     if outcome.failed:
-        return Failed(message=f"{outcome.status}: {outcome.error}", data=outcome)
+        # A task Kling failed says so in its error; other failures name their status.
+        said = outcome.error if outcome.status == "failed" else f"{outcome.status}: {outcome.error}"
+        return Failed(message=said, data=outcome)
     return outcome
 
 

@@ -24,7 +24,7 @@ from typing import Any, Self
 from pydantic import BaseModel, Field
 
 from prefect_kling.downloads import SavedFile
-from prefect_kling.exceptions import KlingValidationError
+from prefect_kling.exceptions import KlingTaskFailed, KlingValidationError
 from prefect_kling.models.kling_task import TaskReference
 
 _ITEM_KEYS = frozenset({"endpoint", "idempotency_key", "name", "request"})
@@ -71,10 +71,16 @@ class BatchOutcome(BaseModel):
         return self.model_copy(update={"status": "succeeded", "units": units, "files": files})
 
     def ended(self, status: str, error: BaseException, *, units: float | None = None) -> Self:
-        """The item ended without files."""
-        return self.model_copy(
-            update={"status": status, "error": f"{type(error).__name__}: {error}", "units": units}
-        )
+        """The item ended without files.
+
+        A task Kling failed is told by Kling's reason (its id and endpoint are columns of
+        their own): what a narrow table cell shows first is why.
+        """
+        if isinstance(error, KlingTaskFailed):
+            said = f"Kling failed the task: {error.status_message}"
+        else:
+            said = f"{type(error).__name__}: {error}"
+        return self.model_copy(update={"status": status, "error": said, "units": units})
 
     def row(self) -> dict[str, Any]:
         """One row of the batch table."""
@@ -82,11 +88,16 @@ class BatchOutcome(BaseModel):
             "item": self.name,
             "endpoint": self.endpoint,
             "status": self.status,
+            # The reason before the wide columns: in view without scrolling sideways.
+            "error": self.error or "",
             "task_id": self.reference.task_id if self.reference else "",
             "units": "" if self.units is None else f"{self.units:g}",
             "files": "; ".join(f"{file.path} (sha256 {file.sha256})" for file in self.files),
-            "error": self.error or "",
         }
+
+    def __repr__(self) -> str:
+        # Prefect logs a failed item's state with its result: one line, not every field.
+        return f"BatchOutcome({self.name!r}: {self.status})"
 
     @property
     def failed(self) -> bool:

@@ -3,7 +3,7 @@
 The batch's table artifact comes at its end; until then its progress artifact
 (`kling-batch-progress`) says how far it got, for instance `12 of 50 done (10 succeeded,
 2 failed); 5 in flight; 33 queued; waiting for a slot of kling-video-ab12cd34: 5 of 5 in
-use, 40 s so far`, and its bar is the share of items done.
+use (since 10:15:02 UTC)`, and its bar is the share of items done.
 
 Items report as they go (`started` when their task exists, `ended` with their outcome's
 status), from many threads. The artifact is updated from a thread of its own, at most once

@@ -305,6 +305,16 @@ def shrink(png: bytes, limit: int = MAX_BYTES) -> bytes:
         image = image.resize((image.width * 9 // 10, image.height * 9 // 10), Image.LANCZOS)
 
 
+def stop_process(process: subprocess.Popen[Any], timeout: float) -> None:
+    """Ask a process to end; kill it when it has not after `timeout` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def fill(template: str, ids: dict[str, str]) -> str:
     """A route or an expected text with its `{placeholders}` filled in.
 
@@ -378,12 +388,7 @@ def prefect_server(home: Path) -> Iterator[str]:
                 time.sleep(0.2)
             yield api_url
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_process(process, timeout=30)
 
 
 def _answers(url: str) -> bool:
@@ -468,12 +473,7 @@ class Browser:
             self._socket = None
         process, self._process = self._process, None
         if process is not None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_process(process, timeout=10)
         if self._log is not None:
             self._log.close()
             self._log = None

@@ -11,6 +11,7 @@ Then the clock jumps ahead and every task takes a fraction of a second.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate, WorkPoolCreate
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from prefect.deployments import run_deployment
+from prefect.exceptions import ObjectNotFound
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from prefect_kling.endpoints import Family
@@ -66,11 +68,13 @@ def test_two_workers_share_the_account_concurrency(
         get_client(sync_client=True) as client,
     ):
         client.create_work_pool(WorkPoolCreate(name=POOL, type="process"))
+        limit_name = Family.VIDEO.limit_name(sim.credentials("kling").account)
+        # The server is shared with other tests, whose flows may have made the account's
+        # limit with its default size: this test sets its own.
+        with contextlib.suppress(ObjectNotFound):
+            client.delete_global_concurrency_limit_by_name(limit_name)
         client.create_global_concurrency_limit(
-            GlobalConcurrencyLimitCreate(
-                name=Family.VIDEO.limit_name(sim.credentials("kling").account),
-                limit=ACCOUNT_CONCURRENCY,
-            )
+            GlobalConcurrencyLimitCreate(name=limit_name, limit=ACCOUNT_CONCURRENCY)
         )
         # The workers start (a few seconds) while the flow is deployed.
         with workers(tmp_path, api_url, POOL, count=2, cwd=PROJECT):

@@ -12,7 +12,6 @@ import dataclasses
 import threading
 import uuid
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple, TypeVar
 
 from prefect_kling.simulator.assets import image_size
@@ -24,19 +23,18 @@ from prefect_kling.simulator.faults import NEW_TASK, FaultInjector, FaultKind, S
 from prefect_kling.simulator.lineage import Library
 from prefect_kling.simulator.orders import Invalid, Order
 from prefect_kling.simulator.packs import Pack, account_packs
-from prefect_kling.simulator.render import frame_size
+from prefect_kling.simulator.result_files import FileRef, result_file
 from prefect_kling.simulator.routes import Endpoint
 from prefect_kling.simulator.state_file import task_from_json, task_json
 from prefect_kling.simulator.stats import Counters, SimulatorStats
 from prefect_kling.simulator.timeline import (
     INTERNAL_FAILURE_MESSAGE,
     RISK_CONTROL_MESSAGE,
-    SUBMITTED,
     SUCCEED,
     Task,
     shorten,
 )
-from prefect_kling.simulator.videos import VideoSpec, VideoStore
+from prefect_kling.simulator.videos import VideoStore
 
 T = TypeVar("T")
 CONCURRENCY_MESSAGE = "parallel task over resource pack limit"
@@ -53,28 +51,6 @@ class Refusal(NamedTuple):
     http_status: int
     code: int
     message: str
-
-
-@dataclass(frozen=True)
-class FileRef:
-    """A result file that may be served.
-
-    Attributes:
-        kind: `video` or `image`.
-        index: Position in the task's result.
-        watermark: Whether this is the watermarked variant.
-        size: Width and height (images) of the file.
-        video_bytes: The size videos are padded to (`SimulatorConfig.video_bytes`).
-        video: What a video shows, to render it; `None` for the shipped sample (and for
-            images).
-    """
-
-    kind: Literal["video", "image"]
-    index: int
-    watermark: bool
-    size: tuple[int, int]
-    video_bytes: int | None = None
-    video: VideoSpec | None = None
 
 
 def _contains(text: str, word: str | None) -> bool:
@@ -159,14 +135,18 @@ class SimulatorState:
             self._ids = seeded_random(f"ids-after-{len(self._tasks)}", self.config.seed)
             self._tick_locked()
 
-    def _restore_task_locked(self, task: Task) -> None:
+    def _index_locked(self, task: Task) -> None:
+        """Make a task findable by id, external id and lineage, and count it."""
         self._tasks[task.task_id] = task
         self._library.add(task)
         if task.order.external_task_id:
             self._by_external[task.order.external_task_id] = task
+        self.counters.tasks_by_endpoint[task.endpoint.name] += 1
+        self.counters.tasks_by_status[task.status] += 1
+
+    def _restore_task_locked(self, task: Task) -> None:
+        self._index_locked(task)
         counters = self.counters
-        counters.tasks_by_endpoint[task.endpoint.name] += 1
-        counters.tasks_by_status[task.status] += 1
         if task.terminal:
             counters.units_charged += float(task.units())
             counters.units_by_family[task.family] += float(task.units())
@@ -415,14 +395,9 @@ class SimulatorState:
         return task
 
     def _store_locked(self, task: Task) -> None:
-        self._tasks[task.task_id] = task
+        self._index_locked(task)  # a new task: submitted
         self._active[task.task_id] = task
-        self._library.add(task)
-        if task.order.external_task_id:
-            self._by_external[task.order.external_task_id] = task
         counters = self.counters
-        counters.tasks_by_endpoint[task.endpoint.name] += 1
-        counters.tasks_by_status[SUBMITTED] += 1
         counters.in_flight[task.family] += task.slots
         counters.peak_in_flight[task.family] = max(
             counters.peak_in_flight[task.family], counters.in_flight[task.family]
@@ -508,28 +483,11 @@ class SimulatorState:
             ttl = self.config.link_ttl_seconds
             if ttl is not None and self.clock.now() > task.ends_at + ttl:
                 return "expired"
-            stem = name.rsplit(".", 1)[0]
-            index, _, variant = stem.partition("-")
-            is_video = task.endpoint.result == "video"
-            watermark = variant == "watermark"
-            video = None
-            if is_video and self.config.render_videos:
-                video = VideoSpec(
-                    task_id=task.task_id,
-                    endpoint=task.endpoint.name,
-                    prompt=task.order.prompt,
-                    seconds=task.video_seconds,
-                    size=frame_size(task.order.aspect_ratio),
-                    index=int(index),
-                    watermark=watermark,
-                )
-            return FileRef(
-                kind="video" if is_video else "image",
-                index=int(index),
-                watermark=watermark,
-                size=task.image_size,
+            return result_file(
+                task,
+                name,
+                render_videos=self.config.render_videos,
                 video_bytes=self.config.video_bytes,
-                video=video,
             )
 
     def stats(self) -> SimulatorStats:

@@ -1,0 +1,84 @@
+"""Which result file a download names: a task's video or image, its variant and its content.
+
+A succeeded task's files are named `<index>.mp4` / `<index>.png`, and `<index>-watermark.*`
+for the watermarked variants (`Task.file_names`). `result_file` reads such a name into a
+`FileRef`, which says everything `files.py` needs to serve it: for a video what it shows
+(`VideoSpec`, to render it) unless the shipped sample is served instead.
+
+Examples:
+    >>> from prefect_kling.simulator.orders import Order
+    >>> from prefect_kling.simulator.routes import ENDPOINTS_BY_NAME
+    >>> from prefect_kling.simulator.timeline import Task
+    >>> order = Order(model_name="kling-v1", prompt="a fox")
+    >>> task = Task("42", ENDPOINTS_BY_NAME["text2video"], "kling", order,
+    ...             {"prompt": "a fox"}, created_mono=0.0, created_ms=0,
+    ...             queue_seconds=1, processing_seconds=4)
+    >>> ref = result_file(task, "0-watermark.mp4", render_videos=True, video_bytes=None)
+    >>> ref.kind, ref.index, ref.watermark, ref.video.prompt
+    ('video', 0, True, 'a fox')
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from prefect_kling.simulator.render import frame_size
+from prefect_kling.simulator.timeline import Task
+from prefect_kling.simulator.videos import VideoSpec
+
+
+@dataclass(frozen=True)
+class FileRef:
+    """A result file that may be served.
+
+    Attributes:
+        kind: `video` or `image`.
+        index: Position in the task's result.
+        watermark: Whether this is the watermarked variant.
+        size: Width and height (images) of the file.
+        video_bytes: The size videos are padded to (`SimulatorConfig.video_bytes`).
+        video: What a video shows, to render it; `None` for the shipped sample (and for
+            images).
+    """
+
+    kind: Literal["video", "image"]
+    index: int
+    watermark: bool
+    size: tuple[int, int]
+    video_bytes: int | None = None
+    video: VideoSpec | None = None
+
+
+def result_file(task: Task, name: str, *, render_videos: bool, video_bytes: int | None) -> FileRef:
+    """The file `name` of a task (one of `task.file_names()`).
+
+    Args:
+        task: The succeeded task.
+        name: The file's name in its URL.
+        render_videos: Render videos (`SimulatorConfig.render_videos`), or serve the sample.
+        video_bytes: The size videos are padded to.
+    """
+    stem = name.rsplit(".", 1)[0]
+    index, _, variant = stem.partition("-")
+    is_video = task.endpoint.result == "video"
+    watermark = variant == "watermark"
+    video = None
+    if is_video and render_videos:
+        video = VideoSpec(
+            task_id=task.task_id,
+            endpoint=task.endpoint.name,
+            prompt=task.order.prompt,
+            seconds=task.video_seconds,
+            size=frame_size(task.order.aspect_ratio),
+            index=int(index),
+            watermark=watermark,
+        )
+    return FileRef(
+        kind="video" if is_video else "image",
+        index=int(index),
+        watermark=watermark,
+        size=task.image_size,
+        video_bytes=video_bytes,
+        video=video,
+    )

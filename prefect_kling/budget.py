@@ -30,6 +30,18 @@ from prefect_kling.endpoints.row import one_unit
 from prefect_kling.exceptions import KlingBudgetExceeded
 
 
+def units_said(units: float | None) -> str:
+    """Units as people say them: `1 unit`, `0.5 units`, `2 units`.
+
+    Examples:
+        >>> units_said(1), units_said(2.5), units_said(None)
+        ('1 unit', '2.5 units', 'units unknown')
+    """
+    if units is None:
+        return "units unknown"
+    return f"{units:g} unit{'' if units == 1 else 's'}"
+
+
 class UnitBudget:
     """Thread-safe accounting of units charged and in flight against a ceiling.
 

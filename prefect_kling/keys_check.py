@@ -15,14 +15,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from prefect_kling.budget import units_said
 from prefect_kling.endpoints import Family
 from prefect_kling.models.account import AccountCosts
 
 _PROVIDERS = {"kling": "Kling's official API", "cometapi": "The CometAPI gateway"}
-
-
-def _units(value: float) -> str:
-    return f"{value:g} unit" + ("" if value == 1 else "s")
 
 
 @dataclass(frozen=True)
@@ -56,7 +53,8 @@ class KeysCheck:
             return "none in the last 365 days"
         active = sum(1 for pack in packs if pack.active)
         left = ", ".join(
-            f"{kind} {_units(units)} left" for kind, units in self.costs.remaining_by_type.items()
+            f"{kind} {units_said(units)} left"
+            for kind, units in self.costs.remaining_by_type.items()
         )
         counted = f"{active} active pack{'' if active == 1 else 's'} of {len(packs)}"
         return f"{left or 'no units left'} ({counted})"

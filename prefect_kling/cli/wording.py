@@ -19,17 +19,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from prefect_kling.budget import units_said
 from prefect_kling.models.kling_task import TaskStatus
+
+__all__ = ["LONG_AGO", "ago_said", "result_line", "status_said", "units_said"]
 
 LONG_AGO = timedelta(minutes=10)
 """A task that ended longer ago than this is said with when it ended."""
-
-
-def units_said(units: float | None) -> str:
-    """Units as people say them: `1 unit`, `0.5 units`, `2 units`."""
-    if units is None:
-        return "units unknown"
-    return f"{units:g} unit{'' if units == 1 else 's'}"
 
 
 def ago_said(elapsed: timedelta) -> str:

@@ -23,6 +23,7 @@ from typing import Any, Self
 
 from pydantic import BaseModel, Field
 
+from prefect_kling.budget import units_said
 from prefect_kling.downloads import SavedFile
 from prefect_kling.exceptions import KlingTaskFailed, KlingValidationError
 from prefect_kling.models.kling_task import TaskReference
@@ -137,8 +138,7 @@ class BatchReport(BaseModel):
     def describe(self) -> str:
         """One line for the log."""
         counts = ", ".join(f"{count} {status}" for status, count in sorted(self.counts.items()))
-        units = f"{self.units:g} unit{'' if self.units == 1 else 's'}"
-        return f"Kling batch of {len(self.outcomes)}: {counts}; {units} charged"
+        return f"Kling batch of {len(self.outcomes)}: {counts}; {units_said(self.units)} charged"
 
 
 def load_batch(source: Iterable[Mapping[str, Any] | BatchItem] | str | Path) -> list[BatchItem]:

@@ -56,9 +56,10 @@ def prefect_server() -> Iterator[None]:
 
 
 def set_limit(family: str, slots: int) -> None:
-    """Create or resize the simulator account's limit `kling-<family>-<account>`.
+    """Create or resize the simulator account's limits `kling-<family>-<account>`.
 
-    Every benchmark's simulator takes the demo keys, so their account is one.
+    Every benchmark's simulator takes the demo keys, so their account is one: named after
+    the access key for the /v1 side, after the API key for the newer standard's.
     """
     from prefect.client.orchestration import get_client
 
@@ -67,9 +68,15 @@ def set_limit(family: str, slots: int) -> None:
     from prefect_kling.simulator import SimulatorConfig
 
     config = SimulatorConfig()
-    account = KlingCredentials(access_key=config.access_key, secret_key=config.secret_key).account
+    accounts = {
+        KlingCredentials(access_key=config.access_key, secret_key=config.secret_key).account,
+        KlingCredentials(api_key=config.api_key).account,
+    }
     with get_client(sync_client=True) as client:
-        client.upsert_global_concurrency_limit_by_name(Family(family).limit_name(account), slots)
+        for account in accounts:
+            client.upsert_global_concurrency_limit_by_name(
+                Family(family).limit_name(account), slots
+            )
 
 
 def percentile(values: Sequence[float], q: float) -> float:

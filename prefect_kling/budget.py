@@ -1,20 +1,22 @@
 """A unit budget for one flow run: no create is sent once charged plus in-flight units reach it.
 
-Kling states the units a task cost (`final_unit_deduction`) only when it has ended, so tasks
-still running count with an estimate until their real cost is known. Each endpoint row
-carries its estimate (`Endpoint.estimate` in `prefect_kling.endpoints`), deliberately
-simple: a std 5 s video is 1 unit (pro x 3.5, 10 s x 2), an image 0.25 (0.5 at 2k), and
-what the request cannot tell (an extension, a lip-sync, a try-on) 1. An endpoint without a
-row counts 1. Estimates can be replaced per run (`UnitBudget(estimates=...)`).
+Kling states the units a task cost only when it has ended (`final_unit_deduction` on the
+legacy standard, the `unit` charges of `billing[]` on the newer), so tasks still running
+count with an estimate until their real cost is known, and each is settled with what Kling
+charged. Each endpoint row carries its estimate (`Endpoint.estimate` in
+`prefect_kling.endpoints`), taken from the dated price table of `prefect_kling.pricing`:
+per second of video by model, resolution and audio, per image; where the request cannot
+tell (a lip-sync's length), the dearest case. An endpoint without a row counts 1.
+Estimates can be replaced per run (`UnitBudget(estimates=...)`).
 
 Examples:
-    >>> budget = UnitBudget(max_units=3)
-    >>> first = budget.reserve("text2video", {"mode": "std", "duration": "5"})
-    >>> budget.settle(first, charged=1.0)
-    >>> second = budget.reserve("text2video", {"mode": "pro", "duration": "5"})
+    >>> budget = UnitBudget(max_units=8)
+    >>> first = budget.reserve("text-to-video", {"model_name": "kling-3.0-turbo", "duration": 5})
+    >>> budget.settle(first, charged=4.0)
+    >>> second = budget.reserve("text-to-video", {"model_name": "kling-3.0", "duration": 10})
     Traceback (most recent call last):
     ...
-    prefect_kling.exceptions.KlingBudgetExceeded: not creating text2video: 1 units charged + ...
+    prefect_kling.exceptions.KlingBudgetExceeded: not creating text-to-video: 4 units charged + ...
 """
 
 from __future__ import annotations
@@ -75,7 +77,7 @@ class UnitBudget:
 
         Examples:
             >>> UnitBudget().estimate("image-generation", {"n": 4, "resolution": "2k"})
-            2.0
+            32.0
         """
         estimate = self.estimates.get(endpoint)
         if estimate is None:

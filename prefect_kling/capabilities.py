@@ -161,6 +161,8 @@ class ValueRule:
         allowed: The values it may take when the rule applies.
         when: The settings the rule applies to, as `{field: patterns}` (all must match;
             a setting left out counts as its default).
+        unless: Fields whose presence lifts the rule (O1's 5 or 10 s with a first frame
+            holds only without reference images or videos).
 
     Examples:
         >>> from prefect_kling.models import VideoEffectRequest
@@ -175,6 +177,7 @@ class ValueRule:
     field: str
     allowed: tuple[str, ...]
     when: Mapping[str, tuple[str, ...]]
+    unless: tuple[str, ...] = ()
 
     def problems(
         self, request: KlingRequest, defaults: Mapping[str, str]
@@ -183,13 +186,97 @@ class ValueRule:
         value = _get(request, self.field)
         settings = {name: _setting(request, name, defaults) for name in self.when}
         applies = all(_matches(settings[name], pats) for name, pats in self.when.items())
+        applies = applies and not any(_get(request, name) for name in self.unless)
         if value is None or not applies or str(value) in self.allowed:
             return
-        with_ = " and ".join(f"{name} {setting!r}" for name, setting in settings.items())
         allowed = ", ".join(map(repr, self.allowed))
         yield FieldProblem(
-            self.field, f"{show(value)} is not allowed with {with_}; allowed: {allowed}"
+            self.field,
+            f"{show(value)} is not allowed with {_said(self.when, settings)}; allowed: {allowed}",
         )
+
+
+@dataclass(frozen=True)
+class LengthRule:
+    """A shorter text limit that only some settings have (a model's prompt length).
+
+    Attributes:
+        field: The text field.
+        most: Its most characters when the rule applies.
+        when: The settings the rule applies to, as `{field: patterns}` (all must match).
+
+    Examples:
+        >>> from prefect_kling.models import NewTextToVideoRequest
+        >>> rule = LengthRule("prompt", 4, when={"model_name": ("kling-2.6",)})
+        >>> request = NewTextToVideoRequest(prompt="a fox", model_name="kling-2.6")
+        >>> [problem.message for problem in rule.problems(request, defaults={})]
+        ["5 characters; allowed: at most 4 characters with model_name 'kling-2.6'"]
+    """
+
+    field: str
+    most: int
+    when: Mapping[str, tuple[str, ...]]
+
+    def problems(
+        self, request: KlingRequest, defaults: Mapping[str, str]
+    ) -> Iterator[FieldProblem]:
+        """The problem: a text longer than the settings allow."""
+        value = _get(request, self.field)
+        settings = {name: _setting(request, name, defaults) for name in self.when}
+        applies = all(_matches(settings[name], pats) for name, pats in self.when.items())
+        if value is None or not applies or len(value) <= self.most:
+            return
+        yield FieldProblem(
+            self.field,
+            f"{len(value)} characters; allowed: at most {self.most} characters with "
+            f"{_said(self.when, settings)}",
+        )
+
+
+def _said(when: Mapping[str, tuple[str, ...]], settings: Mapping[str, Any]) -> str:
+    """The settings a rule applies to, as a refusal names them (a file only by its field)."""
+    return " and ".join(
+        name if when[name] == ("*",) else f"{name} {settings[name]!r}" for name in when
+    )
+
+
+@dataclass(frozen=True)
+class PairRule:
+    """Two fields that some settings do not allow together (O1: a last frame and references).
+
+    Attributes:
+        field: The field refused when both are given.
+        other: The field it cannot be combined with.
+        when: The settings the rule applies to, as `{field: patterns}` (all must match).
+
+    Examples:
+        >>> from prefect_kling.models import OmniVideoRequest
+        >>> rule = PairRule("reference_images", "last_frame", when={"model_name": ("kling-o1",)})
+        >>> request = OmniVideoRequest(
+        ...     prompt="@image_1 walks", model_name="kling-o1",
+        ...     first_frame="https://example.com/a.png", last_frame="https://example.com/b.png",
+        ...     reference_images=["https://example.com/c.png"],
+        ... )
+        >>> print([problem.message for problem in rule.problems(request, defaults={})][0])
+        cannot be combined with last_frame with model_name 'kling-o1'; allowed: one of them
+    """
+
+    field: str
+    other: str
+    when: Mapping[str, tuple[str, ...]]
+
+    def problems(
+        self, request: KlingRequest, defaults: Mapping[str, str]
+    ) -> Iterator[FieldProblem]:
+        """The problem: both fields given where the settings allow one."""
+        settings = {name: _setting(request, name, defaults) for name in self.when}
+        applies = all(_matches(settings[name], pats) for name, pats in self.when.items())
+        if applies and _get(request, self.field) and _get(request, self.other):
+            yield FieldProblem(
+                self.field,
+                f"cannot be combined with {self.other} with {_said(self.when, settings)}; "
+                "allowed: one of them",
+            )
 
 
 @dataclass(frozen=True)
@@ -211,7 +298,9 @@ class EndpointLimits:
         open_choices: Known values of fields Kling extends often besides models (effect
             scenes), treated as models are: another value is refused, or sent with a
             warning with `strict=False`.
-        value_rules: Values of fields that only some settings allow.
+        value_rules: Values of fields that only some settings allow (`ValueRule`), texts
+            that only some settings shorten (`LengthRule`), and rules between fields that
+            depend on the model (`PairRule`).
 
     Examples:
         >>> limits_for(Provider.COMETAPI, "multi-image2video").item_counts
@@ -227,7 +316,7 @@ class EndpointLimits:
     defaults: Mapping[str, str] = field(default_factory=dict)
     features: tuple[FeatureRule, ...] = ()
     open_choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    value_rules: tuple[ValueRule, ...] = ()
+    value_rules: tuple[ValueRule | LengthRule | PairRule, ...] = ()
 
     def known_names(self) -> dict[str, tuple[str, ...]]:
         """The model field (if any) and the `open_choices`, with their known values."""
@@ -325,7 +414,7 @@ def validate_request(
     """
     row = _row(endpoint)
     provider = Provider(provider)
-    row.create_path(provider)
+    row.path_template(provider)
     limits = limits_for(provider, row)
     request = _build(row, data, limits, provider)
     problems = [

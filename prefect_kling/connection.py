@@ -14,7 +14,7 @@ Examples:
     ...     auth=httpx.BasicAuth("user", "pass"),
     ... )
     >>> connection
-    Connection(provider=<Provider.COMETAPI: 'cometapi'>, api_base_url='http://127.0.0.1:8000/kling/v1', account_base_url='http://127.0.0.1:8000/kling', timeout_seconds=60.0)
+    Connection(provider=<Provider.COMETAPI: 'cometapi'>, api_base_url='http://127.0.0.1:8000/kling/v1', account_base_url='http://127.0.0.1:8000/kling', timeout_seconds=60.0, access_keys=False)
 """  # noqa: E501
 
 from __future__ import annotations
@@ -37,6 +37,8 @@ class Connection:
         auth: Signs every request (a JWT from access and secret keys, or a bearer key);
             left out of the repr, as it holds the keys.
         timeout_seconds: Time limit of one HTTP request.
+        access_keys: Requests are signed with a JWT of access and secret keys, which
+            only the legacy `/v1` standard takes: newer-standard models are refused.
     """
 
     provider: Provider
@@ -44,3 +46,4 @@ class Connection:
     account_base_url: str
     auth: httpx.Auth = field(repr=False)
     timeout_seconds: float = 60.0
+    access_keys: bool = False

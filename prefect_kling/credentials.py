@@ -306,6 +306,7 @@ class KlingCredentials(Block):
             account_base_url=self.account_base_url,
             auth=self.auth(),
             timeout_seconds=self.timeout_seconds,
+            access_keys=self.uses_jwt,
         )
 
     def get_client(self, **options: Any) -> KlingClient:

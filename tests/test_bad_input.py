@@ -918,7 +918,7 @@ CASES = [
         "--max-units",
         "0.1",
         field="max_units",
-        says=("budget of 0.1 units", "allowed: at least 1 units"),
+        says=("budget of 0.1 units", "allowed: at least 3 units"),
     ),
     cli(
         "max-units-pro",
@@ -930,7 +930,7 @@ CASES = [
         "--max-units",
         "3",
         field="max_units",
-        says=("3.5 estimated units", "allowed: at least 3.5 units"),
+        says=("4 estimated units", "allowed: at least 4 units"),
     ),
     cli(
         "max-units-images",
@@ -942,7 +942,7 @@ CASES = [
         "--max-units",
         "0.5",
         field="max_units",
-        says=("allowed: at least 1 units",),
+        says=("allowed: at least 32 units",),
     ),
     cli(
         "max-units-extend-chain",
@@ -953,7 +953,7 @@ CASES = [
         "--max-units",
         "2",
         field="max_units",
-        says=("3 x 1 estimated units", "allowed: at least 3 units"),
+        says=("3 x 4 estimated units", "allowed: at least 12 units"),
     ),
     cli(
         "max-units-effect-cometapi",
@@ -968,7 +968,7 @@ CASES = [
         "--max-units",
         "1",
         field="max_units",
-        says=("allowed: at least 3.5 units",),
+        says=("allowed: at least 4 units",),
         on="cometapi",
     ),
     cli(
@@ -983,7 +983,7 @@ CASES = [
         "--max-units",
         "0.25",
         field="max_units",
-        says=("allowed: at least 1 units",),
+        says=("allowed: at least 6 units",),
     ),
     cli(
         "max-units-advanced-lip-sync",
@@ -996,7 +996,7 @@ CASES = [
         "--max-units",
         "0.5",
         field="max_units",
-        says=("allowed: at least 1 units",),
+        says=("allowed: at least 6 units",),
     ),
     cli(
         "extend-times-0",

@@ -536,13 +536,13 @@ CASES = [
             {"prompt": "fox"}, credentials=c.kling, output=c.out, max_units=0.1
         ),
         field="max_units",
-        says=("budget of 0.1 units", "allowed: at least 1 units"),
+        says=("budget of 0.1 units", "allowed: at least 3 units"),
     ),
     py(
         "flow-extend-max-units",
         lambda c: extend_video("859402", times=3, credentials=c.kling, output=c.out, max_units=2),
         field="max_units",
-        says=("3 x 1 estimated units", "allowed: at least 3 units"),
+        says=("3 x 4 estimated units", "allowed: at least 12 units"),
     ),
     py(
         "flow-aspect-ratio",

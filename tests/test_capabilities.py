@@ -350,12 +350,20 @@ def test_every_row_is_consistent_with_its_request_model(provider, endpoint):
 
 def test_feature_support_answers_model_mode_duration_questions():
     v1 = feature_support("text2video", KLING)
+    only_v3 = "not supported with model_name 'kling-v1'; allowed: only with model_name 'kling-v3*'"
     assert v1 == {
         "cfg_scale": None,
         "camera_control": None,
         "sound": "not supported with model_name 'kling-v1'; "
         "allowed: only with model_name 'kling-v2-6*' or 'kling-v3*'",
+        "multi_shot": only_v3,
+        "shot_type": only_v3,
+        "multi_prompt": only_v3,
+        "element_list": only_v3,
+        "voice_list": only_v3,
     }
+    v3 = feature_support("text2video", KLING, model_name="kling-v3", sound="on")
+    assert v3["multi_shot"] is None and v3["voice_list"] is None
     v26 = feature_support("text2video", COMET, model_name="kling-v2-6", duration=10)
     assert v26["sound"] is None
     assert v26["cfg_scale"].startswith("not supported with model_name 'kling-v2-6'")

@@ -98,7 +98,7 @@ def test_text2video_json(provider_env, sim, tmp_path):
     assert summary["reused"] is False and summary["finished_at"]
     assert (
         summary["endpoint"] == "text2video"
-        and summary["status"] == "succeed"
+        and summary["status"] == "succeeded"
         and summary["units"] > 0
     )
     assert summary["files"][0]["path"].endswith(".mp4")
@@ -129,7 +129,7 @@ def test_a_callback_url_replaces_polling(provider_env, sim, tmp_path):
             "--json",
         )
     assert code == 0, err
-    assert json.loads(out)["status"] == "succeed"
+    assert json.loads(out)["status"] == "succeeded"
     after = sim.stats()
     # The flow's one confirming query, the receiver's one per callback (an unsigned callback
     # is a hint), and no lookup before the create.
@@ -547,7 +547,7 @@ def test_an_api_key_alone_reaches_klings_own_api_as_a_bearer_key(
     )
     assert code == 0, err
     summary = json.loads(out)
-    assert summary["status"] == "succeed" and summary["files"]
+    assert summary["status"] == "succeeded" and summary["files"]
     assert_files_match(summary)
     assert ("kling", "/v1/videos/text2video", "api key") in authentications
     assert {(prefix, held) for prefix, _path, held in authentications} == {("kling", "api key")}

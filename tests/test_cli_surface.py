@@ -136,7 +136,7 @@ def test_image_from_a_prompt_saves_n_indexed_images(provider_env, tmp_path):
         "people",
         *out_dir(tmp_path),
     )
-    assert summary["endpoint"] == "image-generation" and summary["status"] == "succeed"
+    assert summary["endpoint"] == "image-generation" and summary["status"] == "succeeded"
     assert summary["units"] == 4  # 2 images at 2k
     assert [(f["kind"], f["index"]) for f in summary["files"]] == [("image", 0), ("image", 1)]
     assert [Path(f["path"]).suffix for f in summary["files"]] == [".png", ".png"]

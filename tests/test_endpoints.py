@@ -12,11 +12,13 @@ from prefect_kling.endpoints import (
     IDENTIFY_FACE,
     IDENTIFY_FACE_PATH,
     ROUTES,
+    ApiStandard,
     Endpoint,
     Family,
     ResultKind,
     get_endpoint,
 )
+from prefect_kling.endpoints.library import ROUTES as LIBRARY_ROUTES
 from prefect_kling.exceptions import KlingValidationError
 from prefect_kling.lip_sync_plan import LipSyncPlan
 from prefect_kling.models import (
@@ -30,8 +32,12 @@ from prefect_kling.models import (
     ImageToVideoRequest,
     KlingRequest,
     LipSyncRequest,
+    MotionControlRequest,
     MultiImageToImageRequest,
     MultiImageToVideoRequest,
+    NewImageToVideoRequest,
+    NewTextToVideoRequest,
+    OmniVideoRequest,
     TextToVideoRequest,
     VideoEffectRequest,
     VideoExtendRequest,
@@ -124,11 +130,43 @@ TABLE = {
         (),
     ),
 }
-COMETAPI_MISSING = ("video-extend", "advanced-lip-sync", "image-expand")
+NEW_STANDARD = {
+    "text-to-video": NewTextToVideoRequest,
+    "image-to-video": NewImageToVideoRequest,
+    "omni-video": OmniVideoRequest,
+    "motion-control": MotionControlRequest,
+}
+"""The newer standard's rows: official only, the model in the path, tasks read at /tasks."""
+LIBRARY = ("element", "voice")
+"""The library's rows (tests/test_library.py): official only, served by `simulator.library`."""
+COMETAPI_MISSING = ("video-extend", "advanced-lip-sync", "image-expand", *NEW_STANDARD, *LIBRARY)
 
 
 def test_the_table_has_exactly_these_endpoints():
-    assert list(ENDPOINTS) == list(TABLE)
+    legacy = [name for name, row in ENDPOINTS.items() if row.standard is ApiStandard.LEGACY]
+    newer = [name for name, row in ENDPOINTS.items() if row.standard is ApiStandard.NEW]
+    assert (legacy, newer) == ([*TABLE, *LIBRARY], list(NEW_STANDARD))
+
+
+@pytest.mark.parametrize("name", NEW_STANDARD)
+def test_every_newer_standard_row(name):
+    row = get_endpoint(name)
+    assert row.request_model is NEW_STANDARD[name]
+    assert row.providers == [KLING]
+    assert (row.family, row.result_kind) == (Family.VIDEO, ResultKind.VIDEO)
+    model = row.limits[KLING].models[0]
+    assert row.create_path(KLING, model) == f"{name}/{model}"
+    # Their tasks are read in bulk at /tasks, never through pages of a list.
+    assert row.list_query == frozenset()
+    with pytest.raises(KlingValidationError, match="model_name"):
+        row.create_path(KLING, "../v1/videos")
+
+
+@pytest.mark.parametrize(
+    ("legacy", "newer"), [("text2video", "text-to-video"), ("image2video", "image-to-video")]
+)
+def test_legacy_rows_name_their_newer_twin(legacy, newer):
+    assert get_endpoint(legacy).newer == newer
 
 
 @pytest.mark.parametrize("name", TABLE)
@@ -232,7 +270,9 @@ def test_unknown_endpoint_lists_the_known_names():
 
 
 def test_routes_that_create_no_task():
-    assert ROUTES == {"identify-face": IDENTIFY_FACE, "account-costs": ACCOUNT_COSTS}
+    library = {route.name: route for route in LIBRARY_ROUTES}
+    expected = {"identify-face": IDENTIFY_FACE, "account-costs": ACCOUNT_COSTS, **library}
+    assert dict(ROUTES) == expected
 
     assert IDENTIFY_FACE.method == "POST"
     assert IDENTIFY_FACE.path(KLING) == IDENTIFY_FACE_PATH == "videos/identify-face"
@@ -292,7 +332,9 @@ def test_every_row_has_a_simulator_route_where_it_has_a_path(name):
 
 
 def test_every_route_that_creates_no_task_has_a_simulator_route():
-    for route in ROUTES.values():
+    # The library's are `simulator.library`'s (tests/simulator/test_library_routes.py).
+    library = {route.name for route in LIBRARY_ROUTES}
+    for route in [route for name, route in ROUTES.items() if name not in library]:
         for provider in route.paths:
             served = resolve(
                 provider.value, route.method, route.path(provider), account=route.account
@@ -339,6 +381,8 @@ def test_the_cli_lists_the_commands_in_the_rows_order():
         "text2video",
         "image2video",
         "multi-image2video",
+        "omni-video",
+        "motion-control",
         "multi-image2image",
         "image",
         "extend",

@@ -228,7 +228,7 @@ def test_generate_video_saves_files_and_a_rerun_makes_no_create(
 ):
     request = {"prompt": unique("A red fox running through snow"), "duration": "5"}
     first = video(sim, request, tmp_path).result()
-    assert first.status == "succeed"
+    assert first.status == "succeeded"
     assert first.units == 1
     [saved] = first.files
     assert Path(saved.path).name == f"text2video-{first.task_id}-0.mp4"
@@ -768,7 +768,7 @@ def test_resume_task_of_a_finished_task_queries_it_once(sim: KlingSimulator, tmp
     sim.advance(60)
     before = sim.stats().query_calls
     result = resume_task("text2video", task_id=made.task_id, output=tmp_path, **on_sim(sim))
-    assert result.status == "succeed" and Path(result.files[0].path).is_file()
+    assert result.status == "succeeded" and Path(result.files[0].path).is_file()
     assert sim.stats().query_calls - before == 1
 
 
@@ -861,7 +861,7 @@ def test_publishing_problems_never_fail_the_run(
     for name in ("create_markdown_artifact", "create_progress_artifact", "emit_event"):
         monkeypatch.setattr(observe, name, broken)
     result = video(sim, {"prompt": unique("A quiet street")}, tmp_path).result()
-    assert result.status == "succeed"
+    assert result.status == "succeeded"
 
 
 # --- batches -------------------------------------------------------------------------------------
@@ -1059,32 +1059,38 @@ def test_a_repeated_request_in_a_batch_is_refused_before_sending(
     assert report.units == 2
 
 
+TURBO_2_5 = {"model_name": "kling-2.5-turbo"}
+"""5 s at 720p: 1.5 units, the price table's figure and the simulator's charge alike."""
+
+
 def test_a_batch_stops_creating_at_its_budget(sim: KlingSimulator, tmp_path: Path):
     tag = uuid.uuid4().hex[:8]
-    items = [{"prompt": f"Budget clip {index} {tag}"} for index in range(5)]
-    state = batch(sim, items, tmp_path, max_units=2)
+    items = [{"prompt": f"Budget clip {index} {tag}", **TURBO_2_5} for index in range(5)]
+    keys = sim.credentials(api_key=True)
+    state = batch(sim, items, tmp_path, max_units=3, credentials=keys)
     report = state.result()
     assert report.counts == Counter({"succeeded": 2, "skipped": 3})
     for outcome in report.outcomes:
         if outcome.status == "skipped":
-            assert "budget of 2 units" in outcome.error
+            assert "budget of 3 units" in outcome.error
     assert sim.stats().create_calls == 2
-    assert report.units == 2
+    assert report.units == 3
     said = run_logs(flow_run_id(state), "were not created")
-    assert "3 items were not created: KlingBudgetExceeded: not creating text2video" in said
+    assert "3 items were not created: KlingBudgetExceeded: not creating text-to-video" in said
 
 
 def test_a_rerun_counts_the_tasks_it_reuses_against_its_budget(sim: KlingSimulator, tmp_path: Path):
     tag = uuid.uuid4().hex[:8]
-    items = [{"prompt": f"Budget rerun clip {index} {tag}"} for index in range(5)]
-    assert batch(sim, items, tmp_path, max_units=2).result().units == 2
+    items = [{"prompt": f"Budget rerun clip {index} {tag}", **TURBO_2_5} for index in range(5)]
+    keys = sim.credentials(api_key=True)
+    assert batch(sim, items, tmp_path, max_units=3, credentials=keys).result().units == 3
 
     # The two cached creates send nothing but count what Kling charged for them: a budget
-    # of 3 leaves room for one new task, so the batch stays within 3 units across its runs.
-    rerun = batch(sim, items, tmp_path, max_units=3).result()
+    # of 4.5 leaves room for one new task, so the batch stays within 4.5 units across runs.
+    rerun = batch(sim, items, tmp_path, max_units=4.5, credentials=keys).result()
     assert rerun.counts == Counter({"succeeded": 3, "skipped": 2})
     assert sim.stats().create_calls == 3
-    assert rerun.units == 3
+    assert rerun.units == 4.5
 
 
 def test_retry_failed_makes_one_fresh_take_of_failed_items_only(

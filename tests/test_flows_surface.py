@@ -195,7 +195,7 @@ def test_every_endpoint_through_its_flow(
     request = case.request(sim, tmp_path, provider)
     result = run_flow(sim, case.endpoint, request, tmp_path / "out", provider=provider).result()
 
-    assert result.status == "succeed" and result.reference.endpoint == case.endpoint
+    assert result.status == "succeeded" and result.reference.endpoint == case.endpoint
     assert result.units and result.units > 0
     assert held_slots == [(case.family, case.slots, case.slots)]
     assert len(result.files) == case.files
@@ -429,12 +429,15 @@ def test_every_endpoint_has_a_budget_estimate():
     budget = UnitBudget()
     for name, row in ENDPOINTS.items():
         assert budget.estimate(name, {}) == row.estimate({}) > 0
-    assert budget.estimate("effects", {"input": {"mode": "pro", "duration": "10"}}) == 7
-    assert budget.estimate("effects", {"effect_scene": "squish", "input": {}}) == 1
-    assert budget.estimate("image-generation", {"n": 4, "resolution": "2k"}) == 2
-    assert budget.estimate("image-expand", {"n": 2}) == 0.5
-    for endpoint in ("video-extend", "lip-sync", "advanced-lip-sync", "virtual-try-on"):
-        assert budget.estimate(endpoint, {}) == 1
+    # Effects' models are not on Kling's price page: 0.8 units/s at pro, 0.6 at std.
+    assert budget.estimate("effects", {"input": {"mode": "pro", "duration": "10"}}) == 8
+    assert budget.estimate("effects", {"effect_scene": "squish", "input": {}}) == 3
+    assert budget.estimate("image-generation", {"n": 4, "resolution": "2k"}) == 32
+    assert budget.estimate("image-expand", {"n": 2}) == 16  # "Outpainting": 8 per image
+    # Extension: 5 s at 0.8/s; lip-sync: 60 s at 0.5 per 5 s; try-on: as multi-image (16).
+    expected = {"video-extend": 4, "lip-sync": 6, "advanced-lip-sync": 6, "virtual-try-on": 16}
+    for endpoint, units in expected.items():
+        assert budget.estimate(endpoint, {}) == units
 
 
 def test_flows_export_the_extend_chain():

@@ -505,7 +505,7 @@ def test_no_exception_repr_or_output_shows_a_secret(exercised: Seen):
         "a batch report",
     }
     assert expected <= set(exercised.texts)
-    assert any('"succeed"' in text for text in exercised.texts["the command line's output"])
+    assert any('"succeeded"' in text for text in exercised.texts["the command line's output"])
     for where, texts in exercised.texts.items():
         if where != "the simulator's callback URLs":  # Kling is given the URL
             assert_nothing_in(texts, where)

@@ -23,23 +23,13 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
-from prefect_kling.models.kling_task import KlingTask, TaskStatus
+from prefect_kling.models.kling_task import KlingTask, TaskStatus, from_newer_standard
 
 _RANK = {
     TaskStatus.SUBMITTED.value: 0,
     TaskStatus.PROCESSING.value: 1,
     TaskStatus.SUCCEED.value: 2,
     TaskStatus.FAILED.value: 2,
-}
-_NEWER_FORMAT_STATUS = {
-    "succeeded": TaskStatus.SUCCEED.value,
-    "success": TaskStatus.SUCCEED.value,
-    "failed": TaskStatus.FAILED.value,
-    "processing": TaskStatus.PROCESSING.value,
-    "running": TaskStatus.PROCESSING.value,
-    "queued": TaskStatus.SUBMITTED.value,
-    "pending": TaskStatus.SUBMITTED.value,
-    "submitted": TaskStatus.SUBMITTED.value,
 }
 
 
@@ -60,46 +50,22 @@ def parse_callback(body: Mapping[str, Any]) -> KlingTask:
 def legacy_shape(body: Mapping[str, Any]) -> dict[str, Any]:
     """A callback body as Kling's bare task object (the newer shape mapped onto it).
 
+    The newer standard's callback carries the task as `GET /tasks` shows it: the failure
+    reason in `message`, the charges in `billing[].amount` (`charge_type` unit).
+
     Raises:
         ValueError: Neither shape.
+
+    Examples:
+        >>> shaped = legacy_shape({"id": "9", "status": "failed", "message": "risk control"})
+        >>> shaped["task_id"], shaped["task_status"], shaped["task_status_msg"]
+        ('9', 'failed', 'risk control')
     """
     if "task_id" in body:
         return dict(body)
     if "id" in body and "status" in body:
-        status = _NEWER_FORMAT_STATUS.get(str(body["status"]).lower(), str(body["status"]))
-        outputs = body.get("outputs") or []
-        videos = [
-            item
-            for item in outputs
-            if isinstance(item, Mapping) and item.get("type", "video") == "video"
-        ]
-        images = [
-            item for item in outputs if isinstance(item, Mapping) and item.get("type") == "image"
-        ]
-        return {
-            **{key: value for key, value in body.items() if key not in {"id", "status", "outputs"}},
-            "task_id": body["id"],
-            "task_status": status,
-            "task_status_msg": body.get("error") or body.get("status_message"),
-            "task_result": {
-                "videos": videos,
-                "images": [{"index": position, **image} for position, image in enumerate(images)],
-            },
-            "final_unit_deduction": _billed_units(body.get("billing")),
-        }
+        return from_newer_standard(dict(body))
     raise ValueError("neither a Kling task object nor a newer-format callback")
-
-
-def _billed_units(billing: Any) -> str | None:
-    if not isinstance(billing, list):
-        return None
-    total = 0.0
-    for item in billing:
-        try:
-            total += float(item.get("units", item.get("quantity", 0)))
-        except (AttributeError, TypeError, ValueError):
-            continue
-    return f"{total:g}" if billing else None
 
 
 class StatusLedger:

@@ -41,7 +41,7 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -78,7 +78,7 @@ GRACEFUL_SHUTDOWN_SECONDS = 10
 def create_receiver_app(
     token: str,
     *,
-    signing_secret: str | None = None,
+    signing_secret: str | Sequence[str] | None = None,
     emit: Emitter = emit_callback_event,
     ledger: StatusLedger | None = None,
     credentials: KlingCredentials | None = None,
@@ -88,7 +88,8 @@ def create_receiver_app(
 
     Args:
         token: Secret part of the path; other paths answer 404.
-        signing_secret: Standard Webhooks secret; when set, unsigned or badly signed
+        signing_secret: Standard Webhooks secret (or the old and the new one while Kling
+            rotates it, 7 days); when set, unsigned or badly signed
             callbacks are refused with 401 and change nothing, and signed ones are
             emitted without a confirming query.
         emit: What to do with each new status (default: emit a Prefect event).
@@ -147,7 +148,7 @@ def running_receiver(
     *,
     host: str = "127.0.0.1",
     port: int = 0,
-    signing_secret: str | None = None,
+    signing_secret: str | Sequence[str] | None = None,
     emit: Emitter = emit_callback_event,
     credentials: KlingCredentials | None = None,
     confirm: Confirm | None = None,
@@ -215,7 +216,7 @@ def serve_receiver(
     host: str = "127.0.0.1",
     port: int = 8080,
     token: str,
-    signing_secret: str | None = None,
+    signing_secret: str | Sequence[str] | None = None,
     credentials: KlingCredentials | None = None,
     announce: Callable[[], None] | None = None,
 ) -> None:

@@ -22,7 +22,7 @@ import base64
 import hashlib
 import hmac
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 SIGNATURE_TOLERANCE_SECONDS = 300
 """How far a signed callback's timestamp may be from now, either way."""
@@ -33,7 +33,11 @@ class CallbackRejected(Exception):
 
 
 def verify_signature(
-    secret: str, headers: Mapping[str, str], body: bytes, *, now: float | None = None
+    secret: str | Sequence[str],
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    now: float | None = None,
 ) -> None:
     """Check a Standard Webhooks signature (`webhook-id`, `-timestamp`, `-signature` headers).
 
@@ -41,7 +45,8 @@ def verify_signature(
     `whsec_` prefix, Base64-decoded); `webhook-signature` lists `v1,<base64>` entries.
 
     Args:
-        secret: The signing secret (`whsec_...`).
+        secret: The signing secret (`whsec_...`), or several: during Kling's 7-day
+            rotation grace period, the old and the new one both hold.
         headers: The request's headers.
         body: The request's body, as received.
         now: The current time in seconds since the epoch (default: the wall clock).
@@ -50,9 +55,10 @@ def verify_signature(
         CallbackRejected: Missing headers, a timestamp over 5 minutes away, or no matching
             signature.
     """
-    message_id = headers.get("webhook-id")
-    timestamp = headers.get("webhook-timestamp")
-    signatures = headers.get("webhook-signature")
+    named = {name.lower(): value for name, value in headers.items()}  # names are case-blind
+    message_id = named.get("webhook-id")
+    timestamp = named.get("webhook-timestamp")
+    signatures = named.get("webhook-signature")
     if not (message_id and timestamp and signatures):
         raise CallbackRejected("missing webhook-id, webhook-timestamp or webhook-signature")
     try:
@@ -62,10 +68,11 @@ def verify_signature(
     current = time.time() if now is None else now
     if abs(current - sent_at) > SIGNATURE_TOLERANCE_SECONDS:
         raise CallbackRejected("webhook-timestamp is more than 5 minutes away")
-    expected = sign(secret, message_id, sent_at, body)
+    secrets = [secret] if isinstance(secret, str) else list(secret)
+    expected = [sign(each, message_id, sent_at, body) for each in secrets]
     for entry in signatures.split():
         version, _, value = entry.partition(",")
-        if version == "v1" and hmac.compare_digest(value, expected):
+        if version == "v1" and any(hmac.compare_digest(value, one) for one in expected):
             return
     raise CallbackRejected("no valid signature")
 

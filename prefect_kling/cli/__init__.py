@@ -3,11 +3,14 @@
 Generation commands (one per endpoint row's command: text2video, image2video,
 multi-image2video, multi-image2image, image, extend, lip-sync, effect, expand, try-on) run
 the ready-made flows (so Prefect's caching, retries, artifacts and events apply) against
-`KlingCredentials.from_env()` or a saved block (`--credentials NAME`). `costs` lists the
-account's resource packs with a free query; `status` and `wait` read earlier tasks.
+`KlingCredentials.from_env()` or a saved block (`--credentials NAME`). `elements` and
+`voices` create, list and delete the account's custom elements and voices (and list Kling's
+presets); `costs` lists the account's resource packs with a free query; `status` and
+`wait` read earlier tasks.
 
 The package by job: `parser` (the parser, generation commands from the rows), `generate`
-(their runner), `progress` (the live status line), `queries` (costs, status, wait),
+(their runner), `progress` (the live status line), `library` (elements and voices),
+`queries` (costs, status, wait),
 `servers` (simulator, receiver), `demo`, `common` (exit codes, credentials, result lines),
 `session` (the task a command has under way), `errors` (the one line an error ends a
 command with), `interrupts` (Ctrl-C and SIGTERM) and `console` (Prefect's log lines on the
@@ -36,6 +39,7 @@ from prefect_kling.cli.demo import run_demo
 from prefect_kling.cli.errors import report, stopped_line
 from prefect_kling.cli.generate import run_chain, run_generation
 from prefect_kling.cli.interrupts import StopSignals, exit_code_for, stop_signal_of
+from prefect_kling.cli.library import run_elements, run_voices
 from prefect_kling.cli.parser import build_parser, generation_commands
 from prefect_kling.cli.progress import ProgressLine
 from prefect_kling.cli.queries import run_costs, run_status, run_wait
@@ -60,6 +64,8 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Any], int]] = {
         name: run_chain if command.repeats else run_generation
         for name, (command, _row) in generation_commands().items()
     },
+    "elements": run_elements,
+    "voices": run_voices,
     "costs": run_costs,
     "status": run_status,
     "wait": run_wait,

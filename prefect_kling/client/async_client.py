@@ -28,16 +28,25 @@ from prefect_kling._retry import CreateAction, RetryPolicy, create_may_have_succ
 from prefect_kling.client.base import (
     LOOKUP_MAX_PAGES,
     MAX_PAGE_SIZE,
+    TASKS_PATH,
     BaseKlingClient,
+    chunks,
     lookup_since,
     transport_error,
 )
 from prefect_kling.client.prepare import PreparedCreate
 from prefect_kling.connection import Connection
-from prefect_kling.endpoints import ACCOUNT_COSTS, IDENTIFY_FACE, Endpoint, get_endpoint
+from prefect_kling.endpoints import (
+    ACCOUNT_COSTS,
+    IDENTIFY_FACE,
+    ApiStandard,
+    Endpoint,
+    Route,
+    get_endpoint,
+)
 from prefect_kling.exceptions import KlingError, KlingNotFound
 from prefect_kling.models.account import AccountCosts, AccountCostsQuery
-from prefect_kling.models.kling_task import KlingTask, TaskReference
+from prefect_kling.models.kling_task import KlingTask, TaskPage, TaskReference
 from prefect_kling.models.lipsync import IdentifyFaceRequest, IdentifyFaceResult
 
 
@@ -131,7 +140,7 @@ class AsyncKlingClient(BaseKlingClient):
         while True:
             try:
                 data = await self._send(
-                    "POST", prepared.path, endpoint=row.name, json=prepared.payload
+                    "POST", self._create_url(prepared), endpoint=row.name, json=prepared.payload
                 )
                 return self._reference(
                     row, self._task(data, row), fallback_external_id=prepared.external_task_id
@@ -178,6 +187,11 @@ class AsyncKlingClient(BaseKlingClient):
                     f"no {row.name} task with external id {external_task_id}", endpoint=row.name
                 )
             return found
+        if row.standard is ApiStandard.NEW:
+            found = self._one_of(await self.get_tasks([task_id]), task_id=task_id)
+            if found is None:
+                raise KlingNotFound(f"task {task_id} does not exist", endpoint=row.name)
+            return found
         data = await self._read(
             row.query_path(self.provider, task_id), endpoint=row.name, task_id=task_id
         )
@@ -198,6 +212,10 @@ class AsyncKlingClient(BaseKlingClient):
     ) -> KlingTask | None:
         """The task with this external id, or None when the server certainly has none."""
         row = get_endpoint(endpoint)
+        if row.standard is ApiStandard.NEW:
+            params = {"external_task_ids": external_task_id}
+            data = await self._read(self._tasks_url(), endpoint=row.name, params=params)
+            return self._one_of(self._tasks(data, row), external=external_task_id)
         path = self._by_external_id(row, external_task_id)
         if path is not None:
             try:
@@ -210,6 +228,60 @@ class AsyncKlingClient(BaseKlingClient):
             if scan.exhausted:
                 return scan.match
         raise self._undecided(row, external_task_id)
+
+    async def get_tasks(self, task_ids: Sequence[str]) -> list[KlingTask]:
+        """Tasks of the newer standard by id, up to 100 in one `GET /tasks?task_ids=`.
+
+        Args:
+            task_ids: Kling's ids of the tasks (any number; asked for 100 at a time).
+
+        Returns:
+            The tasks Kling knows, in its order; an unknown id is left out.
+        """
+        tasks: list[KlingTask] = []
+        for group in chunks(list(task_ids)):
+            params = {"task_ids": ",".join(group)}
+            data = await self._read(self._tasks_url(), endpoint=TASKS_PATH, params=params)
+            tasks.extend(self._tasks(data, TASKS_PATH))
+        return tasks
+
+    async def list_recent_tasks(
+        self,
+        *,
+        cursor: str | None = None,
+        limit: int = 100,
+        filters: Mapping[str, Sequence[str]] | None = None,
+    ) -> TaskPage:
+        """One page of the account's newer-standard tasks, newest first (`POST /tasks`).
+
+        Args:
+            cursor: The `next_cursor` of the page before; the newest page without one.
+            limit: Tasks per page, 1 to 500.
+            filters: E.g. `{"status": ["failed"], "product_type": ["video"]}`.
+        """
+        body = self._page_body(cursor, limit, filters)
+        return self._page(
+            await self._send("POST", self._tasks_url(), endpoint=TASKS_PATH, json=body)
+        )
+
+    async def call(self, route: Route, request: BaseModel) -> Any:
+        """Send a call that creates no task (a `Route`) and parse its answer's `data`.
+
+        A `GET` is retried like any read; a `POST` is sent once.
+
+        Args:
+            route: The route, e.g. one of `prefect_kling.endpoints.ROUTES`.
+            request: Its request model (`to_params()` makes a `GET`'s query string).
+
+        Raises:
+            KlingValidationError: The provider has no such route.
+        """
+        url, options = self._route_call(route, request)
+        if route.method == "GET":
+            return self._route_answer(route, await self._read(url, endpoint=route.name, **options))
+        return self._route_answer(
+            route, await self._send(route.method, url, endpoint=route.name, **options)
+        )
 
     async def identify_face(
         self, request: IdentifyFaceRequest | Mapping[str, Any]

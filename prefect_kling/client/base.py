@@ -22,21 +22,26 @@ from prefect_kling._tls import shared_ssl_context
 from prefect_kling._version import __version__
 from prefect_kling.client.prepare import PreparedCreate, prepare_create
 from prefect_kling.connection import Connection
-from prefect_kling.endpoints import Endpoint, Route, fits_a_path
+from prefect_kling.endpoints import ApiStandard, Endpoint, Route, fits_a_path
 from prefect_kling.exceptions import (
     KlingError,
     KlingExternalIdInUse,
     KlingInvalidRequest,
     KlingTransportError,
     KlingUnexpectedResponse,
+    KlingValidationError,
 )
-from prefect_kling.models.account import AccountCostsQuery
-from prefect_kling.models.kling_task import KlingTask, TaskReference
+from prefect_kling.models.kling_task import KlingTask, TaskPage, TaskReference
 
 logger = RunAwareLogger(__name__)
 
 MAX_PAGE_SIZE = 500
 """Largest page Kling's list queries serve."""
+
+MAX_IDS_PER_QUERY = 100
+"""Task ids one `GET /tasks?task_ids=` asks for at most (the newer standard)."""
+TASKS_PATH = "tasks"
+"""The newer standard's task queries, on the host: `GET` by ids, `POST` with a cursor."""
 
 LOOKUP_MAX_PAGES = 20
 """List pages a lookup of an external id reads at most before it gives up undecided."""
@@ -101,6 +106,7 @@ class BaseKlingClient:
             self.provider,
             idempotency_key=idempotency_key,
             strict=self.strict_validation,
+            access_keys=self.connection.access_keys,
         )
 
     def _reference(
@@ -112,19 +118,64 @@ class BaseKlingClient:
         return reference
 
     @staticmethod
-    def _task(data: Any, endpoint: Endpoint) -> KlingTask:
-        if not isinstance(data, Mapping) or "task_id" not in data:
+    def _task(data: Any, endpoint: Endpoint | str) -> KlingTask:
+        if not isinstance(data, Mapping) or not ("task_id" in data or "id" in data):
             raise KlingUnexpectedResponse(
-                f"expected a task object, got {type(data).__name__}", endpoint=endpoint.name
+                f"expected a task object, got {type(data).__name__}", endpoint=_name(endpoint)
             )
         return KlingTask.model_validate(data)
 
-    def _tasks(self, data: Any, endpoint: Endpoint) -> list[KlingTask]:
+    def _tasks(self, data: Any, endpoint: Endpoint | str) -> list[KlingTask]:
         if not isinstance(data, list):
             raise KlingUnexpectedResponse(
-                f"expected a list of tasks, got {type(data).__name__}", endpoint=endpoint.name
+                f"expected a list of tasks, got {type(data).__name__}", endpoint=_name(endpoint)
             )
         return [self._task(item, endpoint) for item in data]
+
+    def _create_url(self, prepared: PreparedCreate) -> str:
+        """Where a create goes: the API prefix, or the host for the newer standard."""
+        if prepared.endpoint.standard is ApiStandard.NEW:
+            return f"{self.connection.account_base_url}/{prepared.path}"
+        return prepared.path
+
+    def _tasks_url(self) -> str:
+        return f"{self.connection.account_base_url}/{TASKS_PATH}"
+
+    @staticmethod
+    def _page(data: Any) -> TaskPage:
+        if not isinstance(data, Mapping):
+            raise KlingUnexpectedResponse(
+                f"expected a page of tasks, got {type(data).__name__}", endpoint=TASKS_PATH
+            )
+        return TaskPage.model_validate(data)
+
+    @staticmethod
+    def _page_body(
+        cursor: str | None, limit: int, filters: Mapping[str, Sequence[str]] | None
+    ) -> dict[str, Any]:
+        if not 1 <= limit <= MAX_PAGE_SIZE:
+            raise KlingValidationError.single(
+                "limit", f"{limit!r}; allowed: 1 to {MAX_PAGE_SIZE}", endpoint=TASKS_PATH
+            )
+        body: dict[str, Any] = {"limit": limit}
+        if cursor:
+            body["cursor"] = cursor
+        if filters:
+            body["filters"] = [
+                {"key": key, "values": list(values)} for key, values in filters.items()
+            ]
+        return body
+
+    @staticmethod
+    def _one_of(
+        tasks: list[KlingTask], *, task_id: str | None = None, external: str | None = None
+    ) -> KlingTask | None:
+        for task in tasks:
+            if (task_id and task.task_id == task_id) or (
+                external and task.external_task_id == external
+            ):
+                return task
+        return None
 
     @staticmethod
     def _list_params(page: int, page_size: int) -> dict[str, int]:
@@ -143,17 +194,14 @@ class BaseKlingClient:
         base = self.connection.account_base_url if route.account else self.connection.api_base_url
         url = f"{base}/{path}"
         if route.method == "GET":
-            params = (
-                request.to_params()
-                if isinstance(request, AccountCostsQuery)
-                else request.model_dump()
-            )
+            to_params = getattr(request, "to_params", None)
+            params = to_params() if callable(to_params) else request.model_dump(exclude_none=True)
             return url, {"params": params}
         return url, {"json": request.to_payload(self.provider)}
 
     @staticmethod
     def _route_answer(route: Route, data: Any) -> Any:
-        return route.response_model.model_validate(data or {})
+        return route.response_model.model_validate({} if data is None else data)
 
     @staticmethod
     def _lookup_ids(prepared: PreparedCreate, earlier_ids: Sequence[str] | None) -> list[str]:
@@ -254,6 +302,20 @@ class BaseKlingClient:
             f"could not tell whether a {endpoint.name} task with external id {external_task_id} "
             f"exists after scanning {LOOKUP_MAX_PAGES} pages; nothing was created again"
         )
+
+
+def _name(endpoint: Endpoint | str) -> str:
+    return endpoint if isinstance(endpoint, str) else endpoint.name
+
+
+def chunks(ids: Sequence[str], size: int = MAX_IDS_PER_QUERY) -> list[list[str]]:
+    """Task ids in groups of at most `size`, one query each.
+
+    Examples:
+        >>> chunks(["a", "b", "c"], size=2)
+        [['a', 'b'], ['c']]
+    """
+    return [list(ids[start : start + size]) for start in range(0, len(ids), size)]
 
 
 def is_duplicate_external_id(error: BaseException) -> bool:

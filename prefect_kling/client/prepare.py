@@ -32,7 +32,9 @@ from prefect_kling.client.identity import (
     is_derived_id,
     request_external_task_id,
 )
-from prefect_kling.endpoints import Endpoint, get_endpoint
+from prefect_kling.endpoints import ApiStandard, Endpoint, get_endpoint
+from prefect_kling.endpoints.routing import route
+from prefect_kling.exceptions import KlingValidationError
 from prefect_kling.providers import Provider
 
 __all__ = ["PreparedCreate", "derive_external_task_id", "prepare_create"]
@@ -68,6 +70,16 @@ class PreparedCreate:
     strict: bool = True
 
     @property
+    def priced_fields(self) -> dict[str, Any]:
+        """What the row's unit estimate reads: the body, or the flat fields with the model.
+
+        The newer standard names the model in the path and nests the settings.
+        """
+        if self.endpoint.standard is ApiStandard.NEW:
+            return self.request.model_dump(mode="json", exclude_none=True)
+        return self.payload
+
+    @property
     def derived_id(self) -> bool:
         """Whether the external id is the package's own, so names this content."""
         return is_derived_id(self.external_task_id)
@@ -81,6 +93,7 @@ def prepare_create(
     idempotency_key: str | None = None,
     strict: bool = True,
     stand_ins: Mapping[str, Any] | None = None,
+    access_keys: bool = False,
 ) -> PreparedCreate:
     """Validate a request and fix its body and external id, before anything is sent.
 
@@ -93,22 +106,49 @@ def prepare_create(
             default); False sends them with an `UnknownModelWarning`.
         stand_ins: Values the content digest takes in place of per-call fields (see
             `identity.content_digest`).
+        access_keys: The request would be signed with access and secret keys (a JWT),
+            which the newer standard refuses: a model of it is refused here.
 
     Raises:
-        KlingValidationError: The request breaks a rule of the endpoint or provider.
+        KlingValidationError: The request breaks a rule of the endpoint or provider, or
+            names a model of the newer standard with `access_keys`.
     """
-    row = get_endpoint(endpoint)
-    path = row.create_path(provider)
+    row, request = route(get_endpoint(endpoint), request)
+    if row.standard is ApiStandard.NEW and not row.supports(provider):
+        raise KlingValidationError.single(
+            "model_name",
+            f"{_model_of(request)!r} is served by Kling's newer API standard, which provider "
+            f"{Provider(provider).value} does not offer; allowed: provider kling (an API key "
+            "of Kling's), or a /v1 model",
+            endpoint=row.name,
+        )
+    if row.standard is ApiStandard.NEW and access_keys:
+        raise KlingValidationError.single(
+            "api_key",
+            f"missing: {_model_of(request)!r} is served by Kling's newer API standard, which "
+            "takes an API key only (access and secret keys work on /v1 models); allowed: "
+            "KlingCredentials(api_key=...) or KLING_API_KEY",
+            endpoint=row.name,
+        )
     model = validate_request(row, provider, request, strict=strict)
+    path = row.create_path(provider, getattr(model, "model_name", None))
     payload = model.to_payload(provider)
-    digest = content_digest(row, provider, payload, stand_ins=stand_ins)
-    given = payload.get("external_task_id")
+    newer = row.standard is ApiStandard.NEW
+    # The newer standard names the model in the path and nests the settings: its digest
+    # reads the flat fields, model included, as its defaults are stated.
+    content = model.model_dump(mode="json", exclude_none=True) if newer else payload
+    digest = content_digest(row, provider, content, stand_ins=stand_ins)
+    options = payload.setdefault("options", {}) if newer else payload
+    given = options.get("external_task_id")
     if given:
         external_task_id, earlier_ids = given, ()
     else:
         external_task_id = request_external_task_id(digest, idempotency_key)
-        earlier_ids = (derive_external_task_id(row.name, payload, idempotency_key),)
-    payload["external_task_id"] = external_task_id
+        # Only /v1 requests were ever sent under an earlier scheme's id.
+        earlier_ids = (
+            () if newer else (derive_external_task_id(row.name, payload, idempotency_key),)
+        )
+    options["external_task_id"] = external_task_id
     return PreparedCreate(
         row,
         path,
@@ -120,3 +160,9 @@ def prepare_create(
         earlier_ids,
         strict=strict,
     )
+
+
+def _model_of(request: Mapping[str, Any] | BaseModel) -> Any:
+    if isinstance(request, BaseModel):
+        return getattr(request, "model_name", None)
+    return request.get("model_name")

@@ -6,7 +6,8 @@ what kind of result it makes, what each provider accepts beyond the model, the u
 task is assumed to cost, its `prefect-kling` command and its section of the docs. The
 client, the capability check, the budget, the tasks and the CLI read everything from
 here. The rows live by what they do: `videos` and `images` (made from prompts and
-images) and `edits` (changes of your own media); `row` says what a row is.
+images), `edits` (changes of your own media) and `library` (the account's custom elements
+and voices); `row` says what a row is.
 
 Routes per provider: Kling's official API has every row. CometAPI's pages list its routes
 as `{images|videos|audio}/{action}` for `text2video`, `image2video`, `multi-image2video`,
@@ -24,7 +25,8 @@ list queries, which every edition documents.
 
 Two calls create no task and are described apart, as `Route`s: `IDENTIFY_FACE` (first step
 of the current lip-sync, answered at once) and `ACCOUNT_COSTS` (the account's resource
-packs, free; on the account prefix, without `/v1`).
+packs, free; on the account prefix, without `/v1`). The library's lists and deletions are
+`Route`s too (`library.ROUTES`), official only like its rows.
 
 Examples:
     >>> from prefect_kling.providers import Provider
@@ -34,15 +36,16 @@ Examples:
 
 from __future__ import annotations
 
-from prefect_kling.endpoints import edits, images, videos
+from prefect_kling.endpoints import edits, images, library, new_standard, videos
 from prefect_kling.endpoints.routes import (
     ACCOUNT_COSTS,
     ACCOUNT_COSTS_PATH,
     IDENTIFY_FACE,
     IDENTIFY_FACE_PATH,
-    ROUTES,
 )
+from prefect_kling.endpoints.routes import ROUTES as _ROUTES
 from prefect_kling.endpoints.row import (
+    ApiStandard,
     Endpoint,
     Family,
     ResultKind,
@@ -59,6 +62,7 @@ __all__ = [
     "IDENTIFY_FACE",
     "IDENTIFY_FACE_PATH",
     "ROUTES",
+    "ApiStandard",
     "Endpoint",
     "Family",
     "ResultKind",
@@ -69,9 +73,14 @@ __all__ = [
 ]
 
 ENDPOINTS: dict[str, Endpoint] = {
-    row.name: row for rows in (videos.ROWS, images.ROWS, edits.ROWS) for row in rows
+    row.name: row
+    for rows in (videos.ROWS, new_standard.ROWS, images.ROWS, edits.ROWS, library.ROWS)
+    for row in rows
 }
 """Every task-creating endpoint, by name."""
+ROUTES: dict[str, Route] = {**_ROUTES, **{route.name: route for route in library.ROUTES}}
+"""The calls that create no task, by name: identify-face, account costs, and the lists and
+deletions of the account's elements and voices."""
 
 
 def get_endpoint(name: str | Endpoint) -> Endpoint:

@@ -24,13 +24,15 @@ from prefect_kling.endpoints.row import (
     ResultKind,
     everywhere,
     official_only,
-    one_unit,
 )
 from prefect_kling.endpoints.shared import (
     N_IMAGES,
     OFFICIAL_TEXT,
     PATH_OR_URL,
-    image_units,
+    expand_units,
+    extend_units,
+    lip_sync_units,
+    try_on_units,
     video_units,
 )
 from prefect_kling.exceptions import KlingValidationError
@@ -175,9 +177,9 @@ ROWS = (
         # The extension runs on the parent video's model, which the request does not name,
         # so no model rule (cfg_scale on kling-v2.x) can be checked before sending.
         limits=official_only(EndpointLimits(max_chars=OFFICIAL_TEXT)),
-        # A 5 s extension in std mode: it runs in the source video's mode, which the
-        # request does not name.
-        estimate=one_unit,
+        # A 5 s extension at the 1080p rate: it runs in the source video's mode, which the
+        # request does not name, so the dearer one counts.
+        estimate=extend_units,
         command=Command(
             "extend",
             "extend a video by 4-5 s, N times in a chain (official API)",
@@ -197,8 +199,9 @@ ROWS = (
         paths=everywhere("videos/lip-sync"),
         request_model=LipSyncRequest,
         result_kind=ResultKind.VIDEO,
-        # 0.5 per 5 s of the source video (up to 10 s), whose length the request does not give.
-        estimate=one_unit,
+        # 0.5 per 5 s of the source video, whose length the request does not give: the
+        # longest it takes (60 s) counts.
+        estimate=lip_sync_units,
         command=LIP_SYNC_COMMAND,
         title="Legacy lip-sync",
     ),
@@ -208,7 +211,7 @@ ROWS = (
         paths=official_only("videos/advanced-lip-sync"),
         request_model=AdvancedLipSyncRequest,
         result_kind=ResultKind.VIDEO,
-        estimate=one_unit,  # as lip-sync
+        estimate=lip_sync_units,  # as lip-sync
         command=LIP_SYNC_COMMAND,
         title="Advanced lip-sync",
     ),
@@ -259,7 +262,7 @@ ROWS = (
         request_model=ImageExpandRequest,
         result_kind=ResultKind.IMAGE,
         limits=official_only(EndpointLimits(max_chars={"prompt": 2500})),
-        estimate=image_units,
+        estimate=expand_units,
         command=Command(
             "expand",
             "extend an image beyond its borders (official API)",
@@ -294,7 +297,7 @@ ROWS = (
                 defaults={"model_name": "kolors-virtual-try-on-v1"},
             )
         ),
-        estimate=one_unit,
+        estimate=try_on_units,
         command=Command(
             "try-on",
             "dress a person in a garment",

@@ -22,6 +22,7 @@ from prefect_kling.endpoints.shared import (
     OFFICIAL_TEXT,
     PATH_OR_URL,
     image_units,
+    multi_image_units,
 )
 from prefect_kling.models.images import ImageGenerationRequest, MultiImageToImageRequest
 from prefect_kling.providers import Provider
@@ -61,7 +62,7 @@ ROWS = (
             models=("kling-v2",),
             item_counts={"subject_image_list": (2, 4)},
         ),
-        estimate=image_units,
+        estimate=multi_image_units,
         command=Command(
             "multi-image2image",
             "an image from subject, scene and style images",

@@ -61,11 +61,33 @@ class Family(StrEnum):
         return f"kling-{self.value}-{account}"
 
 
+class ApiStandard(StrEnum):
+    """Which of Kling's two API standards serves a row.
+
+    Attributes:
+        LEGACY: `/v1/<product>` with `model_name` in the body, tasks read at
+            `/v1/<product>/<id>`, status `succeed`, files in `task_result`.
+        NEW: `/<product>/<model>` on the host, with the model in the path and the body as
+            `prompt` or `contents[]`, `settings` and `options`; tasks read in bulk at
+            `GET /tasks?task_ids=`, status `succeeded`, files in `outputs[]`, charges in
+            `billing[]`. API keys only (no access/secret-key JWT).
+    """
+
+    LEGACY = "legacy"
+    NEW = "new"
+
+
 class ResultKind(StrEnum):
-    """What a finished task hands back."""
+    """What a finished task hands back.
+
+    Videos and images are files to download; an element or a voice is an entry of the
+    account's library, known by its id, with nothing to download.
+    """
 
     VIDEO = "video"
     IMAGE = "image"
+    ELEMENT = "element"
+    VOICE = "voice"
 
 
 def one_unit(request: Mapping[str, Any]) -> float:
@@ -83,7 +105,7 @@ class Endpoint:
         paths: Create path per provider, relative to the provider's prefix. A provider
             missing from the mapping has no such route.
         request_model: Strict pydantic model of the create request.
-        result_kind: Whether finished tasks carry videos or images.
+        result_kind: Whether finished tasks carry videos, images, an element or a voice.
         query_by_external_id: Providers whose single query accepts an external task id in
             place of the task id. Elsewhere an external id is found through list queries.
         list_query: Providers that answer list queries (`?pageNum=&pageSize=`) on the path
@@ -95,6 +117,10 @@ class Endpoint:
         command: Its `prefect-kling` command; rows may share one (lip-sync and advanced
             lip-sync: the command picks the endpoint).
         title: Heading of its section in `docs/endpoints/*.md`.
+        standard: The API standard that serves it. A `NEW` row's paths hold `{model}`
+            and are relative to the host (`KlingCredentials.account_base_url`).
+        newer: On a legacy row, the `NEW` row that serves the models it lists: a request
+            naming one of them goes there (`prefect_kling.endpoints.routing`).
     """
 
     name: str
@@ -108,6 +134,8 @@ class Endpoint:
     estimate: UnitEstimate = one_unit
     command: Command | None = None
     title: str = ""
+    standard: ApiStandard = ApiStandard.LEGACY
+    newer: str | None = None
 
     def __post_init__(self) -> None:
         # Only providers that have the route can query it.
@@ -133,16 +161,45 @@ class Endpoint:
         """Whether the provider has this route."""
         return provider in self.paths
 
-    def create_path(self, provider: Provider) -> str:
-        """The create path for a provider, relative to its prefix.
+    def path_template(self, provider: Provider) -> str:
+        """The create path for a provider as the row states it (`{model}` unfilled).
 
         Raises:
             KlingValidationError: The provider has no such route.
         """
         return _path(self.name, self.paths, provider)
 
+    def create_path(self, provider: Provider, model: str | None = None) -> str:
+        """The create path for a provider, relative to its prefix (or host, for `NEW` rows).
+
+        Args:
+            provider: Where the request goes.
+            model: The model, for rows whose path names it (`text-to-video/{model}`).
+
+        Raises:
+            KlingValidationError: The provider has no such route.
+
+        Examples:
+            >>> from prefect_kling.endpoints import ENDPOINTS
+            >>> ENDPOINTS["text-to-video"].create_path(Provider.KLING, "kling-3.0-turbo")
+            'text-to-video/kling-3.0-turbo'
+        """
+        path = self.path_template(provider)
+        if "{model}" in path:
+            if not model or not fits_a_path(model.replace(".", "_")):
+                raise KlingValidationError.single(
+                    "model_name",
+                    f"{model!r}; allowed: one of the models of {self.name}",
+                    endpoint=self.name,
+                )
+            path = path.replace("{model}", model)
+        return path
+
     def query_path(self, provider: Provider, task_id: str) -> str:
         """The single-query path of a task (create path plus the id).
+
+        On the newer standard a task is read at `tasks?task_ids=<id>` on the host, whatever
+        made it.
 
         Raises:
             KlingValidationError: The id could not be a task's (it would leave the path).
@@ -151,6 +208,8 @@ class Endpoint:
             >>> from prefect_kling.endpoints import ENDPOINTS
             >>> ENDPOINTS["text2video"].query_path(Provider.KLING, "8672")
             'videos/text2video/8672'
+            >>> ENDPOINTS["text-to-video"].query_path(Provider.KLING, "8672")
+            'tasks?task_ids=8672'
         """
         if not fits_a_path(task_id):
             raise KlingValidationError.single(
@@ -158,6 +217,9 @@ class Endpoint:
                 f"{task_id[:80]!r}; allowed: 1 to 128 letters, digits, '-' or '_'",
                 endpoint=self.name,
             )
+        if self.standard is ApiStandard.NEW:
+            self.path_template(provider)
+            return f"tasks?task_ids={task_id}"
         return f"{self.create_path(provider)}/{task_id}"
 
 

@@ -1,8 +1,10 @@
 """What several endpoint rows share: text limits, aspect ratios, unit estimates, options.
 
 Examples:
-    >>> video_units({"mode": "pro", "duration": "10"}), image_units({"n": 2, "resolution": "2k"})
-    (7.0, 1.0)
+    >>> video_units({"model_name": "kling-v2-6", "mode": "pro", "duration": "10", "sound": "on"})
+    10.0
+    >>> image_units({"model_name": "kling-v2-1", "n": 2}), multi_image_units({"n": 2})
+    (8.0, 32.0)
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from prefect_kling.endpoints.command import option
+from prefect_kling.pricing import estimate_units
 
 # --- Text limits and choices. ----------------------------------------------------------
 
@@ -23,19 +26,42 @@ RATIOS = ("16:9", "9:16", "1:1")
 MORE_RATIOS = (*RATIOS, "4:3", "3:4", "3:2", "2:3")
 IMAGE_RATIOS = (*MORE_RATIOS, "21:9")
 
-# --- Unit estimates (`UnitBudget`): deliberately simple. ---------------------------------
+# --- Unit estimates (`UnitBudget`), from the dated price table of `prefect_kling.pricing`. ---
 
 
 def video_units(request: Mapping[str, Any]) -> float:
-    """A video: std 5 s = 1 unit, pro x 3.5, 10 s x 2."""
-    base = 3.5 if request.get("mode") == "pro" else 1.0
-    return base * (2 if str(request.get("duration")) == "10" else 1)
+    """A legacy video (text, image or multi-image to video): its rate per second x seconds."""
+    return estimate_units("text2video", request)
 
 
 def image_units(request: Mapping[str, Any]) -> float:
-    """Images: 0.25 units per image, 0.5 at 2k."""
-    per_image = 0.5 if request.get("resolution") == "2k" else 0.25
-    return per_image * int(request.get("n") or 1)
+    """Text or image to image: the model's units per image x `n`."""
+    return estimate_units("image-generation", request)
+
+
+def multi_image_units(request: Mapping[str, Any]) -> float:
+    """Multi-image to image: its units per image x `n`."""
+    return estimate_units("multi-image2image", request)
+
+
+def expand_units(request: Mapping[str, Any]) -> float:
+    """Image expand: Kling's "Outpainting" price per image x `n`."""
+    return estimate_units("image-expand", request)
+
+
+def extend_units(request: Mapping[str, Any]) -> float:
+    """A video extension: 5 s at the 1080p rate, the parent's model and mode being unknown."""
+    return estimate_units("video-extend", request)
+
+
+def lip_sync_units(request: Mapping[str, Any]) -> float:
+    """A lip-sync (either kind): the longest video it takes, 60 s, at 0.5 units per 5 s."""
+    return estimate_units("lip-sync", request)
+
+
+def try_on_units(request: Mapping[str, Any]) -> float:
+    """A virtual try-on, which the pricing pages leave out: priced as multi-image to image."""
+    return estimate_units("virtual-try-on", request)
 
 
 # --- Command-line options of the look of a result. ---------------------------------------

@@ -152,7 +152,7 @@ def _generate(
         if first is not None:
             return outcome.ended("refused", same_request(item, first))
         try:
-            ticket = context.budget.reserve(prepared.endpoint.name, prepared.payload)
+            ticket = context.budget.reserve(prepared.endpoint.name, prepared.priced_fields)
         except KlingError as error:
             return outcome.ended("skipped", error)
     try:

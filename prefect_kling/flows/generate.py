@@ -96,9 +96,10 @@ def _generate(
             on_status=on_status,
         )
         # A budget too small for this one task is refused naming max_units.
-        check_budget(row.name, generation.prepared.payload, max_units)
+        prepared = generation.prepared
+        check_budget(prepared.endpoint.name, prepared.priced_fields, max_units)
         budget = UnitBudget(max_units)
-        ticket = budget.reserve(row.name, generation.prepared.payload)
+        ticket = budget.reserve(prepared.endpoint.name, prepared.priced_fields)
         # With callbacks, the event subscription opens before the create: no event is missed.
         waiting = waiter_for(
             creds,

@@ -83,9 +83,15 @@ def check_request(
             request, credentials.provider, idempotency_key=idempotency_key, strict=strict
         )
     else:
-        payload = prepare_create(
-            row, request, credentials.provider, idempotency_key=idempotency_key, strict=strict
-        ).payload
+        prepared = prepare_create(
+            row,
+            request,
+            credentials.provider,
+            idempotency_key=idempotency_key,
+            strict=strict,
+            access_keys=credentials.uses_jwt,
+        )
+        row, payload = prepared.endpoint, prepared.priced_fields
     check_budget(row.name, payload, max_units, times=times)
 
 
@@ -171,7 +177,12 @@ class Generation:
             )
         else:
             prepared = prepare_create(
-                row, request, provider, idempotency_key=idempotency_key, strict=strict
+                row,
+                request,
+                provider,
+                idempotency_key=idempotency_key,
+                strict=strict,
+                access_keys=credentials.uses_jwt,
             )
         return cls(
             credentials,
@@ -321,7 +332,7 @@ class Generation:
             publish_images(reference, task)
         return GenerationResult(
             reference=reference,
-            status=task.status,
+            status=task.status_said,
             units=task.units,
             files=files,
             reused=self.reused,

@@ -6,7 +6,7 @@ flow run starts).
 
 Examples:
     >>> check_budget("text2video", {"mode": "pro"}, max_units=5)
-    3.5
+    4.0
     >>> try:
     ...     check_output(__file__)
     ... except KlingValidationError as error:

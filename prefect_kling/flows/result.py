@@ -16,13 +16,16 @@ class GenerationResult(BaseModel):
 
     Examples:
         >>> reference = TaskReference(task_id="8672", endpoint="text2video", provider="kling")
-        >>> result = GenerationResult(reference=reference, status="succeed", units=1.0)
+        >>> result = GenerationResult(reference=reference, status="succeeded", units=1.0)
         >>> result.summary()["task_id"], result.video_id
         ('8672', None)
     """
 
     reference: TaskReference = Field(description="The task: id, external id, endpoint, provider.")
-    status: str = Field(description="Kling's final status: succeed (a failure raises).")
+    status: str = Field(
+        description="The final status, `succeeded` (a failure raises), whichever API standard "
+        "made the task: the package says `submitted`, `processing`, `succeeded`, `failed`."
+    )
     status_message: str | None = Field(default=None, description="Kling's reason for a failure.")
     units: float | None = Field(default=None, description="Units Kling charged.")
     files: list[SavedFile] = Field(default_factory=list, description="Files saved.")

@@ -35,6 +35,15 @@ from prefect_kling.models.lipsync import (
     LipSyncInput,
     LipSyncRequest,
 )
+from prefect_kling.models.new_standard import (
+    ElementRef,
+    MotionControlRequest,
+    NewImageToVideoRequest,
+    NewStandardRequest,
+    NewTextToVideoRequest,
+    OmniVideoRequest,
+    VoiceRef,
+)
 from prefect_kling.models.videos import (
     CameraConfig,
     CameraControl,
@@ -58,6 +67,7 @@ __all__ = [
     "CameraControl",
     "DynamicMask",
     "EffectInput",
+    "ElementRef",
     "FaceChoice",
     "FaceData",
     "IdentifyFaceRequest",
@@ -72,8 +82,13 @@ __all__ = [
     "KlingTask",
     "LipSyncInput",
     "LipSyncRequest",
+    "MotionControlRequest",
     "MultiImageToImageRequest",
     "MultiImageToVideoRequest",
+    "NewImageToVideoRequest",
+    "NewStandardRequest",
+    "NewTextToVideoRequest",
+    "OmniVideoRequest",
     "ParentVideo",
     "ResourcePack",
     "StrictModel",
@@ -88,5 +103,6 @@ __all__ = [
     "VideoExtendRequest",
     "VideoResult",
     "VirtualTryOnRequest",
+    "VoiceRef",
     "WatermarkInfo",
 ]

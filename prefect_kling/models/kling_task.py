@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from prefect_kling.providers import Provider
 
@@ -30,7 +30,11 @@ _SECONDS_CUTOFF = 10**11
 
 
 class TaskStatus(StrEnum):
-    """Kling's task statuses (`succeed` is Kling's spelling)."""
+    """Kling's task statuses (`succeed` on the legacy standard, `succeeded` on the newer).
+
+    Both standards' spellings read as `SUCCEED`; what the package writes (JSON output,
+    artifacts, events, logs) says `succeeded` (`said`), on both.
+    """
 
     SUBMITTED = "submitted"
     PROCESSING = "processing"
@@ -159,10 +163,29 @@ class TaskResult(_Lenient):
 
 
 class KlingTask(_Lenient):
-    """A Kling task as the query (or a callback) reports it.
+    """A Kling task as the query (or a callback) reports it, on either API standard.
 
-    Unknown fields are kept (`model_extra`), so nothing Kling adds is lost.
+    Unknown fields are kept (`model_extra`), so nothing Kling adds is lost. A task of the
+    newer standard (`id`, `status`, `message`, `outputs[]`, `billing[]`, `external_id`,
+    `create_time`) is read into the same fields (`task_id`, `task_status`, ...), so the
+    rest of the package sees one shape; its units are the `unit` charges of `billing[]`.
+
+    Examples:
+        >>> task = KlingTask.model_validate({
+        ...     "id": "8931", "status": "succeeded", "external_id": "job-1",
+        ...     "outputs": [{"type": "video", "id": "v1", "url": "https://x/v", "duration": "12"}],
+        ...     "billing": [{"charge_type": "unit", "amount": "12", "package_type": "video"}],
+        ... })
+        >>> task.task_id, task.status_said, task.units, task.external_task_id
+        ('8931', 'succeeded', 12.0, 'job-1')
     """
+
+    @model_validator(mode="before")
+    @classmethod
+    def _newer_standard(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "task_id" not in data and "id" in data:
+            return from_newer_standard(data)
+        return data
 
     task_id: str = Field(description="Kling's task id.")
     task_status: TaskStatus | str = Field(
@@ -184,8 +207,9 @@ class KlingTask(_Lenient):
     @field_validator("task_status", mode="before")
     @classmethod
     def _known_status(cls, value: Any) -> Any:
+        text = str(value).lower()
         try:
-            return TaskStatus(str(value).lower())
+            return TaskStatus("succeed" if text == "succeeded" else text)
         except ValueError:
             return value
 
@@ -255,6 +279,83 @@ class KlingTask(_Lenient):
     def images(self) -> list[ImageResult]:
         """Generated images (empty until the task succeeds)."""
         return self.task_result.images
+
+
+_LEGACY_STATUS = {"succeeded": TaskStatus.SUCCEED.value}
+_OUTPUT_LISTS = {"video": "videos", "image": "images", "audio": "audios"}
+_AUDIO_NAMES = {
+    "mp3_url": "url_mp3",
+    "wav_url": "url_wav",
+    "mp3_duration": "duration_mp3",
+    "wav_duration": "duration_wav",
+}
+
+
+def from_newer_standard(data: dict[str, Any]) -> dict[str, Any]:
+    """A task of the newer standard in the legacy field names the package reads.
+
+    Outputs of other types (element, voice) and every field besides are kept as they came.
+
+    Examples:
+        >>> read = from_newer_standard({"id": "7", "status": "failed", "message": "risk control"})
+        >>> read["task_id"], read["task_status"], read["task_status_msg"]
+        ('7', 'failed', 'risk control')
+    """
+    status = str(data.get("status") or TaskStatus.SUBMITTED.value).lower()
+    result: dict[str, list[dict[str, Any]]] = {}
+    for output in data.get("outputs") or []:
+        kind = _OUTPUT_LISTS.get(output.get("type")) if isinstance(output, dict) else None
+        if kind is None:
+            continue
+        item = {_AUDIO_NAMES.get(key, key): value for key, value in output.items()}
+        if kind == "images":
+            item.setdefault("index", len(result.get("images", [])))
+        result.setdefault(kind, []).append(item)
+    charged = [
+        entry.get("amount")
+        for entry in data.get("billing") or []
+        if isinstance(entry, dict) and entry.get("charge_type") == "unit"
+    ]
+    units = sum(float(amount) for amount in charged if _to_float(amount) is not None)
+    read = {
+        **data,
+        "task_id": data["id"],
+        "task_status": _LEGACY_STATUS.get(status, status),
+        "task_status_msg": data.get("message"),
+        "task_info": {"external_task_id": data["external_id"]} if data.get("external_id") else {},
+        "task_result": result,
+        "created_at": data.get("create_time"),
+        "updated_at": data.get("update_time"),
+    }
+    if charged:
+        read["final_unit_deduction"] = f"{units:g}"
+    return {key: value for key, value in read.items() if value is not None}
+
+
+class TaskPage(_Lenient):
+    """One page of the newer standard's task list (`POST /tasks`, newest first).
+
+    Examples:
+        >>> page = TaskPage.model_validate({
+        ...     "result": [{"id": "1", "status": "processing"}],
+        ...     "has_more": True,
+        ...     "next_cursor": "c2",
+        ... })
+        >>> [task.task_id for task in page.tasks], page.has_more, page.next_cursor
+        (['1'], True, 'c2')
+    """
+
+    tasks: list[KlingTask] = Field(
+        default_factory=list, alias="result", description="The page's tasks, newest first."
+    )
+    count: int | None = Field(default=None, description="How many tasks the page holds.")
+    next_cursor: str | None = Field(default=None, description="Where the next page starts.")
+    has_more: bool = Field(default=False, description="Whether a next page exists.")
+
+    @field_validator("tasks", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: Any) -> Any:
+        return [] if value is None else value
 
 
 class TaskReference(BaseModel):

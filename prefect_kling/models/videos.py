@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BeforeValidator, Field, StrictBool, model_validator
+from pydantic import BeforeValidator, Field, StrictBool, field_validator, model_validator
 
 from prefect_kling.media import image_size
 from prefect_kling.models.common import (
@@ -40,6 +40,19 @@ Duration = Annotated[
     Literal["5", "10"] | None,
     BeforeValidator(_seconds_as_text),
     Field(description='Length in seconds, `"5"` or `"10"` (`5` and `10` accepted).'),
+]
+Seconds = Literal["3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15"]
+AnyMode = Annotated[
+    Literal["std", "pro", "4k"] | None,
+    Field(description="`std` (faster, cheaper), `pro` (higher quality) or `4k` (kling-v3)."),
+]
+AnyDuration = Annotated[
+    Seconds | None,
+    BeforeValidator(_seconds_as_text),
+    Field(
+        description='Length in seconds, as text (`5` accepted for `"5"`): `"5"` or `"10"`, '
+        '`"3"` to `"15"` on kling-v3.'
+    ),
 ]
 CfgScale = Annotated[
     float | None,
@@ -181,6 +194,72 @@ class ImageListItem(StrictModel):
     image: ImageInput = Field(description="The image: URL, path, bytes or Base64.")
 
 
+class ShotPrompt(StrictModel):
+    """One shot of a kling-v3 multi-shot video (`multi_prompt`, with `shot_type` customize).
+
+    Examples:
+        >>> ShotPrompt(index=1, prompt="The door opens.", duration=4).duration
+        '4'
+    """
+
+    index: int = Field(ge=1, le=6, description="The shot's place, 1 to 6.")
+    prompt: RequiredPrompt = Field(max_length=512, description="What the shot shows.")
+    duration: Seconds = Field(description="The shot's seconds; all shots add up to the video's.")
+
+    @field_validator("duration", mode="before")
+    @classmethod
+    def _text(cls, value: Any) -> Any:
+        return _seconds_as_text(value)
+
+
+class ElementItem(StrictModel):
+    """An element of a kling-v3 video (`element_list`)."""
+
+    element_id: str = Field(min_length=1, description="The element's id.")
+
+
+class VoiceItem(StrictModel):
+    """A voice of a kling-v3 video (`voice_list`)."""
+
+    voice_id: str = Field(min_length=1, description="The voice's id.")
+
+
+MultiShot = Annotated[StrictBool | None, Field(description="Make a multi-shot video (kling-v3).")]
+ShotType = Annotated[
+    Literal["customize", "intelligence"] | None,
+    Field(description="`intelligence` (Kling cuts the prompt into shots) or `customize`."),
+]
+MultiPrompt = Annotated[
+    list[ShotPrompt] | None,
+    Field(min_length=1, max_length=6, description="Up to 6 shots, with `shot_type` customize."),
+]
+ElementList = Annotated[
+    list[ElementItem] | None,
+    Field(min_length=1, max_length=3, description="Elements to show (kling-v3), at most 3."),
+]
+VoiceList = Annotated[
+    list[VoiceItem] | None,
+    Field(min_length=1, max_length=2, description="Voices (kling-v3, sound on), at most 2."),
+]
+
+
+def check_shots(request: TextToVideoRequest | ImageToVideoRequest) -> None:
+    """Refuse kling-v3 shots that are not `customize`, or do not add up to the duration."""
+    if request.multi_prompt is None:
+        return
+    if request.shot_type != "customize":
+        raise rule_error(
+            "multi_prompt", "given without shot_type 'customize'; allowed: with it only"
+        )
+    duration = int(request.duration or "5")
+    total = sum(int(shot.duration) for shot in request.multi_prompt)
+    if total != duration:
+        raise rule_error(
+            "multi_prompt",
+            f"shots of {total} s in all; allowed: shots that add up to the duration, {duration} s",
+        )
+
+
 class TextToVideoRequest(KlingRequest):
     """Create a video from a text prompt (`text2video`).
 
@@ -195,13 +274,13 @@ class TextToVideoRequest(KlingRequest):
     negative_prompt: NegativePrompt = None
     model_name: ModelName = None
     cfg_scale: CfgScale = None
-    mode: Mode = None
+    mode: AnyMode = None
     aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4", "3:2", "2:3"] | None = Field(
         None,
         description="Width:height of the video; Kling offers `16:9`, `9:16`, `1:1`, CometAPI "
         "also `4:3`, `3:4`, `3:2`, `2:3`.",
     )
-    duration: Duration = None
+    duration: AnyDuration = None
     camera_control: CameraControl | None = Field(
         None, description="Camera movement; in text to video only with kling-v1, std, 5 s."
     )
@@ -209,6 +288,16 @@ class TextToVideoRequest(KlingRequest):
     external_task_id: ExternalTaskId = None
     sound: Sound = None
     watermark_info: Watermark = None
+    multi_shot: MultiShot = None
+    shot_type: ShotType = None
+    multi_prompt: MultiPrompt = None
+    element_list: ElementList = None
+    voice_list: VoiceList = None
+
+    @model_validator(mode="after")
+    def _check_shots(self) -> Self:
+        check_shots(self)
+        return self
 
 
 EXCLUSIVE_GROUPS = (("image_tail",), ("static_mask", "dynamic_masks"), ("camera_control",))
@@ -240,8 +329,8 @@ class ImageToVideoRequest(KlingRequest):
     negative_prompt: NegativePrompt = None
     model_name: ModelName = None
     cfg_scale: CfgScale = None
-    mode: Mode = None
-    duration: Duration = None
+    mode: AnyMode = None
+    duration: AnyDuration = None
     static_mask: ImageInput | None = Field(
         None,
         description="Motion-brush mask of the area to keep still (URL, path, bytes or Base64), "
@@ -255,9 +344,15 @@ class ImageToVideoRequest(KlingRequest):
     external_task_id: ExternalTaskId = None
     sound: Sound = None
     watermark_info: Watermark = None
+    multi_shot: MultiShot = None
+    shot_type: ShotType = None
+    multi_prompt: MultiPrompt = None
+    element_list: ElementList = None
+    voice_list: VoiceList = None
 
     @model_validator(mode="after")
     def _check_combinations(self) -> Self:
+        check_shots(self)
         if self.image is None and self.image_tail is None:
             raise rule_error(
                 "image", "missing, and so is image_tail; allowed: image, image_tail or both"

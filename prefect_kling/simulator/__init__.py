@@ -1,8 +1,10 @@
 """An embedded Kling-compatible API server for demos, tests and benchmarks.
 
 `KlingSimulator` runs it on loopback in a background thread; `serve` runs it in the
-foreground. It speaks Kling's official API (`/v1`, API key or JWT) and a gateway's (`/kling/v1`,
-bearer key), and tells what happened on the server side through `stats()`.
+foreground. It speaks Kling's official API in both of its standards (the legacy `/v1`, API
+key or JWT; the newer one of 2026 at the host's root, `/<product>/<model>` and `/tasks`,
+API key only) and a gateway's (`/kling/v1`, bearer key), and tells what happened on the
+server side through `stats()` and `requests()`.
 
 Examples:
     >>> from prefect_kling.simulator import KlingSimulator, SimulatorConfig

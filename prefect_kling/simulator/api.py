@@ -1,12 +1,14 @@
 """Kling's API as the simulator serves it: `/v1` (API key or JWT), a gateway's `/kling/v1`.
 
 The account prefix (`/account/...` on the official host, `/kling/account/...` on the
-gateway) serves `account/costs`. Repeated slashes in a path count as one, as behind the
-real service's front servers: Kling's own client reads try-on tasks at
-`.../kolors-virtual-try-on//<id>`. A request goes through: route match (unknown: 404
-envelope 1202 officially, an HTML page on the gateway), authentication, the faults drawn
-before work, the rate limit, then the create, query, list or call itself. Every answer is
-counted by HTTP status and business code.
+gateway) serves `account/costs`. The newer standard's routes (`/<product>/<model>`,
+`/tasks`, API key only) are `standard_api`'s; the gateway has none of them. Repeated
+slashes in a path count as one, as behind the real service's front servers: Kling's own
+client reads try-on tasks at `.../kolors-virtual-try-on//<id>`. A request goes through:
+route match (unknown: 404 envelope 1202 officially, an HTML page on the gateway),
+authentication, the faults drawn before work, the rate limit, then the create, query, list
+or call itself. Every answer is counted by HTTP status and business code, and every
+request is kept in the state's request log (`request_log`), whatever path it came to.
 """
 
 from __future__ import annotations
@@ -21,18 +23,21 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from prefect_kling.simulator.auth import check_bearer, check_official
+from prefect_kling.simulator.auth import check_bearer, check_official, credential_kind
 from prefect_kling.simulator.connection import CutResponse
 from prefect_kling.simulator.edits import validate_costs_query, validate_identify_face
-from prefect_kling.simulator.faults import AFTER_CREATE, BEFORE_CREATE, BEFORE_READ, FaultKind
-from prefect_kling.simulator.orders import Context, Invalid
-from prefect_kling.simulator.routes import DEFAULT_PROMPT_LIMITS, Call, Match, resolve
-from prefect_kling.simulator.state import (
-    CONCURRENCY_MESSAGE,
-    RATE_MESSAGE,
-    Refusal,
-    SimulatorState,
+from prefect_kling.simulator.faults import (
+    AFTER_CREATE,
+    BEFORE_CREATE,
+    BEFORE_READ,
+    FaultKind,
+    Scope,
 )
+from prefect_kling.simulator.orders import Context, Invalid
+from prefect_kling.simulator.refusals import CONCURRENCY_MESSAGE, RATE_MESSAGE, Refusal
+from prefect_kling.simulator.routes import DEFAULT_PROMPT_LIMITS, Call, Match, resolve
+from prefect_kling.simulator.standard_api import standard_routes
+from prefect_kling.simulator.state import SimulatorState
 
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 SERVER_ERRORS = [
@@ -60,14 +65,23 @@ class KlingApi:
         self.flush = flush
 
     def routes(self) -> list[Route]:
-        """The API routes, and a catch-all answering 404/1202."""
+        """The API routes of both standards, and a catch-all answering 404/1202."""
         return [
             Route("/v1/{rest:path}", self.official, methods=METHODS),
             Route("/account/{rest:path}", self.official_account, methods=METHODS),
             Route("/kling", self.gateway, methods=METHODS),
             Route("/kling/{rest:path}", self.gateway, methods=METHODS),
-            Route("/{rest:path}", self.unknown, methods=METHODS),
+            *standard_routes(self),
+            Route("/{rest:path}", self.stray, methods=METHODS),
         ]
+
+    async def log(self, request: Request) -> None:
+        """Keep the request in the request log (the kind of credential, never the value)."""
+        kind = credential_kind(request.headers.get("authorization"))
+        body = await request.body()
+        self.state.request_log.add(
+            request.method, request.url.path, request.query_params, kind, body
+        )
 
     # -- answers --------------------------------------------------------------------------
 
@@ -115,6 +129,11 @@ class KlingApi:
             return await self.handle(request, "cometapi", rest.removeprefix("v1/"))
         return await self.handle(request, "cometapi", rest, account=True)
 
+    async def stray(self, request: Request) -> Response:
+        """A path no route serves: logged, then 404/1202."""
+        await self.log(request)
+        return await self.unknown(request)
+
     async def unknown(self, request: Request) -> Response:
         """Any other path."""
         return self.envelope(404, 1202, f"{request.method} {request.url.path} is not supported")
@@ -142,6 +161,7 @@ class KlingApi:
     ) -> Response:
         """Serve one API request; `path` is relative to the provider's (account) prefix."""
         state = self.state
+        await self.log(request)
         state.count_request()
         self.flush()
         path = _REPEATED_SLASHES.sub("/", path).lstrip("/")
@@ -154,9 +174,21 @@ class KlingApi:
         if refused is not None:
             return refused
         state.count_call(match.counter)
-        fault = state.draw_fault(
-            BEFORE_CREATE if match.kind == "create" else BEFORE_READ, match.scope
-        )
+        stopped = await self.gate(match.kind == "create", match.scope)
+        if stopped is not None:
+            return stopped
+        if match.call is not None:
+            return await self.call(request, provider, match.call)
+        if match.kind == "create":
+            return await self.create(request, provider, match)
+        if match.kind == "query":
+            return self.query(match)
+        return self.list(request, match)
+
+    async def gate(self, create: bool, scope: Scope) -> Response | None:
+        """The faults drawn before work, then the rate limit: the answer that stops it, if any."""
+        state = self.state
+        fault = state.draw_fault(BEFORE_CREATE if create else BEFORE_READ, scope)
         if fault is FaultKind.SLOW:
             await asyncio.sleep(state.config.slow_seconds)
         elif fault is FaultKind.DROP:
@@ -172,13 +204,7 @@ class KlingApi:
             return self.envelope(429, 1303, CONCURRENCY_MESSAGE)
         if not state.take_token():
             return self.envelope(429, 1302, RATE_MESSAGE)
-        if match.call is not None:
-            return await self.call(request, provider, match.call)
-        if match.kind == "create":
-            return await self.create(request, provider, match)
-        if match.kind == "query":
-            return self.query(match)
-        return self.list(request, match)
+        return None
 
     async def json_body(self, request: Request) -> dict[str, Any] | Response:
         """The request's JSON object, or the 400/1200 answer when it is not one."""
@@ -223,7 +249,10 @@ class KlingApi:
             order = endpoint.validate(body, endpoint.context(provider))
         except Invalid as exc:
             return self.envelope(exc.http_status, exc.code, exc.message)
-        created = self.state.create_task(endpoint, provider, order, body)
+        return self.created(self.state.create_task(endpoint, provider, order, body))
+
+    def created(self, created: dict[str, Any] | Refusal) -> Response:
+        """The answer to a create the account took (or refused), after-create faults drawn."""
         if isinstance(created, Refusal):
             return self.envelope(created.http_status, created.code, created.message)
         self.flush()  # sends the `submitted` callback

@@ -4,6 +4,8 @@ Routes:
     `/v1/...` and `/kling/v1/...`: Kling's API (see `api`).
     `/_simulator/files/<task_id>/<name>`: result downloads (see `files`).
     `/_simulator/...`: inspection and control (see `control`).
+    `/v1/general/...`: the account's custom elements and voices, and Kling's presets
+    (see `library`).
 
 A background task ticks every `tick_seconds`: it moves tasks along their timelines and
 sends the callbacks that produces, so callbacks go out even when nobody polls.
@@ -23,6 +25,7 @@ from prefect_kling.simulator.callbacks import CallbackDispatcher
 from prefect_kling.simulator.connection import ExposeConnection
 from prefect_kling.simulator.control import control_routes
 from prefect_kling.simulator.files import file_routes
+from prefect_kling.simulator.library import library_routes
 from prefect_kling.simulator.state import SimulatorState
 
 
@@ -44,7 +47,9 @@ def build_app(state: SimulatorState) -> ASGIApp:
 
     def flush() -> None:
         state.tick()
-        dispatcher.dispatch(state.take_outbox())
+        library = state.library_store
+        library.tick()
+        dispatcher.dispatch([*state.take_outbox(), *library.take_outbox(state.base_url)])
 
     async def ticker() -> None:
         while True:
@@ -66,5 +71,6 @@ def build_app(state: SimulatorState) -> ASGIApp:
             await dispatcher.aclose()
 
     # The API's catch-all route comes last.
-    routes = file_routes(state) + control_routes(state) + KlingApi(state, flush).routes()
+    api = KlingApi(state, flush)
+    routes = file_routes(state) + control_routes(state) + library_routes(state, api) + api.routes()
     return ExposeConnection(Starlette(routes=routes, lifespan=lifespan))

@@ -1,9 +1,10 @@
 """Checking credentials: Kling's API key or JWT on `/v1`, a gateway's bearer key on `/kling/v1`.
 
 Kling's official API takes an API key as `Authorization: Bearer <key>` (every model) or a
-JWT minted from an access key and a secret key (legacy standard). JWTs are checked against
-the real wall clock (not the simulator's advanced clock), because clients mint them from
-their own clock.
+JWT minted from an access key and a secret key (legacy standard only). The newer standard
+(`/<product>/<model>`, `/tasks`) takes the API key only: a JWT there answers 401/1002.
+JWTs are checked against the real wall clock (not the simulator's advanced clock), because
+clients mint them from their own clock.
 
 Examples:
     >>> import time, jwt
@@ -18,6 +19,8 @@ Examples:
     True
     >>> check_official("Bearer sk-2", **keys).code
     1000
+    >>> check_api_key(f"Bearer {token}", api_key="sk-1").code, credential_kind(f"Bearer {token}")
+    (1002, 'jwt')
 """
 
 from __future__ import annotations
@@ -136,6 +139,43 @@ def check_official(
     if token and not _looks_like_jwt(token):
         return AuthFailure(1000, "Authentication failed: the API key is not valid")
     return check_jwt(authorization, access_key=access_key, secret_key=secret_key, leeway=leeway)
+
+
+JWT_ON_NEW_STANDARD = (
+    "Authorization is invalid: this API takes an API key only (Authorization: Bearer "
+    "<API key>); tokens made from an access key and a secret key work on the legacy /v1 API"
+)
+
+
+def check_api_key(authorization: str | None, *, api_key: str) -> AuthFailure | None:
+    """Check a newer-standard `Authorization` header: the API key, and nothing else.
+
+    Args:
+        authorization: The header's value, if any.
+        api_key: The accepted API key.
+
+    Returns:
+        `None` for the API key; 1001 for no header, 1002 for another scheme or a JWT
+        (however valid on `/v1`), 1000 for another key.
+    """
+    token = _bearer_token(authorization)
+    if token is None:
+        return AuthFailure(1001, "Authorization header is empty")
+    if not token:
+        return AuthFailure(1002, "Authorization header is invalid: expected 'Bearer <API key>'")
+    if _is_key(token, api_key):
+        return None
+    if _looks_like_jwt(token):
+        return AuthFailure(1002, JWT_ON_NEW_STANDARD)
+    return AuthFailure(1000, "Authentication failed: the API key is not valid")
+
+
+def credential_kind(authorization: str | None) -> str | None:
+    """What an `Authorization` header presents: `"jwt"`, `"bearer"` (a key) or `None`."""
+    token = _bearer_token(authorization)
+    if not token:
+        return None
+    return "jwt" if _looks_like_jwt(token) else "bearer"
 
 
 def check_bearer(authorization: str | None, *, api_key: str) -> bool:

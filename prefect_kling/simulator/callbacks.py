@@ -1,7 +1,9 @@
 """Callback delivery: POST a task to its `callback_url` on every status change.
 
 The wire format is pluggable (`CallbackFormat`): Kling's documented format is the bare task
-object, unsigned. A signed format (e.g. Standard Webhooks) is another class with the same
+object, unsigned: the legacy object (`task_id`, `task_status`, ...) for `/v1` tasks, the
+newer one (`id`, `status`, `outputs`, `billing`, as `GET /tasks` shows it) for tasks of the
+newer standard. A signed format (e.g. Standard Webhooks) is another class with the same
 `encode` method. Deliveries to one task are sent in order; a failed delivery is counted and
 never retried or raised.
 """
@@ -30,11 +32,13 @@ class CallbackEvent:
         task_id: The task whose status changed.
         url: Where to POST.
         task: The task object as it was right after the change.
+        final: Whether the change ended the task (nothing follows it).
     """
 
     task_id: str
     url: str
     task: dict[str, Any]
+    final: bool = False
 
 
 class CallbackFormat(Protocol):
@@ -146,6 +150,6 @@ class CallbackDispatcher:
             except Exception as exc:  # any failure of a delivery is only counted
                 logger.debug("callback to %s failed: %r", event.url, exc)
             self._record(ok)
-        if event.task.get("task_status") in ("succeed", "failed"):
+        if event.final:
             # The terminal change is the last one of a task: nothing waits behind it.
             self._locks.pop(event.task_id, None)

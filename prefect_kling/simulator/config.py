@@ -36,9 +36,12 @@ class SimulatorConfig:
     """How the simulated Kling account and server behave.
 
     Attributes:
-        access_key: Access key expected as the JWT `iss` on the official `/v1` prefix.
+        access_key: Access key expected as the JWT `iss` on the official `/v1` prefix (the
+            newer standard refuses JWTs).
         secret_key: Secret key that signs valid JWTs (HS256).
-        api_key: Bearer key accepted on the gateway `/kling/v1` prefix.
+        api_key: The API key (`Authorization: Bearer <key>`): taken on the official `/v1`
+            (beside JWTs), on the newer standard (the only credential taken there) and on
+            the gateway `/kling/v1` prefix.
         concurrency: Slots per family (`video`, `image`, `try-on`); missing families keep
             their default. A task holds its slots from `submitted` until it ends; an image
             task takes `n` slots.

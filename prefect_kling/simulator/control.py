@@ -1,9 +1,10 @@
 """The `/_simulator` control and inspection routes (no auth).
 
-`GET stats`, `GET tasks`, `POST advance` (`{"seconds": 10}`), `POST reset`,
-`GET`/`POST config` (JSON of `SimulatorConfig` fields), `POST inject`
-(`{"kind": "drop", "times": 1, "on": "create"}`), and `callbacks`: a sink that records
-whatever is POSTed to it (answering `?status=` if given) and lists it on `GET`.
+`GET stats`, `GET tasks`, `GET requests` (the last API requests, see `request_log`),
+`POST advance` (`{"seconds": 10}`), `POST reset`, `GET`/`POST config` (JSON of
+`SimulatorConfig` fields), `POST inject` (`{"kind": "drop", "times": 1, "on": "create"}`),
+and `callbacks`: a sink that records whatever is POSTed to it (answering `?status=` if
+given) and lists it on `GET`.
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ def control_routes(state: SimulatorState) -> list[Route]:
 
     async def tasks(request: Request) -> Response:
         return JSONResponse(state.inspect_tasks())
+
+    async def requests(request: Request) -> Response:
+        return JSONResponse(state.request_log.entries())
 
     async def advance(request: Request) -> Response:
         try:
@@ -89,6 +93,7 @@ def control_routes(state: SimulatorState) -> list[Route]:
     return [
         Route("/_simulator/stats", stats, methods=["GET"]),
         Route("/_simulator/tasks", tasks, methods=["GET"]),
+        Route("/_simulator/requests", requests, methods=["GET"]),
         Route("/_simulator/advance", advance, methods=["POST"]),
         Route("/_simulator/reset", reset, methods=["POST"]),
         Route("/_simulator/config", config, methods=["GET", "POST"]),

@@ -119,7 +119,8 @@ class Order:
         duration: Video length in seconds (5 or 10).
         aspect_ratio: Output aspect ratio.
         n: Number of images (1 for videos).
-        resolution: Image resolution (`1k` or `2k`).
+        resolution: Image resolution (`1k` or `2k`), or video resolution on the newer
+            standard (`720p`, `1080p`, `4k`).
         watermark: Whether `watermark_info.enabled` was set.
         external_task_id: The caller's id, if any.
         callback_url: Where status changes are POSTed, if anywhere.
@@ -129,7 +130,11 @@ class Order:
         video_url: The video a task or call starts from, by URL.
         session_id: The identify-face session an advanced lip-sync uses.
         faces: The faces an advanced lip-sync animates.
-        parent: The source video, once the state has found it.
+        parent: The source video, once the state has found it; on the newer standard, the
+            reference or motion video.
+        audio: `settings.audio` on the newer standard (`native`, `original`, `off`).
+        element_ids: The elements a newer-standard task uses.
+        voice_ids: The voices a newer-standard task uses.
     """
 
     model_name: str
@@ -150,3 +155,6 @@ class Order:
     session_id: str | None = None
     faces: tuple[FaceChoice, ...] = ()
     parent: ParentVideo | None = None
+    audio: str = ""
+    element_ids: tuple[str, ...] = ()
+    voice_ids: tuple[str, ...] = ()

@@ -81,6 +81,22 @@ class Pack:
         }
 
 
+def pack_short(packs: list[Pack], family: str, now_ms: int, committed: float, price: float) -> bool:
+    """Whether the family's pack (if it has one) is expired or cannot pay `price` more.
+
+    Args:
+        packs: The account's packs.
+        family: The family of the task to pay for.
+        now_ms: The time now, Unix milliseconds.
+        committed: Units the family's charged and running tasks take.
+        price: Units of the new task.
+    """
+    pack = next((pack for pack in packs if pack.family == family), None)
+    if pack is None:
+        return False
+    return pack.expired(now_ms) or committed + price > pack.total
+
+
 def account_packs(limits: dict[str, float], opened_ms: int) -> list[Pack]:
     """The packs of an account opened at `opened_ms`, with `limits` units per family."""
     invalid_ms = opened_ms + PACK_DAYS * DAY_MS

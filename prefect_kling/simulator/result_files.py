@@ -3,7 +3,10 @@
 A succeeded task's files are named `<index>.mp4` / `<index>.png`, and `<index>-watermark.*`
 for the watermarked variants (`Task.file_names`). `result_file` reads such a name into a
 `FileRef`, which says everything `files.py` needs to serve it: for a video what it shows
-(`VideoSpec`, to render it) unless the shipped sample is served instead.
+(`VideoSpec`, to render it) unless the shipped sample is served instead. A video of the
+newer standard is drawn at a quarter of its `settings.resolution` (`RENDER_LONG_SIDES`:
+720p 320 px on the long side, 1080p 480, 4k 960), so that renders stay quick; others at
+320 px.
 
 Examples:
     >>> from prefect_kling.simulator.orders import Order
@@ -23,9 +26,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from prefect_kling.simulator.render import frame_size
+from prefect_kling.simulator.render import LONG_SIDE, frame_size
 from prefect_kling.simulator.timeline import Task
 from prefect_kling.simulator.videos import VideoSpec
+
+RENDER_LONG_SIDES = {"720p": 320, "1080p": 480, "4k": 960}
+"""Pixels on the long side of a rendered video, by the resolution its task asked for."""
 
 
 @dataclass(frozen=True)
@@ -70,7 +76,9 @@ def result_file(task: Task, name: str, *, render_videos: bool, video_bytes: int 
             endpoint=task.endpoint.name,
             prompt=task.order.prompt,
             seconds=task.video_seconds,
-            size=frame_size(task.order.aspect_ratio),
+            size=frame_size(
+                task.order.aspect_ratio, RENDER_LONG_SIDES.get(task.order.resolution, LONG_SIDE)
+            ),
             index=int(index),
             watermark=watermark,
         )

@@ -116,6 +116,8 @@ class Endpoint:
             video URL), `session` (an identify-face session), or `""` (nothing).
         extendable: Whether this row's videos can be extended.
         length: Length in seconds of the videos this row makes.
+        standard: Whether the row is of Kling's newer API standard (model in the path,
+            task objects with `outputs[]` and `billing[]`; see `standard_routes`).
     """
 
     name: str
@@ -130,6 +132,7 @@ class Endpoint:
     source: Source = ""
     extendable: bool = False
     length: Callable[[v.Order], float] = generated_length
+    standard: bool = False
 
     def context(self, provider: str) -> v.Context:
         """The validation context for a request arriving through `provider`."""

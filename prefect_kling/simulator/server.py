@@ -143,9 +143,11 @@ class _Server(uvicorn.Server):
 class KlingSimulator:
     """A Kling-compatible API server on loopback, run in a background thread.
 
-    It serves Kling's official API (`/v1`, JWT auth) and a gateway's (`/kling/v1`, bearer
-    key), runs tasks on its own clock, enforces concurrency, sends callbacks, serves real
-    MP4 and PNG results, injects faults on demand and counts everything it does.
+    It serves Kling's official API (`/v1`, API key or JWT; the newer standard's
+    `/<product>/<model>` and `/tasks` at the root, API key only) and a gateway's
+    (`/kling/v1`, bearer key), runs tasks on its own clock, enforces concurrency, sends
+    callbacks, serves real MP4 and PNG results, injects faults on demand, counts everything
+    it does and keeps the last API requests (`requests`).
 
     Args:
         config: Settings; the defaults make a demo server with fixed demo keys.
@@ -289,11 +291,13 @@ class KlingSimulator:
         """A `callback_url` that records deliveries; read them with `received_callbacks`."""
         return f"{self.base_url}/_simulator/callbacks"
 
-    def credentials(self, provider: str = "kling") -> KlingCredentials:
+    def credentials(self, provider: str = "kling", *, api_key: bool = False) -> KlingCredentials:
         """A `KlingCredentials` block pointed at this simulator.
 
         Args:
-            provider: `kling` (JWT from access and secret keys) or `cometapi` (bearer key).
+            provider: `kling` (Kling's own API) or `cometapi` (the gateway, bearer key).
+            api_key: For `kling`: the API key, which Kling takes on `/v1` and on the newer
+                standard alike, instead of the access and secret keys (JWTs, `/v1` only).
 
         Returns:
             The credentials.
@@ -304,6 +308,8 @@ class KlingSimulator:
         from prefect_kling.credentials import KlingCredentials
 
         config = self.config
+        if provider == "kling" and api_key:
+            return KlingCredentials(api_key=config.api_key, base_url=self.base_url)
         if provider == "kling":
             return KlingCredentials(
                 provider="kling",
@@ -366,12 +372,22 @@ class KlingSimulator:
         """Requests received at `callback_sink_url`, oldest first."""
         return self._state.received_callbacks()
 
+    def requests(self) -> list[dict[str, Any]]:
+        """The last API requests received (up to 1000), oldest first.
+
+        Each is `{"method", "path", "query", "auth", "body"}`: `auth` says what credential
+        came (`"bearer"` for a key, `"jwt"` for a token shaped like a JWT, `None`), never
+        its value; `body` is the JSON body (long strings summarised), or `None`. See
+        `request_log`.
+        """
+        return self._state.request_log.entries()
+
     def advance(self, seconds: float) -> None:
         """Move the simulator's clock forward; tasks and callbacks catch up at once."""
         self._state.advance(seconds)
 
     def reset(self) -> None:
-        """Forget tasks, counters, queued faults and received callbacks."""
+        """Forget tasks, counters, queued faults, received callbacks and logged requests."""
         self._state.reset()
 
     def configure(self, **changes: Any) -> SimulatorConfig:

@@ -1,5 +1,9 @@
 """The simulated account: task store, timeline ticks, concurrency, faults and counters.
 
+Both API standards share it (one task store and external-id namespace, the same packs and
+pools); `read` serves the newer standard's queries, `catalog` is the account's elements
+and voices (`standard_inputs`), `request_log` the last API requests (`request_log`).
+
 Everything here is guarded by one lock, because the server's event loop (requests, the
 ticker) and the caller's thread (`advance`, `reset`, `stats`, `configure`) both use it.
 Methods are short and never wait on I/O while holding the lock.
@@ -11,8 +15,8 @@ import contextlib
 import dataclasses
 import threading
 import uuid
-from collections.abc import Callable, Collection, Sequence
-from typing import Any, Literal, NamedTuple, TypeVar
+from collections.abc import Callable, Collection, Mapping, Sequence
+from typing import Any, Literal, TypeVar
 
 from prefect_kling.simulator.assets import image_size
 from prefect_kling.simulator.callbacks import CallbackEvent
@@ -20,11 +24,22 @@ from prefect_kling.simulator.clock import SimClock, TokenBucket
 from prefect_kling.simulator.config import FAMILIES, SimulatorConfig
 from prefect_kling.simulator.edits import CostsQuery
 from prefect_kling.simulator.faults import NEW_TASK, FaultInjector, FaultKind, Scope, seeded_random
+from prefect_kling.simulator.library_store import LibraryStore
 from prefect_kling.simulator.lineage import Library
 from prefect_kling.simulator.orders import Invalid, Order
-from prefect_kling.simulator.packs import Pack, account_packs
+from prefect_kling.simulator.packs import Pack, account_packs, pack_short
+from prefect_kling.simulator.refusals import (
+    CONCURRENCY_MESSAGE,
+    CONTENT_REFUSAL_MESSAGE,
+    PACK_USED_UP_MESSAGE,
+    RATE_MESSAGE,
+    Refusal,
+    mentions,
+)
+from prefect_kling.simulator.request_log import RequestLog
 from prefect_kling.simulator.result_files import FileRef, result_file
 from prefect_kling.simulator.routes import Endpoint
+from prefect_kling.simulator.standard_inputs import Catalog, OpenCatalog
 from prefect_kling.simulator.state_file import task_from_json, task_json
 from prefect_kling.simulator.stats import Counters, SimulatorStats
 from prefect_kling.simulator.timeline import (
@@ -37,24 +52,8 @@ from prefect_kling.simulator.timeline import (
 from prefect_kling.simulator.videos import VideoStore
 
 T = TypeVar("T")
-CONCURRENCY_MESSAGE = "parallel task over resource pack limit"
-PACK_USED_UP_MESSAGE = "resource pack exhausted or expired"
-CONTENT_REFUSAL_MESSAGE = "The content you submitted failed the content security check"
-RATE_MESSAGE = "The API request is too fast, please slow down the request frequency"
 # `account/costs` answers at most one call a second (simulator clock).
 COSTS_INTERVAL_SECONDS = 1.0
-
-
-class Refusal(NamedTuple):
-    """A create refused by the account: HTTP status, business code and message."""
-
-    http_status: int
-    code: int
-    message: str
-
-
-def _contains(text: str, word: str | None) -> bool:
-    return bool(word) and word.lower() in text.lower()
 
 
 class SimulatorState:
@@ -73,6 +72,7 @@ class SimulatorState:
         self.waker: Callable[[], None] | None = None
         # Rendered videos, kept across resets: a spec names everything its file shows.
         self.videos = VideoStore()
+        self.catalog: Catalog = OpenCatalog()
         self._reset_locked()
 
     def _reset_locked(self) -> None:
@@ -90,6 +90,8 @@ class SimulatorState:
         self._opened_ms = self.clock.wall_ms()
         self._last_costs_call: float | None = None
         self.counters = Counters()
+        self.request_log = RequestLog()
+        self.library_store = LibraryStore(self.clock, seed)  # custom elements and voices
 
     # -- configuration and time ---------------------------------------------------------
 
@@ -116,6 +118,7 @@ class SimulatorState:
                 "clock_offset": self.clock.offset,
                 "opened_ms": self._opened_ms,
                 "tasks": [task_json(task) for task in self._tasks.values()],
+                "library": self.library_store.export(),
             }
 
     def restore(self, data: dict[str, Any]) -> None:
@@ -131,6 +134,7 @@ class SimulatorState:
             now, now_ms = self.clock.now(), self.clock.wall_ms()
             for item in data.get("tasks", []):
                 self._restore_task_locked(task_from_json(item, now=now, now_ms=now_ms))
+            self.library_store.restore(data.get("library") or {})
             # New ids must not retrace the saved ones' sequence (a fixed seed would).
             self._ids = seeded_random(f"ids-after-{len(self._tasks)}", self.config.seed)
             self._tick_locked()
@@ -148,8 +152,7 @@ class SimulatorState:
         self._index_locked(task)
         counters = self.counters
         if task.terminal:
-            counters.units_charged += float(task.units())
-            counters.units_by_family[task.family] += float(task.units())
+            counters.charge(task.family, float(task.units()))
         else:
             self._active[task.task_id] = task
             counters.in_flight[task.family] += task.slots
@@ -192,14 +195,13 @@ class SimulatorState:
         if task.terminal:
             del self._active[task.task_id]
             counters.in_flight[task.family] -= task.slots
-            counters.units_charged += float(task.units())
-            counters.units_by_family[task.family] += float(task.units())
+            counters.charge(task.family, float(task.units()))
         self._queue_callback(task)
 
     def _queue_callback(self, task: Task) -> None:
         if task.order.callback_url:
-            view = task.kling_view(self.base_url)
-            self._outbox.append(CallbackEvent(task.task_id, task.order.callback_url, view))
+            view, url = task.view(self.base_url), task.order.callback_url
+            self._outbox.append(CallbackEvent(task.task_id, url, view, task.terminal))
 
     def take_outbox(self) -> list[CallbackEvent]:
         """Remove and return the callback deliveries waiting to be sent."""
@@ -223,6 +225,11 @@ class SimulatorState:
         """Count an authenticated `create`, `query` or `list` call."""
         with self._lock:
             self.counters.calls[kind] += 1
+
+    def count_queried(self, ids: int) -> None:
+        """Count the task ids one multi-id query asked for."""
+        with self._lock:
+            self.counters.tasks_queried += ids
 
     def count_answer(
         self, http_status: int, code: int | None = None, gateway_error: str | None = None
@@ -336,7 +343,7 @@ class SimulatorState:
 
     def _refusal_locked(self, endpoint: Endpoint, order: Order) -> Refusal | None:
         config = self.config
-        if _contains(order.prompt, config.refusal_word):
+        if mentions(order.prompt, config.refusal_word):
             return Refusal(400, 1301, CONTENT_REFUSAL_MESSAGE)
         external = order.external_task_id
         if external and external in self._by_external:
@@ -355,23 +362,19 @@ class SimulatorState:
     def _pack_short_locked(self, endpoint: Endpoint, order: Order) -> bool:
         """Whether the family's pack is expired or cannot pay for this order too."""
         family = endpoint.family
-        pack = next((pack for pack in self._packs_locked() if pack.family == family), None)
-        if pack is None:
-            return False
-        if pack.expired(self.clock.wall_ms()):
-            return True
         running = [task for task in self._active.values() if task.family == family]
         committed = self.counters.units_by_family.get(family, 0.0) + sum(
             task.endpoint.units(task.order) for task in running
         )
-        return committed + endpoint.units(order) > pack.total
+        now_ms, price = self.clock.wall_ms(), endpoint.units(order)
+        return pack_short(self._packs_locked(), family, now_ms, committed, price)
 
     def _new_task_locked(
         self, endpoint: Endpoint, provider: str, order: Order, body: dict[str, Any]
     ) -> Task:
         config = self.config
         failure = None
-        if _contains(order.prompt, config.failure_word):
+        if mentions(order.prompt, config.failure_word):
             failure = RISK_CONTROL_MESSAGE
         elif order.image_problem:
             failure = order.image_problem
@@ -466,6 +469,12 @@ class SimulatorState:
             tasks = [t for t in reversed(self._tasks.values()) if t.endpoint.name in names]
             page = tasks[(page_num - 1) * page_size : page_num * page_size]
             return [task.kling_view(self.base_url) for task in page]
+
+    def read(self, reader: Callable[[Mapping[str, Task], Mapping[str, Task]], T]) -> T:
+        """`reader(tasks by id, by external id)` on the up-to-date store (not to keep them)."""
+        with self._lock:
+            self._tick_locked()
+            return reader(self._tasks, self._by_external)
 
     def inspect_tasks(self) -> list[dict[str, Any]]:
         """Everything known about every task, oldest first."""

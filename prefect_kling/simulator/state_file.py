@@ -1,11 +1,12 @@
 """The simulated account as a JSON file, so that a simulator started again has its tasks.
 
 A state file (`KlingSimulator(state_path=...)`, `serve(state_path=...)`, `prefect-kling
-simulator --state-file`) keeps what an account keeps: its tasks (request, timeline, results,
-external ids, what each charged), when its resource packs opened, and how far `advance`
-had moved the clock. A simulator started on it answers for the same tasks: a rerun finds
-them by id or external id, their result links work (while `link_ttl_seconds` allows), their
-videos can be extended, and the packs show what they charged. What follows from the tasks
+simulator --state-file`) keeps what an account keeps: its tasks of both API standards
+(request, timeline, results, external ids, what each charged), when its resource packs
+opened, and how far `advance` had moved the clock. A simulator started on it answers for the
+same tasks: a rerun finds them by id or external id, their result links work (while
+`link_ttl_seconds` allows), their videos can be extended, and the packs show what they
+charged. What follows from the tasks
 (tasks by status and endpoint, units charged, slots in flight) is counted again from them;
 the other counters, received callbacks, identify-face sessions and queued faults start
 afresh. The file also names the address the simulator last served on, which it takes again
@@ -35,7 +36,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from prefect_kling.simulator.orders import FaceChoice, Order, ParentVideo
-from prefect_kling.simulator.routes import ENDPOINTS_BY_NAME
+from prefect_kling.simulator.standard_routes import endpoint_named
 from prefect_kling.simulator.timeline import Task
 
 FORMAT = "prefect-kling-simulator-state"
@@ -67,6 +68,8 @@ def _order(data: dict[str, Any]) -> Order:
         **{
             **data,
             "ignored_fields": tuple(data.get("ignored_fields") or ()),
+            "element_ids": tuple(data.get("element_ids") or ()),
+            "voice_ids": tuple(data.get("voice_ids") or ()),
             "faces": tuple(FaceChoice(**face) for face in data.get("faces") or ()),
             "parent": ParentVideo(**parent) if parent else None,
         }
@@ -86,7 +89,9 @@ def task_from_json(data: dict[str, Any], *, now: float, now_ms: int) -> Task:
             missing or unknown field).
     """
     try:
-        endpoint = ENDPOINTS_BY_NAME[data["endpoint"]]
+        endpoint = endpoint_named(data["endpoint"])
+        if endpoint is None:
+            raise KeyError(data["endpoint"])
         return Task(
             task_id=str(data["task_id"]),
             endpoint=endpoint,

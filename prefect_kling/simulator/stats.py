@@ -17,10 +17,14 @@ class SimulatorStats:
     """A snapshot of the simulator's counters.
 
     Attributes:
-        requests: HTTP requests to the API prefixes (`/v1`, `/kling`), answered or not.
+        requests: HTTP requests to the API (`/v1`, `/account`, `/kling`, and the newer
+            standard's `/<product>/<model>` and `/tasks`), answered or not.
         create_calls: Authenticated create calls (refused ones included).
-        query_calls: Authenticated single-task queries.
-        list_calls: Authenticated list queries.
+        query_calls: Authenticated task queries: a `/v1` query of one task, or a `GET /tasks`
+            of the newer standard, one call however many ids it names.
+        list_calls: Authenticated list queries (`/v1` pages, `POST /tasks` cursor pages).
+        tasks_queried: Task ids asked for by `GET /tasks` queries, all together (a query of
+            3 ids counts 3 here and 1 in `query_calls`).
         account_calls: Authenticated `account/costs` calls (those refused as too fast too).
         identify_face_calls: Authenticated identify-face calls (they create no task).
         tasks_created: Tasks created.
@@ -47,6 +51,7 @@ class SimulatorStats:
     create_calls: int = 0
     query_calls: int = 0
     list_calls: int = 0
+    tasks_queried: int = 0
     account_calls: int = 0
     identify_face_calls: int = 0
     tasks_created: int = 0
@@ -81,6 +86,7 @@ class Counters:
 
     requests: int = 0
     calls: Counter[str] = field(default_factory=Counter)
+    tasks_queried: int = 0
     tasks_by_endpoint: Counter[str] = field(default_factory=Counter)
     tasks_by_status: Counter[str] = field(default_factory=Counter)
     in_flight: Counter[str] = field(default_factory=Counter)
@@ -98,6 +104,11 @@ class Counters:
     units_charged: float = 0.0
     units_by_family: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
 
+    def charge(self, family: str, units: float) -> None:
+        """Count the units of a task that has ended."""
+        self.units_charged += units
+        self.units_by_family[family] += units
+
     def snapshot(self, families: list[str]) -> SimulatorStats:
         """An immutable copy; every family appears in the per-family maps."""
         return SimulatorStats(
@@ -105,6 +116,7 @@ class Counters:
             create_calls=self.calls["create"],
             query_calls=self.calls["query"],
             list_calls=self.calls["list"],
+            tasks_queried=self.tasks_queried,
             account_calls=self.calls["account-costs"],
             identify_face_calls=self.calls["identify-face"],
             tasks_created=sum(self.tasks_by_endpoint.values()),

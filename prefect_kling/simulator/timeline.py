@@ -5,6 +5,13 @@ A task is `submitted` for its `queue_seconds`, then `processing` for its
 durations are fixed when the task is created, so reconfiguring the simulator only affects
 new tasks. `updated_at` of each status is the moment the timeline says it began, not the
 moment someone looked.
+
+A task of the newer API standard (its row is `standard`) shows Kling's newer task object
+instead (`Task.view`): `id`, `status` (`succeeded` for `succeed`), `message`,
+`create_time`, `update_time`, `external_id` (`""` when none), `outputs[]` of type `video`
+(with `watermark_url` when watermarks were asked for) once it has succeeded, and
+`billing[]` (`charge_type` `unit`, the units as a decimal string, `package_type` `video`)
+once it has succeeded; a failed task is charged nothing and its `billing` stays empty.
 """
 
 from __future__ import annotations
@@ -17,6 +24,14 @@ from prefect_kling.simulator.routes import Endpoint
 
 SUBMITTED, PROCESSING, SUCCEED, FAILED = "submitted", "processing", "succeed", "failed"
 TERMINAL = (SUCCEED, FAILED)
+STANDARD_STATUS = {
+    SUBMITTED: SUBMITTED,
+    PROCESSING: PROCESSING,
+    SUCCEED: "succeeded",
+    FAILED: FAILED,
+}
+"""Status words of the newer standard, by the simulator's own."""
+PACKAGE_TYPES = {"video": "video", "image": "image", "try-on": "image"}
 RISK_CONTROL_MESSAGE = "Failure to pass the risk control system"
 INTERNAL_FAILURE_MESSAGE = "Task failed due to an internal error, please try again later"
 
@@ -174,7 +189,15 @@ class Task:
         return info
 
     def create_view(self) -> dict[str, Any]:
-        """The `data` of a create answer."""
+        """The `data` of a create answer, in the task's standard."""
+        if self.endpoint.standard:
+            return {
+                "id": self.task_id,
+                "status": STANDARD_STATUS[self.status],
+                "create_time": self.created_ms,
+                "update_time": self.updated_ms,
+                "external_id": self.order.external_task_id or "",
+            }
         return {
             "task_id": self.task_id,
             "task_status": self.status,
@@ -199,6 +222,40 @@ class Task:
             view["final_unit_deduction"] = self.units()
         return view
 
+    def view(self, base_url: str) -> dict[str, Any]:
+        """The task object in the task's standard (queries, lists and callbacks)."""
+        return self.standard_view(base_url) if self.endpoint.standard else self.kling_view(base_url)
+
+    def standard_view(self, base_url: str) -> dict[str, Any]:
+        """The task object of the newer standard (`GET /tasks`, `POST /tasks`, callbacks)."""
+        succeeded = self.status == SUCCEED
+        outputs = []
+        for index, video_id in enumerate(self.output_ids if succeeded else []):
+            output = {
+                "type": "video",
+                "id": video_id,
+                "url": self.video_url(base_url, index),
+                "duration": f"{self.video_seconds:.3f}",
+            }
+            if self.order.watermark:
+                files = f"{base_url}/_simulator/files/{self.task_id}"
+                output["watermark_url"] = f"{files}/{index}-watermark.mp4"
+            outputs.append(output)
+        billing = []
+        if succeeded:
+            package = PACKAGE_TYPES.get(self.family, "video")
+            billing.append({"charge_type": "unit", "amount": self.units(), "package_type": package})
+        return {
+            "id": self.task_id,
+            "status": STANDARD_STATUS[self.status],
+            "message": self.failure if self.status == FAILED else "",
+            "create_time": self.created_ms,
+            "update_time": self.updated_ms,
+            "external_id": self.order.external_task_id or "",
+            "outputs": outputs,
+            "billing": billing,
+        }
+
     def inspect_view(self, base_url: str) -> dict[str, Any]:
         """Everything the simulator knows about the task, for `/_simulator/tasks`."""
         return {
@@ -219,5 +276,5 @@ class Task:
             "request": self.request,
             "created_at": self.created_ms,
             "updated_at": self.updated_ms,
-            "task": self.kling_view(base_url),
+            "task": self.view(base_url),
         }

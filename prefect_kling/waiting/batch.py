@@ -1,9 +1,11 @@
-"""One watcher for a whole batch: list queries instead of one poller per task.
+"""One watcher for a whole batch: bulk queries instead of one poller per task.
 
-Every `interval` seconds the watcher reads the newest tasks of each endpoint that has tasks
-pending (up to 500 per request) and wakes the waiters whose task changed; tasks it did not
-meet in those pages, and endpoints without list queries, are read one by one. The number
-of requests per round grows with the number of endpoints, not with the size of the batch.
+Every `interval` seconds the watcher reads the tasks pending and wakes the waiters whose
+task changed. Tasks of the newer standard are read by id, 100 in one `GET /tasks?task_ids=`
+(one request per round for a batch of up to 100 in flight). Tasks of the legacy standard
+are met in pages of each endpoint's newest tasks (up to 500 per request); tasks not met in
+those pages, and endpoints without list queries, are read one by one. The number of
+requests per round grows with the number of endpoints, not with the size of the batch.
 The watcher also keeps its waiters' deadlines: it wakes a waiter whose time ran out.
 
 Examples:
@@ -23,7 +25,8 @@ from typing import TYPE_CHECKING, Self
 
 from prefect_kling._logging import RunAwareLogger
 from prefect_kling.client import MAX_PAGE_SIZE
-from prefect_kling.endpoints import get_endpoint
+from prefect_kling.client.base import chunks
+from prefect_kling.endpoints import ApiStandard, get_endpoint
 from prefect_kling.exceptions import KlingError
 from prefect_kling.models.kling_task import KlingTask, TaskReference
 from prefect_kling.runtime import Runtime, current_runtime
@@ -157,8 +160,15 @@ class BatchWatcher:
             return
         self.rounds += 1
         by_endpoint: dict[str, dict[str, _Waiter]] = defaultdict(dict)
+        newer: dict[str, _Waiter] = {}
         for waiter in pending:
-            by_endpoint[waiter.reference.endpoint][waiter.reference.task_id] = waiter
+            reference = waiter.reference
+            if get_endpoint(reference.endpoint).standard is ApiStandard.NEW:
+                newer[reference.task_id] = waiter
+            else:
+                by_endpoint[reference.endpoint][reference.task_id] = waiter
+        if newer:
+            self._read_by_ids(client, newer)
         for endpoint, waiters in by_endpoint.items():
             missing = self._read_lists(client, endpoint, waiters)
             for task_id in missing:
@@ -192,6 +202,21 @@ class BatchWatcher:
             if not missing or len(tasks) < page_size:
                 return missing
         return missing
+
+    def _read_by_ids(self, client: KlingClient, waiters: dict[str, _Waiter]) -> None:
+        """Read tasks of the newer standard in bulk, `MAX_IDS_PER_QUERY` per request."""
+        for group in chunks(list(waiters)):
+            try:
+                self.requests += 1
+                tasks = client.get_tasks(group)
+            except KlingError as error:
+                logger.warning(
+                    "Query of %d Kling tasks failed, will ask again: %s", len(group), error
+                )
+                continue
+            for task in tasks:
+                if task.task_id in waiters:
+                    self._deliver(waiters[task.task_id], task)
 
     def _read_one(self, client: KlingClient, waiter: _Waiter) -> None:
         try:

@@ -95,7 +95,7 @@ def test_generate_video_waits_for_the_callback_and_queries_at_most_twice(
         max_wait_seconds=MAX_WAIT,
     )
 
-    assert result.status == "succeed"
+    assert result.status == "succeeded"
     assert Path(result.files[0].path).read_bytes()[4:8] == b"ftyp"
     stats = sim.stats()
     # One confirming query; no lookup before the create (no earlier attempt marked it sent).

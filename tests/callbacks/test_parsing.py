@@ -11,12 +11,20 @@ async def test_newer_callback_format_is_understood(client, received, kling):
         "id": "9",
         "status": "succeeded",
         "outputs": [{"type": "video", "url": "https://x/v.mp4", "id": "v9"}],
-        "billing": [{"units": 2.5}],
+        "billing": [
+            {"charge_type": "unit", "amount": "2.5", "package_type": "video"},
+            {"charge_type": "cash", "amount": "0.3", "currency": "USD"},
+        ],
     }
     assert (await client.post(URL, json=body)).status_code == 204
     assert received == [("9", "succeed", "callback")]
     task = parse_callback(body)
     assert task.videos[0].url == "https://x/v.mp4" and task.units == 2.5
+
+
+def test_a_newer_callback_gives_its_failure_reason_from_message():
+    task = parse_callback({"id": "8", "status": "failed", "message": "risk control"})
+    assert task.failed and task.task_status_msg == "risk control" and task.units is None
 
 
 def test_ledger_is_bounded():

@@ -13,17 +13,25 @@ query), so what is left is what each side does around the same create, wait and 
 - **empty Prefect flow**: a `@flow` that does nothing: what any flow run costs before
   prefect-kling does anything.
 
-Prefect 3.8 ends a flow run only once the run's heartbeat thread has stopped, and that
-thread sleeps in one-second steps: a short run ends on the next whole second after its
-start, whatever it did. So the empty flow and `generate_video` run once more each with the
-heartbeat off (`PREFECT_FLOWS_HEARTBEAT_FREQUENCY=None`), and the package's own share is
-`generate_video` minus the empty flow minus the bare client, both without heartbeat.
+Prefect (3.8 and 3.9) ends a flow run only once the run's heartbeat thread has stopped, and
+that thread sleeps in one-second steps, whatever the heartbeat's frequency
+(`PREFECT_FLOWS_HEARTBEAT_FREQUENCY`, 180 s by default in Prefect 3.9, 30 s at least): a
+short run ends on the next whole second after its start, whatever it did. So the empty flow
+and `generate_video` run once more each with the heartbeat off (the setting at None, which
+only Python can set: `temporary_settings`), `generate_video` once more at the shortest
+frequency (30 s), and the package's own share is `generate_video` minus the empty flow minus
+the bare client, both without heartbeat.
+
+On tasks longer than a second the heartbeat's cost is the rest of the second the run ends
+in: `generate_video` runs on tasks of 1.5 s (+-30 %) on a second simulator, heartbeat on and
+off alternately, and what each run takes beyond its task's time (the simulator's timeline)
+is compared.
 
 The single-task sides run alternately, one task at a time, against one simulator and one
 isolated Prefect; the figures are medians. The last line printed is one JSON object.
 
     python bench/overhead.py            # 20 tasks each side, a batch of 20
-    python bench/overhead.py --quick    # 3 tasks each side, a batch of 3
+    python bench/overhead.py --quick    # 3 tasks each side, a batch of 3 (2 long ones)
 """
 
 from __future__ import annotations
@@ -37,7 +45,11 @@ from typing import Any
 
 import _common  # first: it isolates Prefect
 from prefect import flow as prefect_flow
-from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+from prefect.settings import (
+    PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+    get_current_settings,
+    temporary_settings,
+)
 
 import prefect_kling.flows.generate as generate_module
 import prefect_kling.flows.pipeline as pipeline_module
@@ -71,6 +83,28 @@ def empty_flow() -> None:
 def without_heartbeat(function: Any, *args: Any) -> None:
     with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         function(*args)
+
+
+def heartbeat_every_30_s(function: Any, *args: Any) -> None:
+    """The shortest frequency Prefect takes: more heartbeat events, the same end of run."""
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: 30}):
+        function(*args)
+
+
+LONG_TASK, LONG_SPREAD = 1.5, 0.3
+"""Tasks longer than a second, ending at every phase of it."""
+
+
+def beyond_task(sim: Any, heartbeat: bool, credentials: Any, prompt: str, output: str) -> float:
+    """Seconds a `generate_video` run takes beyond its task's time on the simulator."""
+    began = time.perf_counter()
+    if heartbeat:
+        flow(credentials, prompt, output)
+    else:
+        without_heartbeat(flow, credentials, prompt, output)
+    wall = time.perf_counter() - began
+    task = sim.tasks()[-1]
+    return wall - (task["updated_at"] - task["created_at"]) / 1000
 
 
 PHASES = {
@@ -149,7 +183,12 @@ def main() -> None:
         "empty_flow": [],
         "generate_video_no_heartbeat": [],
         "empty_flow_no_heartbeat": [],
+        "generate_video_heartbeat_30": [],
+        "long_heartbeat": [],
+        "long_no_heartbeat": [],
     }
+    frequency = get_current_settings().flows.heartbeat_frequency
+    long_count = 2 if args.quick else count
     with _common.prefect_server(), KlingSimulator(config) as sim:
         _common.set_limit("video", 10)
         credentials = sim.credentials()
@@ -170,6 +209,9 @@ def main() -> None:
                 timed(without_heartbeat, flow, credentials, f"Quiet clip {index}", output)
             )
             times["empty_flow_no_heartbeat"].append(timed(without_heartbeat, empty_flow))
+            times["generate_video_heartbeat_30"].append(
+                timed(heartbeat_every_30_s, flow, credentials, f"Every 30 s {index}", output)
+            )
         items = [{"prompt": f"Overhead clip {index} (batch)"} for index in range(count)]
         batch_seconds = timed(
             lambda: batch_generate(
@@ -180,6 +222,23 @@ def main() -> None:
                 poll_interval_seconds=POLL,
             )
         )
+        long_config = SimulatorConfig(
+            queue_seconds=0, processing_seconds=LONG_TASK, seed=10, render_videos=False
+        )
+        with (
+            KlingSimulator(long_config) as long_sim,
+            _common.varied_durations(long_sim, LONG_SPREAD),
+        ):
+            long_credentials = long_sim.credentials()
+            flow(long_credentials, "Warm-up long clip", output)
+            for index in range(long_count):
+                for heartbeat in (index % 2 == 0, index % 2 == 1):  # who goes first alternates
+                    side = "long_heartbeat" if heartbeat else "long_no_heartbeat"
+                    times[side].append(
+                        beyond_task(
+                            long_sim, heartbeat, long_credentials, f"Long {side} {index}", output
+                        )
+                    )
 
     bare_p50 = _common.median(times["bare"])
     flow_p50 = _common.median(times["generate_video"])
@@ -208,6 +267,19 @@ def main() -> None:
         f"{quiet_empty_p50 * 1000:.0f} + bare client {bare_p50 * 1000:.0f} + prefect-kling's "
         f"own {own * 1000:.0f} ms"
     )
+    every_30_p50 = _common.median(times["generate_video_heartbeat_30"])
+    long_on = sum(times["long_heartbeat"]) / len(times["long_heartbeat"])
+    long_off = sum(times["long_no_heartbeat"]) / len(times["long_no_heartbeat"])
+    print(
+        f"{'heartbeat':>22}: every {frequency} s by default (PREFECT_FLOWS_HEARTBEAT_FREQUENCY); "
+        f"generate_video p50 {flow_p50 * 1000:.0f} ms at {frequency} s, "
+        f"{every_30_p50 * 1000:.0f} ms at 30 s, {quiet_flow_p50 * 1000:.0f} ms off"
+    )
+    print(
+        f"{'tasks of 1.5 s +-30 %':>22}: beyond the task, mean {long_on * 1000:.0f} ms with the "
+        f"heartbeat, {long_off * 1000:.0f} ms without: it costs {(long_on - long_off) * 1000:.0f}"
+        f" ms per run ({len(times['long_heartbeat'])} runs each)"
+    )
     steps = {name: _common.median(values) for name, values in spent.items()}
     inside = sum(value for name, value in steps.items() if name != "save_task_results")
     print("generate_video, p50 of each step:")
@@ -229,6 +301,14 @@ def main() -> None:
             "empty_flow_no_heartbeat_p50_seconds": quiet_empty_p50,
             "generate_video_no_heartbeat_p50_seconds": quiet_flow_p50,
             "own_share_p50_seconds": own,
+            "heartbeat_frequency_seconds": frequency,
+            "generate_video_heartbeat_30_p50_seconds": every_30_p50,
+            "heartbeat_cost_short_run_p50_seconds": flow_p50 - quiet_flow_p50,
+            "long_task_seconds": LONG_TASK,
+            "long_runs": len(times["long_heartbeat"]),
+            "long_beyond_task_heartbeat_mean_seconds": long_on,
+            "long_beyond_task_no_heartbeat_mean_seconds": long_off,
+            "heartbeat_cost_long_run_mean_seconds": long_on - long_off,
             "batch_item_seconds": per_item,
             "batch_item_overhead_seconds": per_item - bare_p50,
             "targets": {"reported": "p50 overhead per task (no target set)"},

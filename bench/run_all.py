@@ -29,6 +29,7 @@ SCRIPTS = (
     "overhead.py",
     "chaos.py",
     "download_memory.py",
+    "records.py",
 )
 QUICK_TIMEOUT = 240
 FULL_TIMEOUT = 1800

@@ -3,9 +3,10 @@
 Each fenced ```python block of `docs/**/*.md` and `README.md` is one test, named
 `<file>:<line>`. It runs in a fresh namespace (as a script: `__name__ == "__main__"`), in a
 temporary working directory, with the `KLING_*` variables pointing at an embedded Kling
-simulator started for it, so that `KlingCredentials.from_env()` and the flows' default
-credentials reach it. The code is compiled with the Markdown file as its file name and its
-own line numbers, so a traceback points at the line of the page.
+simulator started for it (its API key in `KLING_API_KEY`, which reaches both of Kling's API
+standards, and its access and secret keys), so that `KlingCredentials.from_env()` and the
+flows' default credentials reach it. The code is compiled with the Markdown file as its file
+name and its own line numbers, so a traceback points at the line of the page.
 
 What a block says it prints is checked: the comment at the end of a line that calls
 `print`, and the comment lines right below it, must each appear in what the block printed
@@ -124,9 +125,13 @@ def kling_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterat
     """A simulator, the `KLING_*` variables pointing at it, and a temporary working directory."""
     config = SimulatorConfig(queue_seconds=0.05, processing_seconds=0.2)
     with KlingSimulator(config) as sim:
-        for name in ("KLING_PROVIDER", "KLING_REGION", "KLING_API_KEY"):
+        for name in ("KLING_PROVIDER", "KLING_REGION"):
             monkeypatch.delenv(name, raising=False)
         monkeypatch.setenv("KLING_BASE_URL", sim.base_url)
+        # The API key reaches both of Kling's standards (the newer one takes nothing else);
+        # the access keys are there too, as a user of the /v1 models may have them, and the
+        # API key wins over them.
+        monkeypatch.setenv("KLING_API_KEY", sim.config.api_key)
         monkeypatch.setenv("KLING_ACCESS_KEY", sim.config.access_key)
         monkeypatch.setenv("KLING_SECRET_KEY", sim.config.secret_key)
         monkeypatch.chdir(tmp_path)

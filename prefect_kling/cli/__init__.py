@@ -6,12 +6,13 @@ the ready-made flows (so Prefect's caching, retries, artifacts and events apply)
 `KlingCredentials.from_env()` or a saved block (`--credentials NAME`). `elements` and
 `voices` create, list and delete the account's custom elements and voices (and list Kling's
 presets); `costs` lists the account's resource packs with a free query; `status` and
-`wait` read earlier tasks.
+`wait` read earlier tasks; `cleanup` removes the sent marks and cached creates older than
+Kling keeps their tasks (`prefect_kling.flows.retention`).
 
 The package by job: `parser` (the parser, generation commands from the rows), `generate`
 (their runner), `progress` (the live status line), `library` (elements and voices),
-`queries` (costs, status, wait),
-`servers` (simulator, receiver), `demo`, `common` (exit codes, credentials, result lines),
+`queries` (costs, status, wait), `servers` (simulator, receiver), `cleanup`, `demo`,
+`common` (exit codes, credentials, result lines),
 `session` (the task a command has under way), `errors` (the one line an error ends a
 command with), `interrupts` (Ctrl-C and SIGTERM) and `console` (Prefect's log lines on the
 terminal, without tracebacks).
@@ -33,6 +34,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from prefect_kling.cli.cleanup import run_cleanup
 from prefect_kling.cli.common import EXIT_INPUT, EXIT_OK, EXIT_REMOTE
 from prefect_kling.cli.console import tracebacks_off_the_terminal
 from prefect_kling.cli.demo import run_demo
@@ -71,6 +73,7 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Any], int]] = {
     "wait": run_wait,
     "simulator": run_simulator,
     "receiver": run_receiver,
+    "cleanup": run_cleanup,
     "demo": run_demo,
 }
 """The function that runs each command, by name; each returns the exit code."""

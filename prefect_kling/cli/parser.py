@@ -4,7 +4,7 @@ Each endpoint row carries its command (`Endpoint.command`: name, help, own optio
 parser adds every row's command, in the rows' order, with the options every generation
 command shares (`add_run_options`). A command that several rows share (lip-sync) is added
 once. `elements`, `voices` (see `library`), `costs`, `status`, `wait`, `simulator`,
-`receiver` and `demo` are the CLI's own.
+`receiver`, `cleanup` and `demo` are the CLI's own.
 
 Examples:
     >>> args = build_parser().parse_args(["expand", "--image", "a.png", "--up", "0.5"])
@@ -253,6 +253,10 @@ def build_parser() -> argparse.ArgumentParser:
     receiver.add_argument(
         "--signing-secret", help="Standard Webhooks secret; unsigned callbacks are then refused"
     )
+
+    from prefect_kling.cli.cleanup import add_cleanup_command  # it imports this module
+
+    add_cleanup_command(commands)
 
     demo = commands.add_parser("demo", help="run the ready-made flows on the embedded simulator")
     demo.add_argument(

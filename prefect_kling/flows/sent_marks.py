@@ -129,12 +129,26 @@ def mark_sent(key: str, digest: str | None = None) -> datetime | None:
     return None if earlier is None else earlier.sent_at
 
 
+def parse_mark(value: Any) -> SentMark:
+    """The mark a stored value says: `{"sent_at": ..., "digest": ...}`, or an earlier time alone.
+
+    Raises:
+        KeyError, TypeError, ValueError: The value is no mark.
+
+    Examples:
+        >>> parse_mark({"sent_at": "2026-01-02T03:04:05+00:00", "digest": "d1"}).digest
+        'd1'
+        >>> parse_mark("2026-01-02T03:04:05+00:00").sent_at.year
+        2026
+    """
+    if isinstance(value, dict):
+        digest = value.get("digest")
+        return SentMark(datetime.fromisoformat(value["sent_at"]), digest and str(digest))
+    return SentMark(datetime.fromisoformat(value))
+
+
 def _read(store: ResultStore, mark: str) -> SentMark:
     try:
-        value: Any = store.read(mark).result
-        if isinstance(value, dict):
-            digest = value.get("digest")
-            return SentMark(datetime.fromisoformat(value["sent_at"]), digest and str(digest))
-        return SentMark(datetime.fromisoformat(value))
+        return parse_mark(store.read(mark).result)
     except Exception:  # unreadable, or not a time: the create may have been sent any time
         return SentMark(UNKNOWN_SEND_TIME)

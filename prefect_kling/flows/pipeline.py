@@ -23,6 +23,7 @@ from prefect_kling.client import PreparedCreate, prepare_create
 from prefect_kling.credentials import KlingCredentials
 from prefect_kling.downloads import SavedFile, save_task_results
 from prefect_kling.endpoints import Endpoint, ResultKind, get_endpoint
+from prefect_kling.endpoints.routing import route
 from prefect_kling.exceptions import KlingError, KlingTaskFailed, KlingTaskTimedOut
 from prefect_kling.flows.arguments import Output, destination, with_callback
 from prefect_kling.flows.create_step import retry_on_transient, run_create_step
@@ -158,7 +159,8 @@ class Generation:
         Raises:
             KlingValidationError: The request breaks a rule of the endpoint or provider.
         """
-        row = get_endpoint(endpoint)
+        # The model picks the row first: the callback URL names the row that makes the task.
+        row, request = route(get_endpoint(endpoint), request)
         request = with_callback(request, callback_url, row.name)
         provider = credentials.provider
         if _names_its_video(row, request):

@@ -161,3 +161,20 @@ def test_forged_duplicate_and_reordered_callbacks_change_nothing(
         assert receiver.post({**early, "task_status": "succeed"}) == 204
         assert receiver.post({**early, "task_status": "processing"}) == 204
         assert receiver.statuses(reference.task_id) == statuses
+
+
+def test_a_newer_standard_model_is_waited_for_through_its_callback(
+    sim: KlingSimulator, receiver: Receiver, tmp_path: Path
+):
+    # The callback URL names the row the model picks (text-to-video), not the one asked for.
+    result = generate_video(
+        {"prompt": unique("A heron at dusk"), "model_name": "kling-3.0-turbo"},
+        credentials=sim.credentials(api_key=True).with_callback_url(receiver.url),
+        output=tmp_path,
+        callback_safety_poll_seconds=NO_SAFETY_POLL,
+        max_wait_seconds=MAX_WAIT,
+    )
+
+    assert result.status == "succeeded" and result.reference.endpoint == "text-to-video"
+    assert receiver.statuses(result.task_id)
+    assert {endpoint for _, _, endpoint in receiver.emitted} == {"text-to-video"}

@@ -388,7 +388,8 @@ def frontier_chart(points: list[dict[str, Any]], args: argparse.Namespace, path:
                 point["default"],
                 (point["of_task"], point["over_floor"]),
                 textcoords="offset points",
-                xytext=(4, 8),
+                xytext=(-4, 8) if point["of_task"] >= 0.5 else (4, 8),
+                ha="right" if point["of_task"] >= 0.5 else "left",
                 fontsize=8,
             )
     left.set_title(
@@ -400,6 +401,23 @@ def frontier_chart(points: list[dict[str, Any]], args: argparse.Namespace, path:
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=100)
     plt.close(figure)
+
+
+def print_frontier(points: list[dict[str, Any]], task_time: float) -> None:
+    """The frontier, one line an interval, the default's places marked."""
+    print("polling frontier (watcher interval: requests per task, wall time over the floor):")
+    for point in points:
+        where = f"  <- {point['default']}" if point["default"] else ""
+        print(
+            f"  {point['interval']:6.3f} s ({point['of_task']:.3f} of a task): "
+            f"{point['requests_per_task']:.2f} requests per task, {point['over_floor']:.3f} x "
+            f"floor, lag p50 {point['lag_p50']:.2f} s{where}"
+        )
+    if not any(point["default"] == f"the default {DEFAULT_INTERVAL:g} s" for point in points):
+        print(
+            f"  (the default {DEFAULT_INTERVAL:g} s is {DEFAULT_INTERVAL / task_time:g} task "
+            "times here: not run)"
+        )
 
 
 def describe(side: dict[str, Any], args: argparse.Namespace) -> None:
@@ -449,6 +467,11 @@ def main() -> None:
         "task time, and the default 5 s scaled to tasks of a minute; quick: 0.1, 0.3, 1)",
     )
     parser.add_argument(
+        "--frontier-only",
+        action="store_true",
+        help="run the polling frontier alone (no newer standard, callbacks or baseline side)",
+    )
+    parser.add_argument(
         "--baseline-interval", type=float, help="baseline polling (default 5 s, scaled in quick)"
     )
     parser.add_argument(
@@ -477,23 +500,16 @@ def main() -> None:
     with _common.prefect_server():
         _common.set_limit("video", args.concurrency)
         ours = run_ours(args, _common.scratch("bench-batch-ours-"))
-        newer = run_ours(args, _common.scratch("bench-batch-newer-"), newer=True)
-        called = run_ours(args, _common.scratch("bench-batch-callback-"), callbacks=True)
+        if not args.frontier_only:
+            newer = run_ours(args, _common.scratch("bench-batch-newer-"), newer=True)
+            called = run_ours(args, _common.scratch("bench-batch-callback-"), callbacks=True)
         polled = {args.poll_interval: ours}
         for interval in intervals:
             if interval not in polled:
                 polled[interval] = run_ours(
                     args, _common.scratch("bench-batch-frontier-"), interval=interval
                 )
-    base = run_baseline(args, _common.scratch("bench-batch-base-"))
-    chart(ours, base, args, path)
-    sides = (
-        ("prefect-kling", ours),
-        ("newer standard", newer),
-        ("callbacks", called),
-        ("baseline", base),
-    )
-    for side in (*polled.values(), newer, called, base):
+    for side in polled.values():
         describe(side, args)
     points = [
         {
@@ -510,6 +526,35 @@ def main() -> None:
         for interval in sorted(polled)
     ]
     frontier_chart(points, args, frontier_path)
+    if args.frontier_only:
+        print_frontier(points, task_time)
+        print(f"chart: {frontier_path}")
+        _common.emit(
+            {
+                "benchmark": "batch_throughput",
+                "quick": args.quick,
+                "frontier_only": True,
+                "requests": args.requests,
+                "concurrency": args.concurrency,
+                "task_seconds": task_time,
+                "spread": args.spread,
+                "default_poll_interval": DEFAULT_INTERVAL,
+                "frontier": points,
+                "charts": [str(frontier_path)],
+                "met": {"frontier_points": len(points) >= 3},
+            }
+        )
+        return
+    base = run_baseline(args, _common.scratch("bench-batch-base-"))
+    chart(ours, base, args, path)
+    sides = (
+        ("prefect-kling", ours),
+        ("newer standard", newer),
+        ("callbacks", called),
+        ("baseline", base),
+    )
+    for side in (newer, called, base):
+        describe(side, args)
 
     print(
         f"{args.requests} requests, concurrency {args.concurrency}, {task_time:g} s tasks: "
@@ -540,19 +585,7 @@ def main() -> None:
                 else "never"
             )
         )
-    print("polling frontier (watcher interval: requests per task, wall time over the floor):")
-    for point in points:
-        where = f"  <- {point['default']}" if point["default"] else ""
-        print(
-            f"  {point['interval']:6.3f} s ({point['of_task']:.3f} of a task): "
-            f"{point['requests_per_task']:.2f} requests per task, {point['over_floor']:.3f} x "
-            f"floor, lag p50 {point['lag_p50']:.2f} s{where}"
-        )
-    if not any(point["default"] == f"the default {DEFAULT_INTERVAL:g} s" for point in points):
-        print(
-            f"  (the default {DEFAULT_INTERVAL:g} s is {DEFAULT_INTERVAL / task_time:g} task "
-            "times here: not run)"
-        )
+    print_frontier(points, task_time)
     print(f"charts: {path}, {frontier_path}")
     keys = (
         "wall_seconds",

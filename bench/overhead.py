@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import random
 import time
 from collections import defaultdict
 from collections.abc import Iterator
@@ -69,9 +70,9 @@ def bare(credentials: Any, prompt: str, output: str) -> None:
     save_task_results(task, reference, output)
 
 
-def flow(credentials: Any, prompt: str, output: str) -> None:
+def flow(credentials: Any, prompt: str, output: str, poll: float = POLL) -> None:
     generate_video(
-        {"prompt": prompt}, credentials=credentials, output=output, poll_interval_seconds=POLL
+        {"prompt": prompt}, credentials=credentials, output=output, poll_interval_seconds=poll
     )
 
 
@@ -95,13 +96,20 @@ LONG_TASK, LONG_SPREAD = 1.5, 0.3
 """Tasks longer than a second, ending at every phase of it."""
 
 
-def beyond_task(sim: Any, heartbeat: bool, credentials: Any, prompt: str, output: str) -> float:
-    """Seconds a `generate_video` run takes beyond its task's time on the simulator."""
+def beyond_task(
+    sim: Any, heartbeat: bool, credentials: Any, prompt: str, output: str, poll: float
+) -> float:
+    """Seconds a `generate_video` run takes beyond its task's time on the simulator.
+
+    `poll`: its first polling interval, drawn per run: with one interval for all, the runs
+    would end at a few fixed moments after their start (the polls), always in the same
+    phases of Prefect's one-second heartbeat steps.
+    """
     began = time.perf_counter()
     if heartbeat:
-        flow(credentials, prompt, output)
+        flow(credentials, prompt, output, poll)
     else:
-        without_heartbeat(flow, credentials, prompt, output)
+        without_heartbeat(flow, credentials, prompt, output, poll)
     wall = time.perf_counter() - began
     task = sim.tasks()[-1]
     return wall - (task["updated_at"] - task["created_at"]) / 1000
@@ -231,12 +239,18 @@ def main() -> None:
         ):
             long_credentials = long_sim.credentials()
             flow(long_credentials, "Warm-up long clip", output)
+            draws = random.Random(7)
             for index in range(long_count):
                 for heartbeat in (index % 2 == 0, index % 2 == 1):  # who goes first alternates
                     side = "long_heartbeat" if heartbeat else "long_no_heartbeat"
                     times[side].append(
                         beyond_task(
-                            long_sim, heartbeat, long_credentials, f"Long {side} {index}", output
+                            long_sim,
+                            heartbeat,
+                            long_credentials,
+                            f"Long {side} {index}",
+                            output,
+                            draws.uniform(0.05, 0.3),
                         )
                     )
 
@@ -270,6 +284,8 @@ def main() -> None:
     every_30_p50 = _common.median(times["generate_video_heartbeat_30"])
     long_on = sum(times["long_heartbeat"]) / len(times["long_heartbeat"])
     long_off = sum(times["long_no_heartbeat"]) / len(times["long_no_heartbeat"])
+    long_on_p50 = _common.median(times["long_heartbeat"])
+    long_off_p50 = _common.median(times["long_no_heartbeat"])
     print(
         f"{'heartbeat':>22}: every {frequency} s by default (PREFECT_FLOWS_HEARTBEAT_FREQUENCY); "
         f"generate_video p50 {flow_p50 * 1000:.0f} ms at {frequency} s, "
@@ -278,7 +294,8 @@ def main() -> None:
     print(
         f"{'tasks of 1.5 s +-30 %':>22}: beyond the task, mean {long_on * 1000:.0f} ms with the "
         f"heartbeat, {long_off * 1000:.0f} ms without: it costs {(long_on - long_off) * 1000:.0f}"
-        f" ms per run ({len(times['long_heartbeat'])} runs each)"
+        f" ms per run (p50 {long_on_p50 * 1000:.0f} and {long_off_p50 * 1000:.0f} ms: "
+        f"{(long_on_p50 - long_off_p50) * 1000:.0f} ms; {len(times['long_heartbeat'])} runs each)"
     )
     steps = {name: _common.median(values) for name, values in spent.items()}
     inside = sum(value for name, value in steps.items() if name != "save_task_results")
@@ -309,6 +326,9 @@ def main() -> None:
             "long_beyond_task_heartbeat_mean_seconds": long_on,
             "long_beyond_task_no_heartbeat_mean_seconds": long_off,
             "heartbeat_cost_long_run_mean_seconds": long_on - long_off,
+            "long_beyond_task_heartbeat_p50_seconds": long_on_p50,
+            "long_beyond_task_no_heartbeat_p50_seconds": long_off_p50,
+            "heartbeat_cost_long_run_p50_seconds": long_on_p50 - long_off_p50,
             "batch_item_seconds": per_item,
             "batch_item_overhead_seconds": per_item - bare_p50,
             "targets": {"reported": "p50 overhead per task (no target set)"},

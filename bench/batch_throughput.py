@@ -38,7 +38,7 @@ the baseline; `docs/assets/batch-frontier.png` draws the frontier. The last line
 one JSON object.
 
     python bench/batch_throughput.py            # 200 requests, concurrency 10, 5 s tasks
-    python bench/batch_throughput.py --quick    # 20 requests, 5 slots, 1 s tasks (charts: temp)
+    python bench/batch_throughput.py --quick    # 10 requests, 5 slots, 1 s tasks (charts: temp)
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ DEFAULT_INTERVAL = float(
 KLING_TASK_SECONDS = 60.0
 """The length of a Kling task the default interval is placed on (a video takes minutes)."""
 FRONTIER_SHARES = (0.05, 0.1, 0.2, 0.5, 1.0)
-QUICK_FRONTIER_SHARES = (0.1, 0.3, 1.0)
+QUICK_FRONTIER_SHARES = (0.1, 0.2, 0.5)
 """Frontier intervals, as shares of the task time."""
 
 
@@ -451,7 +451,7 @@ def describe(side: dict[str, Any], args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="20 requests, 5 slots, 1 s tasks")
+    parser.add_argument("--quick", action="store_true", help="10 requests, 5 slots, 1 s tasks")
     parser.add_argument("--requests", type=int, help="items in the batch (default 200)")
     parser.add_argument("--concurrency", type=int, help="simulator and Prefect slots (10)")
     parser.add_argument("--processing-seconds", type=float, help="task time (default 5)")
@@ -464,7 +464,7 @@ def main() -> None:
         "--frontier",
         metavar="SECONDS,...",
         help="watcher intervals of the polling frontier (default: 0.05, 0.1, 0.2, 0.5 and 1 "
-        "task time, and the default 5 s scaled to tasks of a minute; quick: 0.1, 0.3, 1)",
+        "task time, and the default 5 s scaled to tasks of a minute; quick: 0.1, 0.2, 0.5)",
     )
     parser.add_argument(
         "--frontier-only",
@@ -482,7 +482,7 @@ def main() -> None:
         "--frontier-chart", type=Path, help=f"PNG to write (default {FRONTIER_CHART})"
     )
     args = parser.parse_args()
-    args.requests = args.requests or (20 if args.quick else 200)
+    args.requests = args.requests or (10 if args.quick else 200)
     args.concurrency = args.concurrency or (5 if args.quick else 10)
     args.processing_seconds = args.processing_seconds or (1.0 if args.quick else 5.0)
     task_time = args.processing_seconds

@@ -5,7 +5,8 @@ project with what the job needs and the newest Prefect it supports (again only w
 pyproject.toml, a constraints file or the install command changed), and runs:
 
 - `demo`: the main job, `prefect-kling demo`, on the embedded simulator (no account, no network);
-- `test`: the linter and the whole test suite;
+- `test`: the linter and the whole test suite (installing Debian's `postgresql` with apt-get
+  when it is missing, for the tests on PostgreSQL);
 - `test --oldest`: the end-to-end tests (marker `e2e`) on the oldest supported Prefect, in
   `.venv-oldest`, installed with `constraints/prefect-3.8.txt`;
 - `docs`: a strict build of the documentation;
@@ -104,6 +105,7 @@ def main(argv: list[str]) -> int:
         if not ensure_chromium():
             return 1
         return run([python, "scripts/screenshots.py", *extra], env)
+    ensure_postgresql()
     if oldest:  # the linter does not depend on Prefect: the newest environment runs it
         code = run([python, "-m", "pytest", *WORKERS, "-m", E2E_MARKER, *extra], env)
     else:
@@ -220,18 +222,39 @@ def pip_with_progress(command: list[str]) -> None:
 
 def ensure_chromium() -> bool:
     """Install Debian's `chromium` with apt-get when it is missing; False when that fails."""
-    if shutil.which("chromium"):
-        return True
+    return bool(shutil.which("chromium")) or apt_install("chromium", "screenshots")
+
+
+def ensure_postgresql() -> None:
+    """Install Debian's `postgresql` when it is missing, for the tests marked `postgres`.
+
+    Where it cannot be installed those tests are skipped (they fail instead where
+    `PREFECT_KLING_TESTS_NEED_POSTGRES` is set, as in CI).
+    """
+    if not list(Path("/usr/lib/postgresql").glob("*/bin/initdb")):
+        apt_install("postgresql", "the tests on PostgreSQL (marker `postgres`)")
+
+
+def apt_install(package: str, needed_by: str) -> bool:
+    """Install one of Debian's packages with apt-get (as root, or with `sudo -n`).
+
+    Args:
+        package: The package's name, e.g. `chromium`.
+        needed_by: What needs it, for the messages.
+
+    Returns:
+        Whether it was installed.
+    """
     root = getattr(os, "geteuid", lambda: -1)() == 0
     sudo = [] if root else ["sudo", "-n"]
     if not shutil.which("apt-get") or not (root or shutil.which("sudo")):
-        print("screenshots need Debian's chromium: install it (`apt-get install chromium`)")
+        print(f"{needed_by} need Debian's {package}: install it (`apt-get install {package}`)")
         return False
-    print("chromium is missing: installing Debian's chromium with apt-get", flush=True)
+    print(f"{package} is missing: installing Debian's {package} with apt-get", flush=True)
     quiet = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for command in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "chromium"]):
+    for command in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", package]):
         if subprocess.run([*sudo, *command], env=quiet, check=False).returncode != 0:
-            print(f"could not install chromium: `{' '.join(command)}` failed; install it, retry")
+            print(f"could not install {package} for {needed_by}: `{' '.join(command)}` failed")
             return False
     return True
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tests.postgres import PostgresServer, missing_reason
 from tests.prefect_server import EVENT_FLUSH_SECONDS, PrefectServer
 
 if TYPE_CHECKING:
@@ -129,6 +130,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 _REAL_SERVER = PrefectServer(_PREFECT_HOME / "real-server")
+_POSTGRES = PostgresServer()
+_POSTGRES_SERVER = PrefectServer(_PREFECT_HOME / "postgres-server")
+NEED_POSTGRES = "PREFECT_KLING_TESTS_NEED_POSTGRES"
+"""Set (to 1) where the PostgreSQL tests must run, as in CI: a missing PostgreSQL fails them
+instead of skipping them."""
 """The `prefect server start` that the tests with workers share (see `real_prefect_server`)."""
 
 
@@ -139,10 +145,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if any("real_prefect_server" in getattr(item, "fixturenames", ()) for item in items):
         # Its start (some 10 s) overlaps the test server's and the tests before it.
         _REAL_SERVER.start()
+    wanted = any("postgres_prefect_server" in getattr(item, "fixturenames", ()) for item in items)
+    if wanted and missing_reason() is None:
+        # PostgreSQL (under a second) and then Prefect's migrations on it (some 5 s).
+        _POSTGRES_SERVER.database_url = _POSTGRES.start()
+        _POSTGRES_SERVER.start()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     _REAL_SERVER.stop()
+    _POSTGRES_SERVER.stop()
+    _POSTGRES.stop()
 
 
 @pytest.fixture(scope="session")
@@ -154,6 +167,22 @@ def real_prefect_server() -> PrefectServer:
     """
     _REAL_SERVER.ready()
     return _REAL_SERVER
+
+
+@pytest.fixture(scope="session")
+def postgres_prefect_server() -> PrefectServer:
+    """A real Prefect server on a throwaway PostgreSQL database (tests/postgres.py).
+
+    Skipped where PostgreSQL is not installed, unless `PREFECT_KLING_TESTS_NEED_POSTGRES`
+    is set (CI), which fails instead.
+    """
+    reason = missing_reason()
+    if reason:
+        if os.environ.get(NEED_POSTGRES):
+            pytest.fail(f"{NEED_POSTGRES} is set, but {reason}")
+        pytest.skip(reason)
+    _POSTGRES_SERVER.ready()
+    return _POSTGRES_SERVER
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

@@ -95,11 +95,13 @@ class PrefectServer:
     2 s or more: the values below are a balance, not a minimum.
 
     Args:
-        home: Its `PREFECT_HOME` (database and `server.log`).
+        home: Its `PREFECT_HOME` (its SQLite database, unless `database_url`, and `server.log`).
+        database_url: Another database, e.g. PostgreSQL's `postgresql+asyncpg://...`.
     """
 
-    def __init__(self, home: Path) -> None:
+    def __init__(self, home: Path, database_url: str | None = None) -> None:
         self.home = home
+        self.database_url = database_url
         self.port = 0
         self._process: subprocess.Popen[bytes] | None = None
         self._log: Any = None
@@ -130,6 +132,8 @@ class PrefectServer:
                 SLOT_WAIT_SECONDS
             ),
         }
+        if self.database_url:
+            environment["PREFECT_API_DATABASE_CONNECTION_URL"] = self.database_url
         self._process = subprocess.Popen(
             [*PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(self.port)],
             env=environment,
@@ -182,16 +186,24 @@ class PrefectServer:
 
 @contextmanager
 def workers(
-    home: Path, api_url: str, pool: str, count: int, cwd: Path
+    home: Path, api_url: str, pool: str, count: int, cwd: Path | None = None
 ) -> Iterator[list[subprocess.Popen]]:
-    """Start `count` process workers on the pool, asking for work every `WORKER_QUERY_SECONDS`."""
-    environment = {
-        **server_environment(home, api_url),
-        "PREFECT_WORKER_QUERY_SECONDS": str(WORKER_QUERY_SECONDS),
-    }
+    """Start `count` process workers on the pool, asking for work every `WORKER_QUERY_SECONDS`.
+
+    Each worker is a machine of its own that shares nothing with the others but the Prefect
+    API: its own `PREFECT_HOME` (`home/worker-<n>`, so its own local result storage and
+    profile) and, unless `cwd` is given, its own working folder (`home/worker-<n>/work`).
+    Its output goes to `home/worker-<n>.log`.
+    """
     processes, logs = [], []
     try:
         for number in range(count):
+            machine = home / f"worker-{number}"
+            (machine / "work").mkdir(parents=True, exist_ok=True)
+            environment = {
+                **server_environment(machine, api_url),
+                "PREFECT_WORKER_QUERY_SECONDS": str(WORKER_QUERY_SECONDS),
+            }
             log = (home / f"worker-{number}.log").open("wb")
             logs.append(log)
             processes.append(
@@ -208,7 +220,7 @@ def workers(
                         f"worker-{number}",
                     ],
                     env=environment,
-                    cwd=cwd,
+                    cwd=cwd or machine / "work",
                     stdout=log,
                     stderr=subprocess.STDOUT,
                 )
@@ -216,7 +228,8 @@ def workers(
         yield processes
     finally:
         for process in processes:
-            process.terminate()
+            if process.poll() is None:
+                process.terminate()
         for process in processes:
             try:
                 process.wait(timeout=30)

@@ -1,6 +1,9 @@
-"""End to end at scale: a real Prefect server, two process workers, one Kling account.
+"""End to end at scale: Prefect on PostgreSQL, three process workers, one Kling account.
 
-Four batch runs of ten requests each are spread over two workers; the Prefect global
+The Prefect server runs on a PostgreSQL database of its own, as a deployment that outgrew
+one machine does, and each worker is a machine of its own (its own `PREFECT_HOME` and
+working folder: tests/prefect_server.py `workers`) that shares only the Prefect API with
+the others. Four batch runs of ten requests each are spread over the workers; the Prefect global
 concurrency limit `kling-video-<account>` (4) is the account's concurrency (4 in the simulator), so
 the account is never asked for more than it allows, whatever the number of workers.
 
@@ -31,11 +34,11 @@ from tests.prefect_server import PrefectServer, wait_until, workers
 
 PROJECT = Path(__file__).resolve().parents[1]
 POOL = "kling-e2e"
-RUNS, ITEMS, ACCOUNT_CONCURRENCY = 4, 10, 4
+RUNS, ITEMS, ACCOUNT_CONCURRENCY, WORKERS = 4, 10, 4, 3
 HOLD_SECONDS = 3600.0
 """Simulated queue time of the tasks made before every run is running."""
 
-pytestmark = [pytest.mark.slow, pytest.mark.e2e]
+pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.postgres]
 
 
 def read_runs(client: Any, run_ids: list[Any]) -> list[Any]:
@@ -47,8 +50,8 @@ def states(runs: list[Any]) -> list[str | None]:
     return [run.state.name if run.state else None for run in runs]
 
 
-def test_two_workers_share_the_account_concurrency(
-    tmp_path: Path, real_prefect_server: PrefectServer
+def test_workers_on_postgres_share_the_account_concurrency(
+    tmp_path: Path, postgres_prefect_server: PrefectServer
 ):
     config = SimulatorConfig(
         access_key=ACCESS_KEY,
@@ -61,7 +64,7 @@ def test_two_workers_share_the_account_concurrency(
         render_videos=False,  # the shipped sample: this test is about slots, not files
     )
     output = tmp_path / "videos"
-    api_url = real_prefect_server.api_url
+    api_url = postgres_prefect_server.api_url
     with (
         KlingSimulator(config) as sim,
         temporary_settings(updates={PREFECT_API_URL: api_url}),
@@ -77,7 +80,7 @@ def test_two_workers_share_the_account_concurrency(
             GlobalConcurrencyLimitCreate(name=limit_name, limit=ACCOUNT_CONCURRENCY)
         )
         # The workers start (a few seconds) while the flow is deployed.
-        with workers(tmp_path, api_url, POOL, count=2, cwd=PROJECT):
+        with workers(tmp_path, api_url, POOL, count=WORKERS):
             sim.credentials("kling").save("sim", overwrite=True)
             flow.from_source(
                 source=str(PROJECT), entrypoint="flows/deployments.py:batch_generate"
@@ -103,7 +106,7 @@ def test_two_workers_share_the_account_concurrency(
             def diagnosis() -> str:
                 worker_logs = [
                     (tmp_path / f"worker-{n}.log").read_text(errors="replace")[-1500:]
-                    for n in range(2)
+                    for n in range(WORKERS)
                 ]
                 return (
                     f"runs: {states(read_runs(client, run_ids))}\n"

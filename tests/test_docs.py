@@ -35,6 +35,7 @@ from typing import Any
 
 import pytest
 
+from prefect_kling.runtime import use_runtime
 from prefect_kling.simulator import KlingSimulator, SimulatorConfig
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -167,18 +168,21 @@ def test_example_runs(
     ast.increment_lineno(tree, example.line - 1)
     code = compile(tree, str(example.path), "exec")
     namespace: dict[str, Any] = {"__name__": "__main__", "__file__": str(example.path)}
-    exec(code, namespace)
-    for name, value in list(namespace.items()):
-        if name.startswith("test_") and inspect.isfunction(value):
-            folder = tmp_path / name
-            folder.mkdir()
-            value(
-                **(
-                    {"tmp_path": folder}
-                    if "tmp_path" in inspect.signature(value).parameters
-                    else {}
+    # On the simulator's clock: the examples' waits (2 s between queries by default) take
+    # no real time.
+    with use_runtime(kling_environment.runtime()):
+        exec(code, namespace)
+        for name, value in list(namespace.items()):
+            if name.startswith("test_") and inspect.isfunction(value):
+                folder = tmp_path / name
+                folder.mkdir()
+                value(
+                    **(
+                        {"tmp_path": folder}
+                        if "tmp_path" in inspect.signature(value).parameters
+                        else {}
+                    )
                 )
-            )
     printed = " ".join(capsys.readouterr().out.split())
     for claim in shown_output(example.code):
         assert " ".join(claim.split()) in printed, (

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import os
 import threading
 import time
 from collections import Counter, defaultdict
@@ -42,6 +43,7 @@ from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 
 from prefect_kling._logging import RunAwareLogger
 from prefect_kling.endpoints import Family
+from prefect_kling.exceptions import KlingValidationError
 
 logger = RunAwareLogger(__name__)
 
@@ -49,7 +51,11 @@ DEFAULT_LIMITS: dict[Family, int] = {Family.VIDEO: 5, Family.IMAGE: 5, Family.TR
 """Slots created for a missing limit: a common resource-pack concurrency."""
 
 LEASE_SECONDS = 120.0
-"""Slots are leased and renewed while held; a crashed holder frees them after this."""
+"""Slots are leased and renewed while held; a crashed holder frees them after this (plus
+up to the Prefect server's `PREFECT_SERVER_SERVICES_REPOSSESSOR_LOOP_SECONDS`, 15 s)."""
+LEASE_VARIABLE = "KLING_SLOT_LEASE_SECONDS"
+"""Sets the lease in seconds (60 or more: Prefect's server takes no shorter lease)."""
+SHORTEST_LEASE_SECONDS = 60.0
 
 SLOT_WAIT_NOTICE_SECONDS = 2.0
 """An acquisition still waiting after this long is reported as a wait for slots."""
@@ -96,10 +102,39 @@ def _held(name: str, slots: int) -> contextlib.AbstractContextManager[None]:
     return concurrency(
         name,
         occupy=slots,
-        lease_duration=LEASE_SECONDS,
+        lease_duration=lease_seconds(),
         strict=True,
         raise_on_lease_renewal_failure=False,
     )
+
+
+def lease_seconds() -> float:
+    """The slots' lease: `KLING_SLOT_LEASE_SECONDS`, or `LEASE_SECONDS`.
+
+    A shorter lease gives the slots of a machine that died back sooner; a living holder
+    renews its lease well before it runs out, whatever its length.
+
+    Raises:
+        KlingValidationError: The variable is not a number of seconds, 60 or more.
+
+    Examples:
+        >>> lease_seconds()
+        120.0
+    """
+    text = os.environ.get(LEASE_VARIABLE)
+    if text is None:
+        return LEASE_SECONDS
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not SHORTEST_LEASE_SECONDS <= seconds < float("inf"):
+        raise KlingValidationError.single(
+            LEASE_VARIABLE,
+            f"{text!r} is not a lease Prefect takes; allowed: seconds, "
+            f"{SHORTEST_LEASE_SECONDS:.0f} or more",
+        )
+    return seconds
 
 
 def slots_in_use(name: str) -> tuple[int, int] | None:

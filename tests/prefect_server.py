@@ -10,7 +10,9 @@ a test will need it. Workers ask for work every `WORKER_QUERY_SECONDS` instead o
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -27,6 +29,8 @@ WORKER_QUERY_SECONDS = 1.0
 """How often the workers ask the server for flow runs to start."""
 EVENT_FLUSH_SECONDS = 1.0
 """How often the servers write the events they received (Prefect's default: 5 s)."""
+REPOSSESSOR_SECONDS = 1.0
+"""How often the servers free the slots of expired leases (Prefect's default: 15 s)."""
 SLOT_WAIT_SECONDS = 2.0
 """Longest pause of a client asking again for a concurrency slot."""
 POLL_SECONDS = 0.05
@@ -131,6 +135,7 @@ class PrefectServer:
             "PREFECT_SERVER_CONCURRENCY_MAXIMUM_CONCURRENCY_SLOT_WAIT_SECONDS": str(
                 SLOT_WAIT_SECONDS
             ),
+            "PREFECT_SERVER_SERVICES_REPOSSESSOR_LOOP_SECONDS": str(REPOSSESSOR_SECONDS),
         }
         if self.database_url:
             environment["PREFECT_API_DATABASE_CONNECTION_URL"] = self.database_url
@@ -184,25 +189,57 @@ class PrefectServer:
             self._log = None
 
 
+def descendants(pid: int) -> list[int]:
+    """The processes started by `pid`, by their children and so on (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, waiting = [], [pid]
+    while waiting:
+        for child in children.get(waiting.pop(), []):
+            found.append(child)
+            waiting.append(child)
+    return found
+
+
+def kill_machine(worker: subprocess.Popen) -> None:
+    """SIGKILL a worker and every process it started (its flow runs), as if its machine died."""
+    for pid in [*descendants(worker.pid), worker.pid]:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    worker.wait(timeout=10)
+
+
 @contextmanager
 def workers(
-    home: Path, api_url: str, pool: str, count: int, cwd: Path | None = None
+    home: Path,
+    api_url: str,
+    pool: str,
+    count: int,
+    cwd: Path | None = None,
+    environment: dict[str, str] | None = None,
+    first: int = 0,
 ) -> Iterator[list[subprocess.Popen]]:
     """Start `count` process workers on the pool, asking for work every `WORKER_QUERY_SECONDS`.
 
     Each worker is a machine of its own that shares nothing with the others but the Prefect
     API: its own `PREFECT_HOME` (`home/worker-<n>`, so its own local result storage and
     profile) and, unless `cwd` is given, its own working folder (`home/worker-<n>/work`).
-    Its output goes to `home/worker-<n>.log`.
+    Its output goes to `home/worker-<n>.log`. Workers are numbered from `first`.
     """
     processes, logs = [], []
     try:
-        for number in range(count):
+        for number in range(first, first + count):
             machine = home / f"worker-{number}"
             (machine / "work").mkdir(parents=True, exist_ok=True)
-            environment = {
+            variables = {
                 **server_environment(machine, api_url),
                 "PREFECT_WORKER_QUERY_SECONDS": str(WORKER_QUERY_SECONDS),
+                **(environment or {}),
             }
             log = (home / f"worker-{number}.log").open("wb")
             logs.append(log)
@@ -219,7 +256,7 @@ def workers(
                         "--name",
                         f"worker-{number}",
                     ],
-                    env=environment,
+                    env=variables,
                     cwd=cwd or machine / "work",
                     stdout=log,
                     stderr=subprocess.STDOUT,

@@ -313,14 +313,33 @@ class BlockDestination:
         _call_block(self.block.write_path, name, data)
 
     def location(self, name: str) -> str:
-        """The block's base path (a folder, or a URL such as `s3://...`) joined with the name.
+        """Where the block puts the file: a bucket's URL, or its base path joined with the name.
 
-        A block without a base path gives the name alone.
+        An S3 bucket block (prefect-aws `S3Bucket`: `bucket_name`, `bucket_folder`) gives
+        `s3://bucket/folder/name`, a GCS one (prefect-gcp `GcsBucket`: `bucket`,
+        `bucket_folder`) `gs://...`; a block with a `basepath` (a folder, or a URL such as
+        `s3://...` for a `RemoteFileSystem`) that path joined with the name; any other block
+        the name alone.
+
+        Examples:
+            >>> from types import SimpleNamespace
+            >>> bucket = SimpleNamespace(bucket_name="media", bucket_folder="kling/")
+            >>> BlockDestination(bucket).location("clip.mp4")
+            's3://media/kling/clip.mp4'
         """
-        basepath = getattr(self.block, "basepath", None)
-        if not isinstance(basepath, str) or not basepath:
-            return name
-        return f"{basepath.rstrip('/')}/{name}"
+        base = _base_of(self.block)
+        return f"{base}/{name}" if base else name
+
+
+def _base_of(block: Any) -> str:
+    """The URL or folder a block's files go under, as far as the block says."""
+    for attribute, scheme in (("bucket_name", "s3"), ("bucket", "gs")):
+        bucket = getattr(block, attribute, None)
+        if isinstance(bucket, str) and bucket:
+            folder = getattr(block, "bucket_folder", "") or ""
+            return f"{scheme}://{bucket}/{folder.strip('/')}".rstrip("/")
+    basepath = getattr(block, "basepath", None)
+    return basepath.rstrip("/") if isinstance(basepath, str) else ""
 
 
 DestinationLike = str | os.PathLike[str] | WritableFileSystem | Destination

@@ -64,6 +64,10 @@ class ManifestEntry(FileFacts):
     """One saved file, as the manifest records it."""
 
     name: str = Field(description="File name, relative to the manifest's folder.")
+    location: str | None = Field(
+        default=None,
+        description="Where the file is: its path, or its URL in a bucket (`s3://bucket/key`).",
+    )
 
     @property
     def slot(self) -> Slot:

@@ -164,6 +164,7 @@ class _Saver:
         )
         return ManifestEntry(
             name=fetched.name,
+            location=self.destination.location(fetched.name),
             bytes=fetched.size,
             sha256=fetched.sha256,
             url=item.url,
@@ -175,7 +176,7 @@ class _Saver:
         )
 
     def _saved(self, entry: ManifestEntry, item: _Wanted) -> SavedFile:
-        facts = entry.model_dump(exclude={"name"})
+        facts = entry.model_dump(exclude={"name", "location"})
         facts.update(video_id=item.video_id, duration=item.duration)
         return SavedFile(path=self.destination.location(entry.name), **facts)
 

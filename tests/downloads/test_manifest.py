@@ -40,6 +40,7 @@ def test_manifest_records_each_file(cdn, save, tmp_path):
     assert manifest["files"] == [
         {
             "name": f"text2video-{TASK_ID}-0.mp4",
+            "location": str(tmp_path / f"text2video-{TASK_ID}-0.mp4"),
             "bytes": len(body),
             "sha256": sha(body),
             "url": VIDEO_URL,

@@ -8,6 +8,7 @@ third-party module, so the import order keeps it first.
 from __future__ import annotations
 
 import atexit
+import heapq
 import json
 import math
 import os
@@ -149,6 +150,19 @@ def varied_durations(sim: Any, spread: float, seed: int = 5) -> Iterator[None]:
         yield
     finally:
         state._new_task_locked = original
+
+
+def zero_lag_floor(table: list[dict[str, float]], slots: int) -> float:
+    """Seconds a scheduler with no lag at all would take on these task times, in this order.
+
+    It starts a task the instant a slot frees; `table` holds each task's `created` and
+    `ended` times (its length is their difference), taken in order of creation.
+    """
+    durations = [row["ended"] - row["created"] for row in sorted(table, key=lambda r: r["created"])]
+    free_at = [0.0] * slots
+    for duration in durations:
+        heapq.heappush(free_at, heapq.heappop(free_at) + duration)
+    return max(free_at)
 
 
 class Stopwatch:

@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import heapq
 import inspect
 import math
 import threading
@@ -253,15 +252,6 @@ def run_baseline(args: argparse.Namespace, output: Path) -> dict[str, Any]:
     return figures
 
 
-def zero_lag_floor(table: list[dict[str, float]], slots: int) -> float:
-    """Seconds a scheduler with no lag at all would take on these task times, in this order."""
-    durations = [row["ended"] - row["created"] for row in sorted(table, key=lambda r: r["created"])]
-    free_at = [0.0] * slots
-    for duration in durations:
-        heapq.heappush(free_at, heapq.heappop(free_at) + duration)
-    return max(free_at)
-
-
 def counts_over_time(
     table: list[dict[str, float]], began: float, total: int, end: float
 ) -> tuple[list[float], dict[str, list[int]]]:
@@ -317,7 +307,7 @@ def chart(ours: dict[str, Any], base: dict[str, Any], args: argparse.Namespace, 
             label="ideal",
         )
         bottom.axvline(side["wall_seconds"], color="#c44e52", linewidth=1)
-        floor = zero_lag_floor(side["table"], args.concurrency)
+        floor = _common.zero_lag_floor(side["table"], args.concurrency)
         bottom.text(
             side["wall_seconds"],
             args.requests * 0.92,
@@ -423,7 +413,7 @@ def print_frontier(points: list[dict[str, Any]], task_time: float) -> None:
 def describe(side: dict[str, Any], args: argparse.Namespace) -> None:
     """Add the derived figures of one side: floor, ratios, lags, slot use, ramp-up."""
     table = side["table"]
-    floor = zero_lag_floor(table, args.concurrency)
+    floor = _common.zero_lag_floor(table, args.concurrency)
     side["floor_seconds"] = floor
     side["over_floor"] = side["wall_seconds"] / floor
     side["ratio"] = side["wall_seconds"] / args.ideal

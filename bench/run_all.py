@@ -30,6 +30,7 @@ SCRIPTS = (
     "chaos.py",
     "download_memory.py",
     "records.py",
+    "scale.py",
 )
 QUICK_TIMEOUT = 240
 FULL_TIMEOUT = 1800

@@ -100,6 +100,7 @@ def main(argv: list[str]) -> int:
     if job == "docs":
         return run([python, "-m", "mkdocs", "build", "--strict", *extra], env)
     if job == "bench":
+        ensure_postgresql()  # the scale benchmark's Prefect server runs on it
         return run([python, "bench/run_all.py", "--quick", *extra], env)
     if job == "screenshots":
         if not ensure_chromium():
@@ -226,13 +227,13 @@ def ensure_chromium() -> bool:
 
 
 def ensure_postgresql() -> None:
-    """Install Debian's `postgresql` when it is missing, for the tests marked `postgres`.
+    """Install Debian's `postgresql` when missing: tests marked `postgres`, bench/scale.py.
 
     Where it cannot be installed those tests are skipped (they fail instead where
     `PREFECT_KLING_TESTS_NEED_POSTGRES` is set, as in CI).
     """
     if not list(Path("/usr/lib/postgresql").glob("*/bin/initdb")):
-        apt_install("postgresql", "the tests on PostgreSQL (marker `postgres`)")
+        apt_install("postgresql", "the tests and benchmark on PostgreSQL")
 
 
 def apt_install(package: str, needed_by: str) -> bool:

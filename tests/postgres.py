@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -109,10 +110,10 @@ class PostgresServer:
             str(self.folder),
             *options,
         ]
+        owner = {"user": SUPERUSER} if os.geteuid() == 0 else {}
         with self.log.open("ab") as log:
-            self._process = subprocess.Popen(
-                self._as_owner(command), stdout=log, stderr=subprocess.STDOUT
-            )
+            # Started as its owner directly (no runuser between), so that it gets the signal.
+            self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, **owner)
         self._wait(programs, timeout)
         self._run([str(programs / "createdb"), *self._connection(), DATABASE])
         return self.url
@@ -121,7 +122,8 @@ class PostgresServer:
         """Stop the server (fast shutdown) and remove its folder; idempotent."""
         process, self._process = self._process, None
         if process is not None:
-            process.terminate()  # SIGTERM: PostgreSQL's "smart" shutdown would wait for clients
+            # SIGINT is PostgreSQL's fast shutdown; SIGTERM, its smart one, waits for clients.
+            process.send_signal(signal.SIGINT)
             try:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:

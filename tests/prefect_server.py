@@ -101,11 +101,18 @@ class PrefectServer:
     Args:
         home: Its `PREFECT_HOME` (its SQLite database, unless `database_url`, and `server.log`).
         database_url: Another database, e.g. PostgreSQL's `postgresql+asyncpg://...`.
+        environment: More settings of the server, e.g. `PREFECT_SERVER_LOGGING_LEVEL`.
     """
 
-    def __init__(self, home: Path, database_url: str | None = None) -> None:
+    def __init__(
+        self,
+        home: Path,
+        database_url: str | None = None,
+        environment: dict[str, str] | None = None,
+    ) -> None:
         self.home = home
         self.database_url = database_url
+        self.environment = environment or {}
         self.port = 0
         self._process: subprocess.Popen[bytes] | None = None
         self._log: Any = None
@@ -119,6 +126,12 @@ class PrefectServer:
     def log(self) -> Path:
         """The server's output."""
         return self.home / "server.log"
+
+    @property
+    def pid(self) -> int:
+        """The server process's id (once started)."""
+        assert self._process is not None, "not started"
+        return self._process.pid
 
     def start(self) -> None:
         """Start the server process (once); does not wait for it."""
@@ -136,6 +149,7 @@ class PrefectServer:
                 SLOT_WAIT_SECONDS
             ),
             "PREFECT_SERVER_SERVICES_REPOSSESSOR_LOOP_SECONDS": str(REPOSSESSOR_SECONDS),
+            **self.environment,
         }
         if self.database_url:
             environment["PREFECT_API_DATABASE_CONNECTION_URL"] = self.database_url
@@ -180,7 +194,7 @@ class PrefectServer:
         if process is not None:
             process.terminate()
             try:
-                process.wait(timeout=30)
+                process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
@@ -223,13 +237,17 @@ def workers(
     cwd: Path | None = None,
     environment: dict[str, str] | None = None,
     first: int = 0,
+    own_queues: bool = False,
 ) -> Iterator[list[subprocess.Popen]]:
     """Start `count` process workers on the pool, asking for work every `WORKER_QUERY_SECONDS`.
 
     Each worker is a machine of its own that shares nothing with the others but the Prefect
     API: its own `PREFECT_HOME` (`home/worker-<n>`, so its own local result storage and
     profile) and, unless `cwd` is given, its own working folder (`home/worker-<n>/work`).
-    Its output goes to `home/worker-<n>.log`. Workers are numbered from `first`.
+    Its output goes to `home/worker-<n>.log`. Workers are numbered from `first`. With
+    `own_queues`, each takes only the runs of the pool's work queue `worker-<n>` (made when
+    missing), so that a run can be sent to one worker: `run_deployment(...,
+    work_queue_name="worker-<n>")`.
     """
     processes, logs = [], []
     try:
@@ -255,6 +273,7 @@ def workers(
                         "process",
                         "--name",
                         f"worker-{number}",
+                        *(["--work-queue", f"worker-{number}"] if own_queues else []),
                     ],
                     env=variables,
                     cwd=cwd or machine / "work",

@@ -137,7 +137,9 @@ def test_a_killed_worker_pays_nothing_twice_and_a_rerun_elsewhere_finishes(
             done = wait_until(finished, 120, lambda: f"the rerun never ended\n{logs(1)}")
 
     assert done.state.type.value == "COMPLETED", logs(1)
-    assert LEASE - 1 <= returned_after <= LEASE + REPOSSESSOR_SECONDS + 5
+    # The holder renews its lease every 3/4 of it: the slots come back between a quarter of
+    # the lease and the whole lease after the kill, plus the repossessor's round.
+    assert LEASE / 4 - 1 <= returned_after <= LEASE + REPOSSESSOR_SECONDS + 5
     stats = sim.stats()
     assert stats.tasks_created == ITEMS  # four before the kill, two after: none twice
     assert stats.duplicate_external_ids == 0  # found in the shared records, not resent

@@ -52,7 +52,12 @@ from prefect_kling.downloads.destinations import (
 from prefect_kling.downloads.fetch import DEFAULT_TIMEOUT, download_file
 from prefect_kling.downloads.manifest import MANIFEST_VERSION, Manifest, ManifestEntry
 from prefect_kling.downloads.naming import Kind, result_file_name
-from prefect_kling.downloads.saving import SavedFile, save_task_results
+from prefect_kling.downloads.saving import (
+    EarlierSave,
+    SavedFile,
+    find_earlier_save,
+    save_task_results,
+)
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -60,6 +65,7 @@ __all__ = [
     "BlockDestination",
     "Destination",
     "DestinationLike",
+    "EarlierSave",
     "FolderDestination",
     "Kind",
     "Manifest",
@@ -68,6 +74,7 @@ __all__ = [
     "SavedFile",
     "StagedFile",
     "download_file",
+    "find_earlier_save",
     "open_destination",
     "result_file_name",
     "save_task_results",

@@ -82,6 +82,15 @@ class Manifest(BaseModel):
     task_id: str = Field(description="Kling's task id.")
     endpoint: str = Field(description="Endpoint that made the task.")
     files: list[ManifestEntry] = Field(default_factory=list, description="Saved files.")
+    complete: bool = Field(
+        default=False,
+        description="Whether every file of the finished task is saved: a rerun that finds "
+        "them all still there needs to ask Kling nothing.",
+    )
+    watermarks: bool = Field(
+        default=False, description="Whether the watermarked variants were saved too."
+    )
+    units: float | None = Field(default=None, description="Units Kling charged for the task.")
 
     def find(self, slot: Slot) -> ManifestEntry | None:
         """The entry of that file, if it was saved."""
@@ -90,6 +99,10 @@ class Manifest(BaseModel):
     def record(self, entry: ManifestEntry) -> None:
         """Add a saved file, replacing an earlier entry of the same slot."""
         self.files = [known for known in self.files if known.slot != entry.slot] + [entry]
+
+    def holds_all(self, *, watermarks: bool) -> bool:
+        """Whether it says every file of the task was saved (the variants too, if asked)."""
+        return self.complete and (self.watermarks or not watermarks)
 
 
 def load_manifest(destination: Destination, reference: TaskReference) -> Manifest:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import httpx
 from pydantic import Field
@@ -145,6 +146,14 @@ class _Saver:
         )
         return self._saved(entry, item)
 
+    def mark_complete(self, task: KlingTask, *, watermarks: bool) -> None:
+        """Record that every wanted file is saved (once: a rerun rewrites nothing)."""
+        if not self.manifest.files or self.manifest.holds_all(watermarks=watermarks):
+            return
+        self.manifest.complete, self.manifest.watermarks = True, watermarks
+        self.manifest.units = task.units
+        write_manifest(self.destination, self.reference, self.manifest)
+
     def _download(self, item: _Wanted) -> ManifestEntry:
         def name_for(content_type: str | None) -> str:
             suffix = suffix_for(content_type, item.kind)
@@ -261,7 +270,72 @@ def save_task_results(
             retry_policy=retry_policy or RetryPolicy(),
             sleep=sleep,
         )
-        return [saver.save(item) for item in wanted]
+        saved = [saver.save(item) for item in wanted]
+        saver.mark_complete(task, watermarks=watermark)
+        return saved
     finally:
         if http is None:
             client.close()
+
+
+class EarlierSave(NamedTuple):
+    """A task's files found saved by an earlier run, and what Kling charged for it."""
+
+    files: list[SavedFile]
+    units: float | None
+
+
+_KIND_ORDER = {"video": 0, "image": 1}
+
+
+def find_earlier_save(
+    reference: TaskReference,
+    destination: DestinationLike,
+    *,
+    watermark: bool = False,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+) -> EarlierSave | None:
+    """The task's files, when an earlier run saved every one of them and they are intact.
+
+    Reads the task's manifest in the destination and re-hashes each file it lists, asking
+    Kling nothing: a rerun on any machine that reaches the destination (a shared bucket)
+    learns from it alone that the task is done.
+
+    Args:
+        reference: The task.
+        destination: Where its files were saved (as for `save_task_results`).
+        watermark: Whether the watermarked variants are wanted too.
+        chunk_size: Bytes read at a time when re-hashing a file in a folder.
+
+    Returns:
+        The files (in the order `save_task_results` returns them) and the units charged,
+        or None when the manifest does not say every file was saved, or a file is missing
+        or changed.
+
+    Examples:
+        >>> import tempfile
+        >>> task = KlingTask.model_validate({"task_id": "8672", "task_status": "succeed",
+        ...     "task_result": {"videos": [{"id": "v1", "url": "https://cdn.example/v.mp4"}]}})
+        >>> ref = TaskReference(task_id="8672", endpoint="text2video", provider="kling")
+        >>> cdn = httpx.Client(transport=httpx.MockTransport(lambda request: httpx.Response(
+        ...     200, content=b"video", headers={"Content-Type": "video/mp4"})))
+        >>> folder = tempfile.mkdtemp()
+        >>> find_earlier_save(ref, folder) is None
+        True
+        >>> _ = save_task_results(task, ref, folder, http=cdn)
+        >>> [saved.video_id for saved in find_earlier_save(ref, folder).files]
+        ['v1']
+    """
+    store = open_destination(destination, chunk_size=chunk_size)
+    manifest = load_manifest(store, reference)
+    if not manifest.holds_all(watermarks=watermark):
+        return None
+    entries = [entry for entry in manifest.files if watermark or not entry.watermark]
+    if not all(store.holds(entry.name, entry.bytes, entry.sha256) for entry in entries):
+        return None
+    entries.sort(key=lambda entry: (_KIND_ORDER[entry.kind], entry.index, entry.watermark))
+    files = [
+        SavedFile(path=store.location(entry.name), **entry.model_dump(exclude={"name", "location"}))
+        for entry in entries
+    ]
+    return EarlierSave(files=files, units=manifest.units)

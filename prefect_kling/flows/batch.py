@@ -163,9 +163,13 @@ def _generate(
                     take=take or refresh_take(context.refresh),
                     result_storage=context.result_storage,
                 )
-            place.take()  # a cached create sent nothing, and its task may still run
             outcome = outcome.created(reference)
             context.progress.started()
+            earlier = generation.saved_before(output, watermark=context.watermark)
+            if earlier is not None:
+                context.budget.settle(ticket, earlier.units)
+                return outcome.succeeded(earlier.units, earlier.files)
+            place.take()  # a cached create sent nothing, and its task may still run
             finished = generation.wait(context.waiter, max_wait_seconds=context.max_wait_seconds)
         context.budget.settle(ticket, finished.units)
         result = generation.save(finished, output, watermark=context.watermark)

@@ -21,7 +21,7 @@ from prefect import task
 
 from prefect_kling.client import PreparedCreate, prepare_create
 from prefect_kling.credentials import KlingCredentials
-from prefect_kling.downloads import SavedFile, save_task_results
+from prefect_kling.downloads import EarlierSave, SavedFile, find_earlier_save, save_task_results
 from prefect_kling.endpoints import Endpoint, ResultKind, get_endpoint
 from prefect_kling.endpoints.routing import route
 from prefect_kling.exceptions import KlingError, KlingTaskFailed, KlingTaskTimedOut
@@ -262,6 +262,16 @@ class Generation:
         self.reference, self.reused = created.reference, created.reused
         self._track(model=self.shown_request.get("model_name"))
         return self.reference
+
+    def saved_before(self, output: Output, *, watermark: bool) -> EarlierSave | None:
+        """The files of a task found again, when an earlier run saved them all.
+
+        Only a reused task can have them: the rerun then asks Kling nothing more, not even
+        its status (the manifest in `output` says it succeeded).
+        """
+        if not self.reused:
+            return None
+        return find_earlier_save(self._known_reference, destination(output), watermark=watermark)
 
     def take_in(self, task: KlingTask) -> bool:
         """Report a task queried already; True when it has succeeded (no wait needed).

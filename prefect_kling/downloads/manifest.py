@@ -2,7 +2,8 @@
 
 A manifest `<endpoint>-<task_id>.json` lies next to the task's files. It is rewritten whole
 (atomically, through the destination) after each file, and records each file's name, size,
-SHA-256 and link:
+SHA-256 and link; once all are saved it says so (`complete`, whether the watermarked
+variants are among them, and the units Kling charged):
 
 ```json
 {
@@ -13,7 +14,10 @@ SHA-256 and link:
     {"name": "text2video-867283741759111202-0.mp4", "bytes": 5242880, "sha256": "9f86d0...",
      "url": "https://cdn.klingai.com/...", "kind": "video", "index": 0, "watermark": false,
      "video_id": "v1", "duration": "5.1"}
-  ]
+  ],
+  "complete": true,
+  "watermarks": false,
+  "units": 1.0
 }
 ```
 

@@ -1148,6 +1148,33 @@ def test_a_batch_from_a_csv_file_reuses_the_cached_creates(sim: KlingSimulator, 
     ]
 
 
+def test_a_batch_rerun_with_every_file_saved_asks_kling_nothing(
+    sim: KlingSimulator, tmp_path: Path
+):
+    tag = uuid.uuid4().hex[:8]
+    items = [{"prompt": f"Saved clip {index} {tag}"} for index in range(2)]
+    first = batch(sim, items, tmp_path).result()
+    assert first.all_succeeded
+    seen, downloads = len(sim.requests()), sim.stats().downloads
+
+    second = batch(sim, items, tmp_path).result()
+    assert second.all_succeeded
+    assert sim.requests()[seen:] == []  # no create, no lookup, no status query
+    assert sim.stats().downloads == downloads
+    assert [o.files for o in second.outcomes] == [o.files for o in first.outcomes]
+    assert second.units == first.units == 2
+
+    # A file gone from the output: that task's status is asked again and its file fetched.
+    Path(first.outcomes[0].files[0].path).unlink()
+    third = batch(sim, items, tmp_path).result()
+    assert third.all_succeeded
+    asked = sim.requests()[seen:]
+    assert asked and all(request["method"] == "GET" for request in asked)
+    assert sim.stats().downloads == downloads + 1
+    assert third.outcomes[0].files[0].sha256 == sha256(third.outcomes[0].files[0].path)
+    assert sim.stats().create_calls == 2
+
+
 def test_cache_lifetime_is_shorter_than_the_files_are_kept():
     assert create_step.CACHE_LIFETIME[Provider.KLING] < RESULT_LIFETIME
     assert create_step.CACHE_LIFETIME[Provider.COMETAPI] < timedelta(days=1)

@@ -2,13 +2,13 @@
 
 Generation commands (one per endpoint row's command: text2video, image2video,
 multi-image2video, multi-image2image, image, omni-image, multi-shot, extend, lip-sync,
-effect, expand, try-on) run
-the ready-made flows (so Prefect's caching, retries, artifacts and events apply) against
-`KlingCredentials.from_env()` or a saved block (`--credentials NAME`). `elements` and
-`voices` create, list and delete the account's custom elements and voices (and list Kling's
-presets); `image-recognize` saves the masks of an image (answered at once); `costs` lists the account's resource packs with a free query; `status` and
-`wait` read earlier tasks; `cleanup` removes the sent marks and cached creates older than
-Kling keeps their tasks (`prefect_kling.flows.retention`).
+effect, expand, try-on) run the ready-made flows (so Prefect's caching, retries, artifacts
+and events apply) against `KlingCredentials.from_env()` or a saved block (`--credentials
+NAME`). `elements` and `voices` create, list and delete the account's custom elements and
+voices (and list Kling's presets); `image-recognize` saves the masks of an image (answered
+at once, `recognize`); `costs` lists the account's resource packs with a free query;
+`status` and `wait` read earlier tasks; `cleanup` removes the sent marks and cached creates
+older than Kling keeps their tasks (`prefect_kling.flows.retention`).
 
 The package by job: `parser` (the parser, generation commands from the rows), `generate`
 (their runner), `progress` (the live status line), `library` (elements and voices),

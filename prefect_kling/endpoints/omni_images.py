@@ -53,6 +53,16 @@ OMNI_IMAGE_FEATURES = (
 )
 
 
+def series_amount(text: str) -> int | str:
+    """`--series-amount`: `auto`, or a whole number (the request model checks its range).
+
+    Examples:
+        >>> series_amount("4"), series_amount("auto")
+        (4, 'auto')
+    """
+    return text if text == "auto" else int(text)
+
+
 def omni_image_units(request: Mapping[str, Any]) -> float:
     """Omni image: the model's units per image at its resolution x the images it can make."""
     return estimate_units("omni-image", request)
@@ -99,7 +109,11 @@ ROWS = (
                 option("--model", dest="model_name", help="kling-image-o1 or kling-v3-omni"),
                 option("--resolution", help="1k, 2k or 4k (kling-v3-omni)"),
                 option("--result-type", help="single or series (kling-v3-omni)"),
-                option("--series-amount", help="images of a series: 2..9 or auto"),
+                option(
+                    "--series-amount",
+                    type=series_amount,
+                    help="images of a series: 2..9 or auto",
+                ),
                 N_IMAGES,
                 option("--aspect-ratio", help="e.g. 16:9, or auto"),
             ),

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from prefect_kling.models.common import (
     CallbackUrl,
@@ -33,6 +33,8 @@ from prefect_kling.models.common import (
     RequiredPrompt,
     StrictModel,
     rule_error,
+    show,
+    whole_error,
 )
 from prefect_kling.models.images import ImageCount
 from prefect_kling.models.videos import Watermark
@@ -46,7 +48,19 @@ DEFAULT_SERIES = 4
 
 OmniAspectRatio = Literal["16:9", "9:16", "1:1", "4:3", "3:4", "3:2", "2:3", "21:9", "auto"]
 """Width:height of an omni image; `auto` lets Kling choose from the references."""
-SeriesAmount = Annotated[int, Field(ge=2, le=MAX_SERIES)] | Literal["auto"]
+
+
+def _series_amount(value: Any) -> Any:
+    """2 to 9 images, or `auto`: one refusal naming both, not one per kind of value."""
+    if value == "auto" or (
+        isinstance(value, int) and not isinstance(value, bool) and 2 <= value <= MAX_SERIES
+    ):
+        return value
+    raise whole_error(f"{show(value)} is not allowed; allowed: 2 to {MAX_SERIES}, or 'auto'")
+
+
+SeriesAmount = Annotated[int | str, BeforeValidator(_series_amount)]
+"""Images of a series: 2 to 9, or `auto` (Kling decides, up to 9)."""
 
 
 def images_made(fields: Mapping[str, Any]) -> int:

@@ -392,7 +392,7 @@ LIMITS = {
             {"prompt": FOX, "watermark_info": {"enabled": True}},
             {"prompt": FOX, "watermark_info": {"enabled": "yes"}},
             "watermark_info",
-            "bool",
+            "true or false",
         ),
     ],
     "multi-shot": [

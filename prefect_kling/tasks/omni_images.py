@@ -86,7 +86,7 @@ def multi_shot(
     )
 
 
-@task(name="kling-recognize-image", **TASK_OPTIONS)
+@task(name="kling-image-recognize", **TASK_OPTIONS)
 def recognize_image(credentials: KlingCredentials, image: ImageSource) -> ImageRecognition:
     """Find the subject, head, face and clothing of an image (answered at once; charged).
 

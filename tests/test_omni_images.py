@@ -381,6 +381,13 @@ LIMITS = {
         ),
         ("n", {"prompt": FOX, "n": 1}, {"prompt": FOX, "n": 10}, "n", "9"),
         (
+            "auto ratio of a prompt alone",
+            {"prompt": FOX, **V3, "image_list": [{"image": URL}], "aspect_ratio": "auto"},
+            {"prompt": FOX, **V3, "aspect_ratio": "auto"},
+            "aspect_ratio",
+            "with model_name 'kling-v3-omni'",
+        ),
+        (
             "aspect ratio",
             {"prompt": FOX, "aspect_ratio": "auto"},
             {"prompt": FOX, "aspect_ratio": "5:4"},

@@ -42,10 +42,17 @@ IMAGE_RECOGNIZE_PATH = "videos/image-recognize"
 once with an `ImageRecognition`."""
 
 # Kling's image capability map: O1 makes single images at 1K or 2K; 3.0 Omni adds 4K and
-# series. `n` and `series_amount` each belong to one result type.
+# series, but chooses no ratio (`auto`) from a prompt alone. `n` and `series_amount` each
+# belong to one result type.
 OMNI_IMAGE_RULES = (
     ValueRule("resolution", ("1k", "2k"), when={"model_name": ("kling-image-o1",)}),
     ValueRule("result_type", ("single",), when={"model_name": ("kling-image-o1",)}),
+    ValueRule(
+        "aspect_ratio",
+        IMAGE_RATIOS,
+        when={"model_name": ("kling-v3-omni",)},
+        unless=("image_list", "element_list"),
+    ),
 )
 OMNI_IMAGE_FEATURES = (
     FeatureRule("series_amount", only_with={"result_type": ("series",)}),

@@ -56,6 +56,7 @@ import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from prefect_kling.models.omni_images import images_made
 from prefect_kling.pricing_table import (
     IMAGE_MODELS,
     IMAGE_RATES,
@@ -273,6 +274,11 @@ def _lip_sync(fields: Mapping[str, Any]) -> float:
     return _units(blocks * LIP_SYNC_UNITS_PER_5_SECONDS)
 
 
+def _advanced_lip_sync(fields: Mapping[str, Any]) -> float:
+    # Its session comes from an identify-face call, which Kling charges too.
+    return _units(_lip_sync(fields) + PER_REQUEST_UNITS["Lip Sync", "Face Recognition"])
+
+
 def _images(function: str) -> Estimate:
     def estimate(fields: Mapping[str, Any]) -> float:
         chosen = function
@@ -281,9 +287,13 @@ def _images(function: str) -> Estimate:
         per_image = image_units_per_image(
             fields.get("model_name"), function=chosen, resolution=fields.get("resolution")
         )
-        return _units(per_image * int(fields.get("n") or 1))
+        return _units(per_image * images_made(fields))
 
     return estimate
+
+
+def _multi_shot(fields: Mapping[str, Any]) -> float:
+    return _units(image_units_per_image(None, function="ai-multi-shot"))
 
 
 def _try_on(fields: Mapping[str, Any]) -> float:
@@ -301,10 +311,12 @@ _ESTIMATES: dict[str, Estimate] = {
     "effects": _effect,
     "video-extend": _extension,
     "lip-sync": _lip_sync,
-    "advanced-lip-sync": _lip_sync,
+    "advanced-lip-sync": _advanced_lip_sync,
     "image-generation": _images("text-to-image"),
     "multi-image2image": _images("multi-image-to-image"),
     "image-expand": _images("outpainting"),
+    "omni-image": _images("text-to-image"),
+    "multi-shot": _multi_shot,
     "virtual-try-on": _try_on,
     "voice": _custom_voice,
     **{product: new_standard_units(product) for product in VIDEO_PRODUCTS},

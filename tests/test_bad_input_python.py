@@ -451,9 +451,9 @@ CASES = [
         says=("allowed: kolors-virtual-try-on-v1", ALLOW),
     ),
     py(
-        "validate-request-image-v3",
+        "validate-request-image-v4",
         lambda c: validate_request(
-            "image-generation", Provider.KLING, {"prompt": "fox", "model_name": "kling-v3"}
+            "image-generation", Provider.KLING, {"prompt": "fox", "model_name": "kling-v4"}
         ),
         field="model_name",
         says=(ALLOW,),

@@ -204,7 +204,7 @@ RULES = [
         K,
         {"prompt": "x", "image": URL, "image_reference": "face"},
         "image_reference",
-        "'face' is not supported with model_name 'kling-v1'",
+        "'face' is not supported with model_name 'kling-v3'",  # Kling's default
         "allowed: only with model_name 'kling-v1-5'",
     ),
     rule(
@@ -279,10 +279,10 @@ RULES = [
         "image-generation-unknown-model-strict",
         "image-generation",
         K,
-        {"prompt": "x", "model_name": "kling-v3"},
+        {"prompt": "x", "model_name": "kling-v4"},
         "model_name",
-        "'kling-v3' is not a known image-generation model",
-        "allowed: kling-v1, kling-v1-5, kling-v2, kling-v2-new, kling-v2-1",
+        "'kling-v4' is not a known image-generation model",
+        "allowed: kling-v3, kling-v1, kling-v1-5, kling-v2, kling-v2-new, kling-v2-1",
         strict=True,
     ),
     rule(

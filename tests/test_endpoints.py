@@ -19,6 +19,7 @@ from prefect_kling.endpoints import (
     get_endpoint,
 )
 from prefect_kling.endpoints.library import ROUTES as LIBRARY_ROUTES
+from prefect_kling.endpoints.omni_images import IMAGE_RECOGNIZE
 from prefect_kling.exceptions import KlingValidationError
 from prefect_kling.lip_sync_plan import LipSyncPlan
 from prefect_kling.models import (
@@ -43,6 +44,7 @@ from prefect_kling.models import (
     VideoExtendRequest,
     VirtualTryOnRequest,
 )
+from prefect_kling.models.omni_images import MultiShotRequest, OmniImageRequest
 from prefect_kling.providers import Provider
 from prefect_kling.simulator import KlingSimulator, SimulatorConfig
 from prefect_kling.simulator.routes import resolve
@@ -85,6 +87,20 @@ TABLE = {
         Family.IMAGE,
         ResultKind.IMAGE,
         ImageGenerationRequest,
+        (),
+    ),
+    "omni-image": (
+        {KLING: "images/omni-image"},
+        Family.IMAGE,
+        ResultKind.IMAGE,
+        OmniImageRequest,
+        (),
+    ),
+    "multi-shot": (
+        {KLING: "general/ai-multi-shot"},
+        Family.IMAGE,
+        ResultKind.IMAGE,
+        MultiShotRequest,
         (),
     ),
     "video-extend": (
@@ -139,7 +155,15 @@ NEW_STANDARD = {
 """The newer standard's rows: official only, the model in the path, tasks read at /tasks."""
 LIBRARY = ("element", "voice")
 """The library's rows (tests/test_library.py): official only, served by `simulator.library`."""
-COMETAPI_MISSING = ("video-extend", "advanced-lip-sync", "image-expand", *NEW_STANDARD, *LIBRARY)
+COMETAPI_MISSING = (
+    "video-extend",
+    "advanced-lip-sync",
+    "image-expand",
+    "omni-image",
+    "multi-shot",
+    *NEW_STANDARD,
+    *LIBRARY,
+)
 
 
 def test_the_table_has_exactly_these_endpoints():
@@ -231,6 +255,8 @@ VALID = {
         "face_choose": [{"face_id": "0", "audio_id": "a", "sound_end_time": 3000}],
     },
     "image-expand": {"image": "https://example.com/a.png", "up_expansion_ratio": 0.5},
+    "omni-image": {"prompt": "a fox"},
+    "multi-shot": {"element_frontal_image": "https://example.com/a.png"},
 }
 
 
@@ -271,7 +297,12 @@ def test_unknown_endpoint_lists_the_known_names():
 
 def test_routes_that_create_no_task():
     library = {route.name: route for route in LIBRARY_ROUTES}
-    expected = {"identify-face": IDENTIFY_FACE, "account-costs": ACCOUNT_COSTS, **library}
+    expected = {
+        "identify-face": IDENTIFY_FACE,
+        "account-costs": ACCOUNT_COSTS,
+        **library,
+        "image-recognize": IMAGE_RECOGNIZE,
+    }
     assert dict(ROUTES) == expected
 
     assert IDENTIFY_FACE.method == "POST"
@@ -350,6 +381,8 @@ COMMAND_LINES = {
     "multi-image2video": ["multi-image2video", "--image", URL, "--prompt", "fox"],
     "multi-image2image": ["multi-image2image", "--subject", URL],
     "image-generation": ["image", "--prompt", "fox"],
+    "omni-image": ["omni-image", "--prompt", "fox", "--image", URL, "--n", "2"],
+    "multi-shot": ["multi-shot", "--image", URL],
     "video-extend": ["extend", "859402"],
     "lip-sync": ["lip-sync", "--video-id", "1", "--text", "hi", "--voice-id", "v"],
     "advanced-lip-sync": ["lip-sync", "--advanced", "--video-id", "1", "--audio", URL],
@@ -385,6 +418,8 @@ def test_the_cli_lists_the_commands_in_the_rows_order():
         "motion-control",
         "multi-image2image",
         "image",
+        "omni-image",
+        "multi-shot",
         "extend",
         "lip-sync",
         "effect",

@@ -101,6 +101,36 @@ CASES = {
         2,
         2,
     ),
+    "omni-image": Case(
+        "omni-image",
+        lambda sim, tmp, provider: {
+            "prompt": unique("<<<image_1>>> by the sea"),
+            "image_list": [{"image": picture(tmp, "cat.png")}],
+            "n": 2,
+        },
+        Family.IMAGE,
+        2,
+        2,
+    ),
+    "omni-image-series": Case(
+        "omni-image",
+        lambda sim, tmp, provider: {
+            "prompt": unique("A garden through the seasons"),
+            "model_name": "kling-v3-omni",
+            "result_type": "series",
+            "series_amount": 3,
+        },
+        Family.IMAGE,
+        3,
+        3,
+    ),
+    "multi-shot": Case(
+        "multi-shot",
+        lambda sim, tmp, provider: {"element_frontal_image": picture(tmp, "hero.png")},
+        Family.IMAGE,
+        1,
+        3,
+    ),
     "virtual-try-on": Case(
         "virtual-try-on",
         lambda sim, tmp, provider: {
@@ -210,7 +240,9 @@ def test_every_endpoint_through_its_flow(
         assert result.video_id is None
 
 
-@pytest.mark.parametrize("endpoint", ["video-extend", "advanced-lip-sync", "image-expand"])
+@pytest.mark.parametrize(
+    "endpoint", ["video-extend", "advanced-lip-sync", "image-expand", "omni-image", "multi-shot"]
+)
 def test_a_gateway_without_the_route_is_refused_before_anything_is_sent(
     sim: KlingSimulator, tmp_path: Path, endpoint: str
 ):
@@ -221,6 +253,8 @@ def test_a_gateway_without_the_route_is_refused_before_anything_is_sent(
             "face_choose": [{"sound_file": "https://cdn.example.com/line.mp3"}],
         },
         "image-expand": {"image": "https://img.test/a.png", "up_expansion_ratio": 0.5},
+        "omni-image": {"prompt": "a fox"},
+        "multi-shot": {"element_frontal_image": "https://img.test/a.png"},
     }
     state = run_flow(sim, endpoint, requests[endpoint], tmp_path, provider="cometapi")
     error = state.result(raise_on_failure=False)
@@ -434,8 +468,9 @@ def test_every_endpoint_has_a_budget_estimate():
     assert budget.estimate("effects", {"effect_scene": "squish", "input": {}}) == 3
     assert budget.estimate("image-generation", {"n": 4, "resolution": "2k"}) == 32
     assert budget.estimate("image-expand", {"n": 2}) == 16  # "Outpainting": 8 per image
-    # Extension: 5 s at 0.8/s; lip-sync: 60 s at 0.5 per 5 s; try-on: as multi-image (16).
-    expected = {"video-extend": 4, "lip-sync": 6, "advanced-lip-sync": 6, "virtual-try-on": 16}
+    # Extension: 5 s at 0.8/s; lip-sync: 60 s at 0.5 per 5 s (advanced: and its 0.05-unit
+    # identify-face); try-on: as multi-image (16).
+    expected = {"video-extend": 4, "lip-sync": 6, "advanced-lip-sync": 6.05, "virtual-try-on": 16}
     for endpoint, units in expected.items():
         assert budget.estimate(endpoint, {}) == units
 

@@ -443,7 +443,7 @@ FULL_MULTI_IMAGE2IMAGE = {
     "prompt": "Both cats on the beach.",
     "scene_image": URL,
     "style_image": PNG,
-    "model_name": "kling-v2",
+    # No model: Kling documents kling-v2-1 only, CometAPI kling-v2 only.
     "n": 2,
     "aspect_ratio": "21:9",
     "callback_url": "https://hooks.example.com/kling",

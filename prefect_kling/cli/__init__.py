@@ -1,13 +1,14 @@
 """The `prefect-kling` command line.
 
 Generation commands (one per endpoint row's command: text2video, image2video,
-multi-image2video, multi-image2image, image, extend, lip-sync, effect, expand, try-on) run
-the ready-made flows (so Prefect's caching, retries, artifacts and events apply) against
-`KlingCredentials.from_env()` or a saved block (`--credentials NAME`). `elements` and
-`voices` create, list and delete the account's custom elements and voices (and list Kling's
-presets); `costs` lists the account's resource packs with a free query; `status` and
-`wait` read earlier tasks; `cleanup` removes the sent marks and cached creates older than
-Kling keeps their tasks (`prefect_kling.flows.retention`).
+multi-image2video, multi-image2image, image, omni-image, multi-shot, extend, lip-sync,
+effect, expand, try-on) run the ready-made flows (so Prefect's caching, retries, artifacts
+and events apply) against `KlingCredentials.from_env()` or a saved block (`--credentials
+NAME`). `elements` and `voices` create, list and delete the account's custom elements and
+voices (and list Kling's presets); `image-recognize` saves the masks of an image (answered
+at once, `recognize`); `costs` lists the account's resource packs with a free query;
+`status` and `wait` read earlier tasks; `cleanup` removes the sent marks and cached creates
+older than Kling keeps their tasks (`prefect_kling.flows.retention`).
 
 The package by job: `parser` (the parser, generation commands from the rows), `generate`
 (their runner), `progress` (the live status line), `library` (elements and voices),
@@ -45,6 +46,7 @@ from prefect_kling.cli.library import run_elements, run_voices
 from prefect_kling.cli.parser import build_parser, generation_commands
 from prefect_kling.cli.progress import ProgressLine
 from prefect_kling.cli.queries import run_costs, run_status, run_wait
+from prefect_kling.cli.recognize import run_recognize
 from prefect_kling.cli.servers import run_receiver, run_simulator
 from prefect_kling.cli.session import Session, using
 
@@ -68,6 +70,7 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Any], int]] = {
     },
     "elements": run_elements,
     "voices": run_voices,
+    "image-recognize": run_recognize,
     "costs": run_costs,
     "status": run_status,
     "wait": run_wait,

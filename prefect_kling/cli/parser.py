@@ -3,8 +3,8 @@
 Each endpoint row carries its command (`Endpoint.command`: name, help, own options); the
 parser adds every row's command, in the rows' order, with the options every generation
 command shares (`add_run_options`). A command that several rows share (lip-sync) is added
-once. `elements`, `voices` (see `library`), `costs`, `status`, `wait`, `simulator`,
-`receiver`, `cleanup` and `demo` are the CLI's own.
+once. `elements`, `voices` (see `library`), `image-recognize` (see `recognize`), `costs`,
+`status`, `wait`, `simulator`, `receiver`, `cleanup` and `demo` are the CLI's own.
 
 Examples:
     >>> args = build_parser().parse_args(["expand", "--image", "a.png", "--up", "0.5"])
@@ -188,6 +188,9 @@ def build_parser() -> argparse.ArgumentParser:
     from prefect_kling.cli.library import add_library_commands  # it imports this module
 
     add_library_commands(commands)
+    from prefect_kling.cli.recognize import add_recognize_command
+
+    add_recognize_command(commands, CREDENTIALS_HELP)
 
     costs = commands.add_parser(
         "costs", help="list the account's resource packs and remaining units (free)"

@@ -24,9 +24,10 @@ effects. Elsewhere (images, video extend, lip-sync) an external id is found by s
 list queries, which every edition documents.
 
 Two calls create no task and are described apart, as `Route`s: `IDENTIFY_FACE` (first step
-of the current lip-sync, answered at once) and `ACCOUNT_COSTS` (the account's resource
-packs, free; on the account prefix, without `/v1`). The library's lists and deletions are
-`Route`s too (`library.ROUTES`), official only like its rows.
+of the current lip-sync, answered at once, 0.05 units) and `ACCOUNT_COSTS` (the account's
+resource packs, free; on the account prefix, without `/v1`). Image recognition
+(`omni_images.IMAGE_RECOGNIZE`) is a `Route` too, answered at once. The library's lists
+and deletions are `Route`s too (`library.ROUTES`), official only like its rows.
 
 Examples:
     >>> from prefect_kling.providers import Provider
@@ -36,7 +37,7 @@ Examples:
 
 from __future__ import annotations
 
-from prefect_kling.endpoints import edits, images, library, new_standard, videos
+from prefect_kling.endpoints import edits, images, library, new_standard, omni_images, videos
 from prefect_kling.endpoints.routes import (
     ACCOUNT_COSTS,
     ACCOUNT_COSTS_PATH,
@@ -74,13 +75,23 @@ __all__ = [
 
 ENDPOINTS: dict[str, Endpoint] = {
     row.name: row
-    for rows in (videos.ROWS, new_standard.ROWS, images.ROWS, edits.ROWS, library.ROWS)
+    for rows in (
+        videos.ROWS,
+        new_standard.ROWS,
+        images.ROWS,
+        omni_images.ROWS,
+        edits.ROWS,
+        library.ROWS,
+    )
     for row in rows
 }
 """Every task-creating endpoint, by name."""
-ROUTES: dict[str, Route] = {**_ROUTES, **{route.name: route for route in library.ROUTES}}
-"""The calls that create no task, by name: identify-face, account costs, and the lists and
-deletions of the account's elements and voices."""
+ROUTES: dict[str, Route] = {
+    **_ROUTES,
+    **{route.name: route for route in (*library.ROUTES, *omni_images.ROUTES)},
+}
+"""The calls that create no task, by name: identify-face, account costs, image recognition,
+and the lists and deletions of the account's elements and voices."""
 
 
 def get_endpoint(name: str | Endpoint) -> Endpoint:

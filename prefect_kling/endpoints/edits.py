@@ -29,6 +29,7 @@ from prefect_kling.endpoints.shared import (
     N_IMAGES,
     OFFICIAL_TEXT,
     PATH_OR_URL,
+    advanced_lip_sync_units,
     expand_units,
     extend_units,
     lip_sync_units,
@@ -211,7 +212,7 @@ ROWS = (
         paths=official_only("videos/advanced-lip-sync"),
         request_model=AdvancedLipSyncRequest,
         result_kind=ResultKind.VIDEO,
-        estimate=lip_sync_units,  # as lip-sync
+        estimate=advanced_lip_sync_units,
         command=LIP_SYNC_COMMAND,
         title="Advanced lip-sync",
     ),

@@ -29,8 +29,20 @@ from prefect_kling.providers import Provider
 
 # --- Models: adding one is one line in its tuple. -------------------------------------
 
-MULTI_IMAGE2IMAGE_MODELS = ("kling-v2", "kling-v2-1")
-IMAGE_GENERATION_MODELS = ("kling-v1", "kling-v1-5", "kling-v2", "kling-v2-new", "kling-v2-1")
+# Kling's multi-image-to-image page documents kling-v2-1 only (its default); CometAPI's
+# page still names kling-v2.
+MULTI_IMAGE2IMAGE_MODELS = ("kling-v2-1",)
+COMETAPI_MULTI_IMAGE2IMAGE_MODELS = ("kling-v2",)
+# kling-v3 is Kling's default image model now; the older names are still served.
+IMAGE_GENERATION_MODELS = (
+    "kling-v3",
+    "kling-v1",
+    "kling-v1-5",
+    "kling-v2",
+    "kling-v2-new",
+    "kling-v2-1",
+)
+DEFAULT_IMAGE_MODEL = IMAGE_GENERATION_MODELS[0]
 
 # Kling needs the reference type when kling-v1-5 gets a reference image.
 IMAGE_REFERENCE_ON_V1_5 = FeatureRule(
@@ -59,7 +71,7 @@ ROWS = (
                 item_counts={"subject_image_list": (1, 4)},
                 choices={"aspect_ratio": IMAGE_RATIOS},
             ),
-            models=("kling-v2",),
+            models=COMETAPI_MULTI_IMAGE2IMAGE_MODELS,
             item_counts={"subject_image_list": (2, 4)},
         ),
         estimate=multi_image_units,
@@ -98,7 +110,7 @@ ROWS = (
                 models=IMAGE_GENERATION_MODELS,
                 max_chars=OFFICIAL_TEXT,
                 choices={"aspect_ratio": IMAGE_RATIOS, "resolution": ("1k", "2k")},
-                defaults={"model_name": "kling-v1"},
+                defaults={"model_name": DEFAULT_IMAGE_MODEL},
                 features=(IMAGE_REFERENCE_ON_V1_5,),
             )
         ),

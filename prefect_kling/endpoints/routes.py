@@ -1,12 +1,15 @@
 """The calls that create no task: identify-face and the account's resource packs.
 
-`IDENTIFY_FACE` is the first step of the current lip-sync, answered at once;
+`IDENTIFY_FACE` is the first step of the current lip-sync, answered at once and charged
+0.05 units a call (the pricing page's "Lip Sync, Face Recognition" row);
 `ACCOUNT_COSTS` lists the account's resource packs, free, on the account prefix (no `/v1`).
 
 Examples:
     >>> from prefect_kling.providers import Provider
     >>> IDENTIFY_FACE.path(Provider.KLING), ACCOUNT_COSTS.account
     ('videos/identify-face', True)
+    >>> IDENTIFY_FACE.units, ACCOUNT_COSTS.units
+    (0.05, 0.0)
 """
 
 from __future__ import annotations
@@ -14,10 +17,11 @@ from __future__ import annotations
 from prefect_kling.endpoints.row import Route, official_only
 from prefect_kling.models.account import AccountCosts, AccountCostsQuery
 from prefect_kling.models.lipsync import IdentifyFaceRequest, IdentifyFaceResult
+from prefect_kling.pricing_table import PER_REQUEST_UNITS
 
 IDENTIFY_FACE_PATH = "videos/identify-face"
 """Identify-face, relative to the API prefix: POST `IdentifyFaceRequest`, answered at once
-with an `IdentifyFaceResult` (a session valid 24 hours, and the faces found)."""
+with an `IdentifyFaceResult` (a session valid 24 hours, and the faces found); charged."""
 ACCOUNT_COSTS_PATH = "account/costs"
 """Account resource packs, relative to the account prefix (Kling: `GET /account/costs`,
 no `/v1`), query string from `AccountCostsQuery.to_params()`, answer `AccountCosts`.
@@ -30,8 +34,9 @@ IDENTIFY_FACE = Route(
     paths=official_only(IDENTIFY_FACE_PATH),
     request_model=IdentifyFaceRequest,
     response_model=IdentifyFaceResult,
+    units=PER_REQUEST_UNITS["Lip Sync", "Face Recognition"],
 )
-"""First step of the current lip-sync."""
+"""First step of the current lip-sync (0.05 units a call)."""
 ACCOUNT_COSTS = Route(
     name="account-costs",
     method="GET",

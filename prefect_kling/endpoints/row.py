@@ -287,6 +287,7 @@ class Route:
         response_model: Model of the envelope's `data`.
         account: Whether the path is relative to the account prefix
             (`KlingCredentials.account_base_url`: no `/v1`) instead of the API prefix.
+        units: Units Kling charges per call, from the dated price table (0 for a free call).
     """
 
     name: str
@@ -295,6 +296,7 @@ class Route:
     request_model: type[BaseModel]
     response_model: type[BaseModel]
     account: bool = False
+    units: float = 0.0
 
     def supports(self, provider: Provider) -> bool:
         """Whether the provider has this route."""

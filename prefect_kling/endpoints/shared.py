@@ -59,6 +59,11 @@ def lip_sync_units(request: Mapping[str, Any]) -> float:
     return estimate_units("lip-sync", request)
 
 
+def advanced_lip_sync_units(request: Mapping[str, Any]) -> float:
+    """An advanced lip-sync: as a lip-sync, plus the identify-face call its session needs."""
+    return estimate_units("advanced-lip-sync", request)
+
+
 def try_on_units(request: Mapping[str, Any]) -> float:
     """A virtual try-on, which the pricing pages leave out: priced as multi-image to image."""
     return estimate_units("virtual-try-on", request)

@@ -3,8 +3,11 @@
 - `generate_video` / `generate_image`: one request -> create -> wait -> save the files, on
   any endpoint that makes videos (text2video, image2video, multi-image2video, video-extend,
   lip-sync, advanced-lip-sync, effects) or images (multi-image2image, image-generation,
-  image-expand, virtual-try-on). An advanced lip-sync may name its video instead of a
-  session: the flow then identifies the faces first (free, no task).
+  image-expand, omni-image, multi-shot, virtual-try-on). An advanced lip-sync may name its
+  video instead of a session: the flow then identifies the faces first (0.05 units, no
+  task).
+- `recognize_image`: the subject, head, face and clothing masks of an image (answered at
+  once, no task), saved like the generations' files.
 - `extend_video`: extend a video N times in a chain, each step extending the last result.
 - `resume_task`: wait for and save a task created earlier, without creating anything.
 - `batch_generate`: many requests (a list, a CSV or a JSON-lines file) under a concurrency
@@ -56,6 +59,7 @@ from prefect_kling.flows.batch_items import BatchItem, BatchOutcome, BatchReport
 from prefect_kling.flows.extend import extend_video
 from prefect_kling.flows.generate import generate_image, generate_video
 from prefect_kling.flows.pipeline import check_request
+from prefect_kling.flows.recognition import RecognitionResult, recognize_image
 from prefect_kling.flows.result import GenerationResult
 from prefect_kling.flows.resume import resume_task
 
@@ -65,11 +69,13 @@ __all__ = [
     "BatchOutcome",
     "BatchReport",
     "GenerationResult",
+    "RecognitionResult",
     "batch_generate",
     "check_request",
     "extend_video",
     "generate_image",
     "generate_video",
     "load_batch",
+    "recognize_image",
     "resume_task",
 ]

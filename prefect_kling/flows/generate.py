@@ -195,8 +195,10 @@ generate_image = _generation_flow(
 
     Takes the same arguments as `generate_video` (and the callback URL of the credentials
     the same way); `endpoint` is an image endpoint:
-    `multi-image2image`, `image-generation`, `image-expand` or `virtual-try-on` (whose
-    tasks hold slots of the Prefect limit `kling-try-on`).
+    `multi-image2image`, `image-generation`, `omni-image`, `multi-shot`, `image-expand` or
+    `virtual-try-on` (whose tasks hold slots of the Prefect limit `kling-try-on`). An
+    omni image series is saved in order (`omni-image-<task_id>-<index>.png`), and so are
+    the three views of a multi-shot.
 
     Returns:
         The task, its cost and the files saved.

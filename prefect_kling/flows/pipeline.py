@@ -32,6 +32,7 @@ from prefect_kling.flows.result import GenerationResult
 from prefect_kling.flows.tracking import Tracker
 from prefect_kling.lip_sync_plan import LipSyncPlan
 from prefect_kling.models.kling_task import KlingTask, TaskReference
+from prefect_kling.models.omni_images import images_made
 from prefect_kling.observe import (
     SlotWaitProgress,
     emit_task_event,
@@ -226,10 +227,13 @@ class Generation:
 
     @property
     def slots(self) -> int:
-        """Concurrency slots the task holds: Kling counts an image task of `n` images as `n`."""
+        """Concurrency slots the task holds: Kling counts an image task of `n` images as `n`.
+
+        A series counts its images (`auto` as many as a series can have, 9).
+        """
         if self.prepared is None or self.endpoint.result_kind is not ResultKind.IMAGE:
             return 1
-        return int(self.prepared.payload.get("n") or 1)
+        return images_made(self.prepared.payload)
 
     @property
     def _known_reference(self) -> TaskReference:

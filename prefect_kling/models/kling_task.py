@@ -17,6 +17,7 @@ Examples:
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -149,12 +150,70 @@ class TaskInfo(_Lenient):
         return None if value in ({}, "") else value
 
 
+_VIEW_URL = re.compile(r"url_(\d+)")
+"""An image item's numbered links (`url_1`, `url_2`, ...): AI multi-shot's views."""
+
+
+def _one_image_per_link(images: list[Any]) -> list[Any]:
+    """Image items as one image per file, numbered in order.
+
+    AI multi-shot answers one item with its three views as `url_1`..`url_3`; every view
+    becomes an image of its own, so that each is saved (in order) like any other image.
+    """
+    if not any(isinstance(item, dict) and "url" not in item for item in images):
+        return images
+    spread: list[Any] = []
+    for item in images:
+        views = (
+            sorted(
+                (int(match.group(1)), value)
+                for key, value in item.items()
+                if (match := _VIEW_URL.fullmatch(key)) and value
+            )
+            if isinstance(item, dict) and "url" not in item
+            else []
+        )
+        if not views:
+            spread.append(item)
+            continue
+        spread += [{"url": url} for _, url in views]
+    return [
+        {**item, "index": index} if isinstance(item, dict) else item
+        for index, item in enumerate(spread)
+    ]
+
+
 class TaskResult(_Lenient):
-    """The files of a finished task."""
+    """The files of a finished task.
+
+    An omni image series (`series_images`) is read as the task's images, and each view of
+    an AI multi-shot (`url_1`..`url_3` of one item) as an image of its own, in order.
+
+    Examples:
+        >>> TaskResult.model_validate(
+        ...     {"result_type": "series", "series_images": [{"index": 0, "url": "https://x/0"}]}
+        ... ).images[0].url
+        'https://x/0'
+        >>> views = TaskResult.model_validate(
+        ...     {"images": [{"index": 0, "url_1": "https://x/a", "url_2": "https://x/b"}]}
+        ... ).images
+        >>> [(image.index, image.url) for image in views]
+        [(0, 'https://x/a'), (1, 'https://x/b')]
+    """
 
     videos: list[VideoResult] = Field(default_factory=list, description="Generated videos.")
     images: list[ImageResult] = Field(default_factory=list, description="Generated images.")
     audios: list[AudioResult] = Field(default_factory=list, description="Generated audio tracks.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _series_and_views(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        images = data.get("images") or data.get("series_images") or []
+        if not isinstance(images, list) or not images:
+            return data
+        return {**data, "images": _one_image_per_link(images)}
 
     @field_validator("videos", "images", "audios", mode="before")
     @classmethod

@@ -46,6 +46,7 @@ from prefect_kling.models.common import (
     whole_error,
 )
 from prefect_kling.models.kling_task import _Lenient
+from prefect_kling.models.videos import Watermark
 
 SOURCE_ERROR = "kling_source"
 """Pydantic error type of a URL or an audio value in a form Kling does not take."""
@@ -361,5 +362,6 @@ class AdvancedLipSyncRequest(KlingRequest):
     face_choose: list[FaceChoice] = Field(
         min_length=1, description="The faces to animate, each with its audio."
     )
+    watermark_info: Watermark = None
     callback_url: CallbackUrl = None
     external_task_id: ExternalTaskId = None

@@ -33,6 +33,7 @@ from prefect_kling.simulator.faults import (
     FaultKind,
     Scope,
 )
+from prefect_kling.simulator.omni_images import validate_image_recognize
 from prefect_kling.simulator.orders import Context, Invalid
 from prefect_kling.simulator.refusals import CONCURRENCY_MESSAGE, RATE_MESSAGE, Refusal
 from prefect_kling.simulator.routes import DEFAULT_PROMPT_LIMITS, Call, Match, resolve
@@ -223,7 +224,7 @@ class KlingApi:
         return self.envelope(200, 0, "SUCCEED", result)
 
     async def call(self, request: Request, provider: str, call: Call) -> Response:
-        """A call that creates no task: identify-face or account costs."""
+        """A call that creates no task: identify-face, image recognition or account costs."""
         if call.name == "account-costs":
             try:
                 query = validate_costs_query(request.query_params)
@@ -234,6 +235,9 @@ class KlingApi:
         if isinstance(body, Response):
             return body
         try:
+            if call.name == "image-recognize":
+                validate_image_recognize(body)
+                return self.answer(self.state.recognize_image())
             order = validate_identify_face(body, Context(provider, *DEFAULT_PROMPT_LIMITS))
         except Invalid as exc:
             return self.envelope(exc.http_status, exc.code, exc.message)

@@ -1,7 +1,8 @@
 """Serving result files: `GET`/`HEAD /_simulator/files/<task_id>/<name>`, no auth.
 
 Face pictures of identify-face sessions are served at
-`/_simulator/faces/<session_id>/<face_id>.png` (a small PNG per face).
+`/_simulator/faces/<session_id>/<face_id>.png` (a small PNG per face), and the masks of
+image recognition at `/_simulator/masks/<id>/<index>.png`.
 
 Videos are streamed in chunks (padded MP4s can be hundreds of megabytes), with an exact
 Content-Length, single `bytes=` ranges (206) and the `download_break` fault, which stops
@@ -22,6 +23,7 @@ from starlette.routing import Route
 from prefect_kling.simulator.assets import iter_video, make_png, video_size
 from prefect_kling.simulator.connection import sever
 from prefect_kling.simulator.faults import DOWNLOAD
+from prefect_kling.simulator.omni_images import MASK_SIDE, mask_index
 from prefect_kling.simulator.state import SimulatorState
 
 FACE_SIDE = 128
@@ -107,7 +109,15 @@ def file_routes(state: SimulatorState) -> list[Route]:
         png = await run_in_threadpool(make_png, FACE_SIDE, FACE_SIDE, index)
         return Response(png, media_type="image/png")
 
+    async def masks(request: Request) -> Response:
+        index = mask_index(request.path_params["name"])
+        if index is None:
+            return PlainTextResponse("Not Found", 404)
+        png = await run_in_threadpool(make_png, MASK_SIDE, MASK_SIDE, index)
+        return Response(png, media_type="image/png")
+
     return [
         Route("/_simulator/files/{task_id}/{name}", files, methods=["GET", "HEAD"]),
         Route("/_simulator/faces/{session_id}/{name}", faces, methods=["GET"]),
+        Route("/_simulator/masks/{recognition_id}/{name}", masks, methods=["GET"]),
     ]

@@ -32,10 +32,15 @@ TEXT2VIDEO_MODELS = (
 IMAGE2VIDEO_MODELS = (*TEXT2VIDEO_MODELS, "kling-v1-5", "kling-v2-1")
 MULTI_IMAGE2VIDEO_MODELS = ("kling-v1-6",)
 MULTI_IMAGE2IMAGE_MODELS = ("kling-v2", "kling-v2-1")
-TEXT2IMAGE_MODELS = ("kling-v1", "kling-v1-5", "kling-v2", "kling-v2-new", "kling-v2-1")
+TEXT2IMAGE_MODELS = ("kling-v3", "kling-v1", "kling-v1-5", "kling-v2", "kling-v2-new", "kling-v2-1")
+OMNI_IMAGE_MODELS = ("kling-image-o1", "kling-v3-omni")
 TRY_ON_MODELS = ("kolors-virtual-try-on-v1", "kolors-virtual-try-on-v1-5")
 KNOWN_MODELS = frozenset(
-    IMAGE2VIDEO_MODELS + MULTI_IMAGE2IMAGE_MODELS + TEXT2IMAGE_MODELS + TRY_ON_MODELS
+    IMAGE2VIDEO_MODELS
+    + MULTI_IMAGE2IMAGE_MODELS
+    + TEXT2IMAGE_MODELS
+    + OMNI_IMAGE_MODELS
+    + TRY_ON_MODELS
 )
 
 CAMERA_TYPES = ("simple", "down_back", "forward_up", "right_turn_forward", "left_turn_forward")
@@ -135,6 +140,7 @@ class Order:
         audio: `settings.audio` on the newer standard (`native`, `original`, `off`).
         element_ids: The elements a newer-standard task uses.
         voice_ids: The voices a newer-standard task uses.
+        series: Whether an omni image task makes a series (`series_images`).
     """
 
     model_name: str
@@ -158,3 +164,4 @@ class Order:
     audio: str = ""
     element_ids: tuple[str, ...] = ()
     voice_ids: tuple[str, ...] = ()
+    series: bool = False

@@ -9,8 +9,9 @@ gateway serves text-to-image and multi-image-to-image both at `images/generation
 rows' tasks. A provider missing from a row's `paths` has no such route (the gateway
 answers its HTML 404 page, the official API 404/1202).
 
-Calls that create no task (`CALLS`) are rows too: identify-face (`POST`, official only,
-answered at once) and the account's resource packs (`GET /account/costs` on the official
+Calls that create no task (`CALLS`) are rows too: identify-face and image recognition
+(`POST`, official only, answered at once) and the account's resource packs
+(`GET /account/costs` on the official
 host without `/v1`; `/kling/account/costs` is a gateway equivalent of the simulator's own,
 as CometAPI documents none). Neither counts as a create.
 
@@ -29,9 +30,10 @@ Pricing (`final_unit_deduction`, made-up but plausible units):
     video-extend: like a 5 s video in the source video's mode (std 1, pro 3.5).
     lip-sync and advanced lip-sync: 0.5 per started 5 s of the source video (its length
     rounded to whole seconds: 5.042 s = 0.5, 9.542 s = 1).
-    images (text2image, multi-image2image, image expand, virtual try-on): 1 unit per
-    image (2 per image at `2k` resolution).
-    A failed task is not charged ("0"); identify-face and account costs are free.
+    images (text2image, multi-image2image, omni image, image expand, virtual try-on): 1
+    unit per image (2 per image at `2k` resolution, 4 at `4k`); AI multi-shot 2 per call.
+    A failed task is not charged ("0"); identify-face and account costs are free; image
+    recognition answers "0.1".
 
 Examples:
     >>> match = resolve("cometapi", "GET", "images/generations/123")
@@ -51,6 +53,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from prefect_kling.simulator import edits as e
+from prefect_kling.simulator import omni_images as o
 from prefect_kling.simulator import validation as v
 
 PROVIDERS = ("kling", "cometapi")
@@ -77,8 +80,13 @@ def lip_sync_units(order: v.Order) -> float:
 
 
 def image_units(order: v.Order) -> float:
-    """Units charged for images: 1 per image, 2 per image at 2k resolution."""
-    return order.n * (2 if order.resolution == "2k" else 1)
+    """Units charged for images: 1 per image, 2 per image at 2k resolution, 4 at 4k."""
+    return order.n * {"2k": 2, "4k": 4}.get(order.resolution, 1)
+
+
+def multi_shot_units(order: v.Order) -> float:
+    """Units charged for an AI multi-shot: 2 per call (its three views)."""
+    return 2.0
 
 
 def generated_length(order: v.Order) -> float:
@@ -118,6 +126,9 @@ class Endpoint:
         length: Length in seconds of the videos this row makes.
         standard: Whether the row is of Kling's newer API standard (model in the path,
             task objects with `outputs[]` and `billing[]`; see `standard_routes`).
+        views: For a row whose images are views of one subject (AI multi-shot): the
+            result is one image item with `url_1`..`url_<views>`, and the task holds one
+            slot.
     """
 
     name: str
@@ -133,6 +144,7 @@ class Endpoint:
     extendable: bool = False
     length: Callable[[v.Order], float] = generated_length
     standard: bool = False
+    views: bool = False
 
     def context(self, provider: str) -> v.Context:
         """The validation context for a request arriving through `provider`."""
@@ -140,8 +152,8 @@ class Endpoint:
         return v.Context(provider=provider, prompt_max=prompt_max, negative_max=negative_max)
 
     def slots(self, order: v.Order) -> int:
-        """Concurrency slots a task holds: `n` for images, 1 otherwise."""
-        return order.n if self.family == "image" else 1
+        """Concurrency slots a task holds: `n` for images, 1 otherwise (and for views)."""
+        return order.n if self.family == "image" and not self.views else 1
 
 
 ENDPOINTS: tuple[Endpoint, ...] = (
@@ -245,6 +257,24 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         units=image_units,
     ),
     Endpoint(
+        name="omni-image",
+        family="image",
+        result="images",
+        paths={"kling": "images/omni-image"},
+        validate=o.validate_omni_image,
+        units=image_units,
+        external_id_lookup=True,
+    ),
+    Endpoint(
+        name="multi-shot",
+        family="image",
+        result="images",
+        paths={"kling": "general/ai-multi-shot"},
+        validate=o.validate_multi_shot,
+        units=multi_shot_units,
+        views=True,
+    ),
+    Endpoint(
         name="virtual-try-on",
         family="try-on",
         result="images",
@@ -281,6 +311,7 @@ class Call:
 
 CALLS: tuple[Call, ...] = (
     Call(name="identify-face", method="POST", paths={"kling": "videos/identify-face"}),
+    Call(name="image-recognize", method="POST", paths={"kling": "videos/image-recognize"}),
     Call(
         name="account-costs",
         method="GET",

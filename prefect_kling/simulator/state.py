@@ -26,6 +26,7 @@ from prefect_kling.simulator.edits import CostsQuery
 from prefect_kling.simulator.faults import NEW_TASK, FaultInjector, FaultKind, Scope, seeded_random
 from prefect_kling.simulator.library_store import LibraryStore
 from prefect_kling.simulator.lineage import Library
+from prefect_kling.simulator.omni_images import recognition_view
 from prefect_kling.simulator.orders import Invalid, Order
 from prefect_kling.simulator.packs import Pack, account_packs, pack_short
 from prefect_kling.simulator.refusals import (
@@ -420,6 +421,13 @@ class SimulatorState:
                 return Refusal(exc.http_status, exc.code, exc.message)
             session_id = str(uuid.UUID(int=self._ids.getrandbits(128), version=4))
             return self._library.open_session(session_id, video, now).view(self.base_url)
+
+    def recognize_image(self) -> dict[str, Any]:
+        """Recognize an image (no task): the `data` of the answer, its masks served at once."""
+        with self._lock:
+            self._tick_locked()
+            recognition_id = str(uuid.UUID(int=self._ids.getrandbits(128), version=4))
+            return recognition_view(recognition_id, self.base_url)
 
     def face_image(self, session_id: str, face_id: str) -> int | None:
         """The position of a session's face (for its picture), or `None`."""

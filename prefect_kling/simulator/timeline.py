@@ -178,6 +178,11 @@ class Task:
             if self.order.watermark:
                 image["watermark_url"] = f"{files}/{index}-watermark.png"
             images.append(image)
+        if self.endpoint.views:  # AI multi-shot: one item, its views as url_1, url_2, ...
+            views = {f"url_{index + 1}": image["url"] for index, image in enumerate(images)}
+            return {"images": [{"index": 0, **views}]}
+        if self.order.series:
+            return {"result_type": "series", "series_images": images}
         return {"images": images}
 
     def _info(self) -> dict[str, Any]:

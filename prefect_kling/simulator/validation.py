@@ -136,7 +136,7 @@ def validate_multi_image2image(body: dict[str, Any], ctx: Context) -> Order:
 def validate_text2image(body: dict[str, Any], ctx: Context) -> Order:
     """Check an `images/generations` (text or image to image) body."""
     fields = Fields(body)
-    model = fields.model_name(TEXT2IMAGE_MODELS, "kling-v1")
+    model = fields.model_name(TEXT2IMAGE_MODELS, TEXT2IMAGE_MODELS[0])
     prompt = fields.text("prompt", max_len=ctx.prompt_max, required=True)
     image = fields.image("image")
     negative = fields.text("negative_prompt", max_len=ctx.negative_max)

@@ -418,7 +418,9 @@ def test_provider_without_the_route_is_refused_by_validation_too():
     with pytest.raises(KlingValidationError) as caught:
         validate_request("image-expand", COMET, {"image": URL, "up_expansion_ratio": 1})
     assert caught.value.fields == ["provider"]
-    assert "'cometapi' has no image-expand route; allowed: kling" in str(caught.value)
+    assert "'cometapi' has no image-expand route (" in str(caught.value)
+    assert "answered 404 in 2026-03" in str(caught.value)
+    assert str(caught.value).endswith("allowed: kling")
 
 
 def test_cometapi_table_states_only_what_differs():

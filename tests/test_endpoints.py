@@ -88,7 +88,7 @@ TABLE = {
         (),
     ),
     "video-extend": (
-        {KLING: "videos/video-extend"},
+        {KLING: "videos/video-extend", COMET: "videos/video-extend"},
         Family.VIDEO,
         ResultKind.VIDEO,
         VideoExtendRequest,
@@ -102,7 +102,7 @@ TABLE = {
         (),
     ),
     "advanced-lip-sync": (
-        {KLING: "videos/advanced-lip-sync"},
+        {KLING: "videos/advanced-lip-sync", COMET: "videos/advanced-lip-sync"},
         Family.VIDEO,
         ResultKind.VIDEO,
         AdvancedLipSyncRequest,
@@ -139,7 +139,7 @@ NEW_STANDARD = {
 """The newer standard's rows: official only, the model in the path, tasks read at /tasks."""
 LIBRARY = ("element", "voice")
 """The library's rows (tests/test_library.py): official only, served by `simulator.library`."""
-COMETAPI_MISSING = ("video-extend", "advanced-lip-sync", "image-expand", *NEW_STANDARD, *LIBRARY)
+COMETAPI_MISSING = ("image-expand", *NEW_STANDARD, *LIBRARY)
 
 
 def test_the_table_has_exactly_these_endpoints():
@@ -193,6 +193,8 @@ def test_cometapi_routes_follow_its_action_list():
         "image2video",
         "multi-image2video",
         "lip-sync",
+        "advanced-lip-sync",
+        "video-extend",
         "effects",
         "multi-elements",
         "generations",
@@ -218,18 +220,19 @@ def test_a_missing_route_is_a_clear_validation_error_naming_the_provider(name):
             call()
         assert caught.value.endpoint == name
         assert caught.value.fields == ["provider"]
+        because = f" ({row.refusals[COMET]})" if COMET in row.refusals else ""
         assert str(caught.value) == (
-            f"Invalid request for {name}: provider: 'cometapi' has no {name} route; allowed: kling"
+            f"Invalid request for {name}: provider: 'cometapi' has no {name} route{because}; "
+            "allowed: kling"
         )
+
+
+def test_image_expand_says_why_cometapi_lacks_it():
+    assert "answered 404 in 2026-03" in get_endpoint("image-expand").refusals[COMET]
 
 
 # A valid request per CometAPI-less endpoint: refused for the route, never for its content.
 VALID = {
-    "video-extend": {"video_id": "859402"},
-    "advanced-lip-sync": {
-        "session_id": "s",
-        "face_choose": [{"face_id": "0", "audio_id": "a", "sound_end_time": 3000}],
-    },
     "image-expand": {"image": "https://example.com/a.png", "up_expansion_ratio": 0.5},
 }
 
@@ -290,7 +293,8 @@ def test_routes_that_create_no_task():
         AccountCosts,
     )
 
-    for route in ROUTES.values():
+    assert IDENTIFY_FACE.path(COMET) == IDENTIFY_FACE_PATH  # CometAPI lists it
+    for route in (route for route in ROUTES.values() if route is not IDENTIFY_FACE):
         assert not route.supports(COMET)
         with pytest.raises(KlingValidationError) as caught:
             route.path(COMET)

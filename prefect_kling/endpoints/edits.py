@@ -2,8 +2,9 @@
 
 video-extend, lip-sync, advanced-lip-sync, effects, image-expand and virtual-try-on: each
 row with its routes, request model, limits per provider, unit estimate and `prefect-kling`
-command (see `Endpoint`). CometAPI lists no route for video-extend, advanced-lip-sync and
-image expand, so those rows have official paths only.
+command (see `Endpoint`). CometAPI serves video-extend (with the parent task's id) and
+advanced-lip-sync (with its own spelling of a volume); its image expand answered 404 in
+2026-03, so that row has the official path only and says why it refuses CometAPI.
 
 Examples:
     >>> [row.command.name for row in ROWS]
@@ -16,12 +17,13 @@ import argparse
 from collections.abc import Mapping
 from typing import Any
 
-from prefect_kling.capabilities import EndpointLimits, ValueRule
+from prefect_kling.capabilities import EndpointLimits, FeatureRule, ValueRule
 from prefect_kling.endpoints.command import Command, OneOf, Request, given, option
 from prefect_kling.endpoints.row import (
     Endpoint,
     Family,
     ResultKind,
+    cometapi_differs,
     everywhere,
     official_only,
 )
@@ -57,6 +59,9 @@ FIVE_SECONDS_IN_SINGLE_IMAGE_SCENES = ValueRule(
     "input.duration", ("5",), when={"effect_scene": SINGLE_IMAGE_EFFECT_SCENES}
 )
 TRY_ON_MODELS = ("kolors-virtual-try-on-v1", "kolors-virtual-try-on-v1-5")
+EXPAND_GONE_FROM_COMETAPI = (
+    "CometAPI's image expand page says the route answered 404 in 2026-03; use Kling's own API"
+)
 
 
 def effect_units(request: Mapping[str, Any]) -> float:
@@ -171,20 +176,29 @@ ROWS = (
     Endpoint(
         name="video-extend",
         family=Family.VIDEO,
-        paths=official_only("videos/video-extend"),
+        paths=everywhere("videos/video-extend"),
         request_model=VideoExtendRequest,
         result_kind=ResultKind.VIDEO,
         # The extension runs on the parent video's model, which the request does not name,
         # so no model rule (cfg_scale on kling-v2.x) can be checked before sending.
-        limits=official_only(EndpointLimits(max_chars=OFFICIAL_TEXT)),
+        # CometAPI's page: the parent task's id with the video id, prompts of 500 characters.
+        limits=cometapi_differs(
+            EndpointLimits(max_chars=OFFICIAL_TEXT),
+            max_chars={**OFFICIAL_TEXT, "prompt": 500},
+            features=(FeatureRule("task_id", required_with={"video_id": ("*",)}),),
+        ),
         # A 5 s extension at the 1080p rate: it runs in the source video's mode, which the
         # request does not name, so the dearer one counts.
         estimate=extend_units,
         command=Command(
             "extend",
-            "extend a video by 4-5 s, N times in a chain (official API)",
+            "extend a video by 4-5 s, N times in a chain",
             (
                 option("video_id", metavar="VIDEO_ID", help="video id from an earlier result"),
+                option(
+                    "--task-id",
+                    help="id of the task that made the video (CometAPI requires it)",
+                ),
                 option("--prompt", help="what the added seconds should show"),
                 option("--negative-prompt", help="what the added seconds should not show"),
                 option("--cfg-scale", type=float),
@@ -208,7 +222,9 @@ ROWS = (
     Endpoint(
         name="advanced-lip-sync",
         family=Family.VIDEO,
-        paths=official_only("videos/advanced-lip-sync"),
+        # CometAPI spells a face choice's original_audio_volume its own way: the request
+        # model sends each provider its spelling.
+        paths=everywhere("videos/advanced-lip-sync"),
         request_model=AdvancedLipSyncRequest,
         result_kind=ResultKind.VIDEO,
         estimate=lip_sync_units,  # as lip-sync
@@ -261,6 +277,7 @@ ROWS = (
         paths=official_only("images/editing/expand"),
         request_model=ImageExpandRequest,
         result_kind=ResultKind.IMAGE,
+        refusals={Provider.COMETAPI: EXPAND_GONE_FROM_COMETAPI},
         limits=official_only(EndpointLimits(max_chars={"prompt": 2500})),
         estimate=expand_units,
         command=Command(

@@ -11,7 +11,7 @@ Examples:
 
 from __future__ import annotations
 
-from prefect_kling.endpoints.row import Route, official_only
+from prefect_kling.endpoints.row import Route, everywhere, official_only
 from prefect_kling.models.account import AccountCosts, AccountCostsQuery
 from prefect_kling.models.lipsync import IdentifyFaceRequest, IdentifyFaceResult
 
@@ -26,8 +26,8 @@ Free, creates nothing, at most about one request a second."""
 IDENTIFY_FACE = Route(
     name="identify-face",
     method="POST",
-    # CometAPI does not list advanced-lip-sync, so its first step is of no use there.
-    paths=official_only(IDENTIFY_FACE_PATH),
+    # CometAPI lists identify-face and advanced-lip-sync at Kling's paths.
+    paths=everywhere(IDENTIFY_FACE_PATH),
     request_model=IdentifyFaceRequest,
     response_model=IdentifyFaceResult,
 )

@@ -57,6 +57,9 @@ def validate_video_extend(body: dict[str, Any], ctx: Context) -> Order:
     """
     fields = Fields(body)
     video_id = fields.identifier("video_id", required=True)
+    # The gateway wants the parent task's id beside the video's; Kling's own API does not.
+    if ctx.provider == "cometapi":
+        fields.identifier("task_id", required=True)
     prompt = fields.text("prompt", max_len=ctx.prompt_max)
     negative = fields.text("negative_prompt", max_len=ctx.negative_max)
     fields.number("cfg_scale", 0.0, 1.0)
@@ -110,7 +113,11 @@ def validate_identify_face(body: dict[str, Any], ctx: Context) -> Order:
     return fields.order(model_name="", **_video_source(fields))
 
 
-def _face_choice(fields: Fields, position: int) -> FaceChoice:
+# The gateway spells the video's own volume otherwise.
+ORIGINAL_VOLUME = {"kling": "original_audio_volume", "cometapi": "original_sound_volume"}
+
+
+def _face_choice(fields: Fields, position: int, provider: str) -> FaceChoice:
     face_id = fields.identifier("face_id", required=True) or ""
     fields.one_of("audio_id", "sound_file")
     fields.identifier("audio_id")
@@ -124,7 +131,7 @@ def _face_choice(fields: Fields, position: int) -> FaceChoice:
         )
     insert = fields.integer("sound_insert_time", 0, MAX_MILLISECONDS, 0)
     fields.number("sound_volume", 0.0, 2.0)
-    fields.number("original_audio_volume", 0.0, 2.0)
+    fields.number(ORIGINAL_VOLUME[provider], 0.0, 2.0)
     return FaceChoice(face_id=face_id, insert_ms=insert, position=position)
 
 
@@ -134,7 +141,7 @@ def validate_advanced_lip_sync(body: dict[str, Any], ctx: Context) -> Order:
     session_id = fields.identifier("session_id", required=True)
     faces: list[FaceChoice] = []
     for position, child in enumerate(fields.objects("face_choose", 1, MAX_FACES)):
-        face = _face_choice(child, position)
+        face = _face_choice(child, position, ctx.provider)
         if face.face_id in {chosen.face_id for chosen in faces}:
             raise Invalid(f"face_choose[{position}].face_id {face.face_id!r} is chosen twice")
         faces.append(face)

@@ -9,8 +9,8 @@ gateway serves text-to-image and multi-image-to-image both at `images/generation
 rows' tasks. A provider missing from a row's `paths` has no such route (the gateway
 answers its HTML 404 page, the official API 404/1202).
 
-Calls that create no task (`CALLS`) are rows too: identify-face (`POST`, official only,
-answered at once) and the account's resource packs (`GET /account/costs` on the official
+Calls that create no task (`CALLS`) are rows too: identify-face (`POST`, answered at
+once) and the account's resource packs (`GET /account/costs` on the official
 host without `/v1`; `/kling/account/costs` is a gateway equivalent of the simulator's own,
 as CometAPI documents none). Neither counts as a create.
 
@@ -39,7 +39,7 @@ Examples:
     ('query', '123', ['text2image', 'multi-image2image'])
     >>> resolve("kling", "GET", "account/costs", account=True).call.name
     'account-costs'
-    >>> resolve("cometapi", "POST", "videos/video-extend") is None
+    >>> resolve("cometapi", "POST", "images/editing/expand") is None
     True
 """
 
@@ -199,9 +199,10 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         name="video-extend",
         family="video",
         result="video",
-        paths={"kling": "videos/video-extend"},
+        paths={"kling": "videos/video-extend", "cometapi": "videos/video-extend"},
         validate=e.validate_video_extend,
         units=video_units,
+        prompt_limits={"cometapi": (500, 2500)},
         external_id_lookup=True,  # the Chinese edition allows it
         source="extend",
         extendable=True,
@@ -221,7 +222,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         name="advanced-lip-sync",
         family="video",
         result="video",
-        paths={"kling": "videos/advanced-lip-sync"},
+        paths={"kling": "videos/advanced-lip-sync", "cometapi": "videos/advanced-lip-sync"},
         validate=e.validate_advanced_lip_sync,
         units=lip_sync_units,
         source="session",
@@ -280,7 +281,11 @@ class Call:
 
 
 CALLS: tuple[Call, ...] = (
-    Call(name="identify-face", method="POST", paths={"kling": "videos/identify-face"}),
+    Call(
+        name="identify-face",
+        method="POST",
+        paths={"kling": "videos/identify-face", "cometapi": "videos/identify-face"},
+    ),
     Call(
         name="account-costs",
         method="GET",

@@ -137,10 +137,6 @@ def test_create_runs_to_success_and_lists(
 @pytest.mark.parametrize(
     ("method", "path"),
     [
-        ("POST", "/kling/v1/videos/video-extend"),
-        ("GET", "/kling/v1/videos/video-extend/123"),
-        ("POST", "/kling/v1/videos/identify-face"),
-        ("POST", "/kling/v1/videos/advanced-lip-sync"),
         ("POST", "/kling/v1/images/editing/expand"),
         ("GET", "/kling/v1/account/costs"),
         ("POST", "/kling/account/costs"),

@@ -327,37 +327,34 @@ def test_advanced_lip_sync_through_the_gateway_in_its_spelling(cometapi_env, sim
 # --- effect, expand, try-on --------------------------------------------------------------------
 
 
-def test_effect_on_a_single_image(provider_env, tmp_path):
+def test_effect_on_a_single_image(provider_env, sim, tmp_path):
     summary = run_json(
         "effect",
-        "squish",
+        "color_mixing",
         "--image",
         picture(tmp_path, "cake.png"),
-        "--duration",
-        "5",
         *out_dir(tmp_path),
     )
     assert summary["endpoint"] == "effects" and summary["files"][0]["kind"] == "video"
     assert_files_match(summary)
+    [made] = [t for t in sim.tasks() if t["task_id"] == summary["task_id"]]
+    assert sorted(made["request"]["input"]) == ["image"]  # exactly what the page documents
+    assert made["ignored_fields"] == []
 
 
-def test_effect_on_two_people(provider_env, sim, tmp_path):
+def test_effect_on_two_images(provider_env, sim, tmp_path):
     summary = run_json(
         "effect",
-        "hug",
+        "hug_pro",
         "--image",
         picture(tmp_path, "a.png"),
         "--image",
         picture(tmp_path, "b.png"),
-        "--model",
-        "kling-v1-6",
-        "--mode",
-        "pro",
         *out_dir(tmp_path),
     )
-    assert summary["units"] == 3.5
     assert_files_match(summary)
     [made] = [t for t in sim.tasks() if t["task_id"] == summary["task_id"]]
+    assert sorted(made["request"]["input"]) == ["images"]
     assert len(made["request"]["input"]["images"]) == 2
 
 
@@ -494,9 +491,9 @@ URL = "https://img.test/a.png"
         (["lip-sync", "--video-id", "1", "--text", "hi"], "input.voice_id"),
         (["lip-sync", "--video-id", "1", "--audio", URL, "--face-id", "0"], "face_id"),
         (["lip-sync", "--video-id", "1", "--audio", "/no/such/line.mp3"], "input.audio_file"),
-        (["effect", "hug", "--image", URL], "input.images"),
-        (["effect", "squish", "--image", "/no/such/file.png"], "input.image"),
-        (["effect", "squish", "--image", URL, "--model", "kling-v1-6"], "input.model_name"),
+        (["effect", "hug_pro", "--image", URL], "input.images"),
+        (["effect", "hug", "--image", URL, "--image", URL], "effect_scene"),
+        (["effect", "color_mixing", "--image", "/no/such/file.png"], "input.image"),
         (["try-on", "--human", URL, "--model", "kling-v1"], "model_name"),
         (["try-on", "--human", "/no/such/file.png"], "human_image"),
     ],

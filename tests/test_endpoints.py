@@ -357,7 +357,7 @@ COMMAND_LINES = {
     "video-extend": ["extend", "859402"],
     "lip-sync": ["lip-sync", "--video-id", "1", "--text", "hi", "--voice-id", "v"],
     "advanced-lip-sync": ["lip-sync", "--advanced", "--video-id", "1", "--audio", URL],
-    "effects": ["effect", "squish", "--image", URL],
+    "effects": ["effect", "color_mixing", "--image", URL],
     "image-expand": ["expand", "--image", URL, "--up", "0.5"],
     "virtual-try-on": ["try-on", "--human", URL],
 }

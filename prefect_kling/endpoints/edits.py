@@ -17,7 +17,7 @@ import argparse
 from collections.abc import Mapping
 from typing import Any
 
-from prefect_kling.capabilities import EndpointLimits, FeatureRule, ValueRule
+from prefect_kling.capabilities import EndpointLimits, FeatureRule
 from prefect_kling.endpoints.command import Command, OneOf, Request, given, option
 from prefect_kling.endpoints.row import (
     Endpoint,
@@ -39,25 +39,16 @@ from prefect_kling.endpoints.shared import (
 )
 from prefect_kling.exceptions import KlingValidationError
 from prefect_kling.media import is_url
-from prefect_kling.models.effects import (
-    SINGLE_IMAGE_EFFECT_SCENES,
-    TWO_PERSON_EFFECT_SCENES,
-    VideoEffectRequest,
-)
+from prefect_kling.models.effect_scenes import SCENES
+from prefect_kling.models.effects import TWO_PERSON_EFFECT_SCENES, VideoEffectRequest
 from prefect_kling.models.images import ImageExpandRequest, VirtualTryOnRequest
 from prefect_kling.models.lipsync import AdvancedLipSyncRequest, LipSyncRequest
 from prefect_kling.models.videos import VideoExtendRequest
 from prefect_kling.providers import Provider
 
-EFFECT_MODELS = ("kling-v1", "kling-v1-5", "kling-v1-6")
-"""The models of the two-person effect scenes."""
-EFFECT_SCENES = (*SINGLE_IMAGE_EFFECT_SCENES, *TWO_PERSON_EFFECT_SCENES)
-"""The effect scenes known here; Kling adds scenes often: another one is refused unless
-`strict=False` (`--allow-unknown-model`)."""
-# Kling's effects page: single-image scenes make 5 s videos; two-person scenes 5 or 10 s.
-FIVE_SECONDS_IN_SINGLE_IMAGE_SCENES = ValueRule(
-    "input.duration", ("5",), when={"effect_scene": SINGLE_IMAGE_EFFECT_SCENES}
-)
+EFFECT_SCENES = tuple(SCENES)
+"""The effect scenes of the catalogue (`prefect_kling.models.effect_scenes`, dated); Kling
+adds scenes often: another one is refused unless `strict=False` (`--allow-unknown-model`)."""
 TRY_ON_MODELS = ("kolors-virtual-try-on-v1", "kolors-virtual-try-on-v1-5")
 EXPAND_GONE_FROM_COMETAPI = (
     "CometAPI's image expand page says the route answered 404 in 2026-03; use Kling's own API"
@@ -65,8 +56,12 @@ EXPAND_GONE_FROM_COMETAPI = (
 
 
 def effect_units(request: Mapping[str, Any]) -> float:
-    """An effect costs as a video of its settings, which effects nest under `input`."""
-    return video_units(request.get("input") or {})
+    """An effect costs as a 5 s standard video until Kling says.
+
+    Each scene has its own price on Kling's effects price list, which the request does not
+    tell.
+    """
+    return video_units({})
 
 
 # --- lip-sync: one command, two endpoints. --------------------------------------------------
@@ -164,7 +159,7 @@ LIP_SYNC_COMMAND = Command(
 
 
 def _effect_request(args: argparse.Namespace, fields: dict[str, Any]) -> Request:
-    """A two-person scene (or several images) takes `images`, any other scene `image`."""
+    """A dual-image scene (or several images) takes `images`, any other scene `image`."""
     if args.effect_scene in TWO_PERSON_EFFECT_SCENES or len(args.images) > 1:
         return "effects", {**fields, "images": args.images}
     return "effects", {**fields, "image": args.images[0]}
@@ -238,21 +233,17 @@ ROWS = (
         request_model=VideoEffectRequest,
         result_kind=ResultKind.VIDEO,
         query_by_external_id=frozenset(Provider),
-        limits=everywhere(
-            EndpointLimits(
-                models=EFFECT_MODELS,
-                model_field="input.model_name",
-                defaults={"input.model_name": "kling-v1", "input.mode": "std"},
-                open_choices={"effect_scene": EFFECT_SCENES},
-                value_rules=(FIVE_SECONDS_IN_SINGLE_IMAGE_SCENES,),
-            )
-        ),
+        limits=everywhere(EndpointLimits(open_choices={"effect_scene": EFFECT_SCENES})),
         estimate=effect_units,
         command=Command(
             "effect",
             "apply a video effect scene to one or two images",
             (
-                option("effect_scene", metavar="SCENE", help="e.g. squish, or hug (two people)"),
+                option(
+                    "effect_scene",
+                    metavar="SCENE",
+                    help="e.g. color_mixing, or hug_pro (two images)",
+                ),
                 option(
                     "--image",
                     request_field=False,
@@ -260,12 +251,9 @@ ROWS = (
                     required=True,
                     dest="images",
                     metavar=PATH_OR_URL,
-                    help="the image; twice for a two-person scene (hug, kiss, heart_gesture, "
-                    "fight)",
+                    help="the image; twice for a dual-image scene (hug_pro, kiss_pro, "
+                    "fight_pro, heart_gesture_pro, ...), left then right",
                 ),
-                option("--duration", help="5 or 10 (seconds)"),
-                option("--model", dest="model_name", help="two-person scenes, e.g. kling-v1-6"),
-                option("--mode", help="two-person scenes: std or pro"),
             ),
             request=_effect_request,
         ),

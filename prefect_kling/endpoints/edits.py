@@ -1,6 +1,7 @@
 """The rows of the endpoints that start from your own media and change it.
 
-video-extend, lip-sync, advanced-lip-sync, effects, image-expand and virtual-try-on: each
+video-extend, lip-sync, advanced-lip-sync, effects, image-expand, virtual-try-on and
+multi-elements (editing an element of a video marked in a selection session): each
 row with its routes, request model, limits per provider, unit estimate and `prefect-kling`
 command (see `Endpoint`). CometAPI serves video-extend (with the parent task's id) and
 advanced-lip-sync (with its own spelling of a volume); its image expand answered 404 in
@@ -8,7 +9,7 @@ advanced-lip-sync (with its own spelling of a volume); its image expand answered
 
 Examples:
     >>> [row.command.name for row in ROWS]
-    ['extend', 'lip-sync', 'lip-sync', 'effect', 'expand', 'try-on']
+    ['extend', 'lip-sync', 'lip-sync', 'effect', 'expand', 'try-on', 'multi-elements']
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from prefect_kling.models.effect_scenes import SCENES
 from prefect_kling.models.effects import TWO_PERSON_EFFECT_SCENES, VideoEffectRequest
 from prefect_kling.models.images import ImageExpandRequest, VirtualTryOnRequest
 from prefect_kling.models.lipsync import AdvancedLipSyncRequest, LipSyncRequest
+from prefect_kling.models.multi_elements import MultiElementsRequest
 from prefect_kling.models.videos import VideoExtendRequest
 from prefect_kling.providers import Provider
 
@@ -163,6 +165,44 @@ def _effect_request(args: argparse.Namespace, fields: dict[str, Any]) -> Request
     if args.effect_scene in TWO_PERSON_EFFECT_SCENES or len(args.images) > 1:
         return "effects", {**fields, "images": args.images}
     return "effects", {**fields, "image": args.images[0]}
+
+
+# --- multi-elements -------------------------------------------------------------------------
+
+SELECTION_FORMAT = "FRAME:X,Y[;X,Y...]"
+
+
+def parse_selection(text: str, field: str = "selections") -> dict[str, Any]:
+    """One `--select` value: a frame and its points, x and y in [0, 1].
+
+    Raises:
+        KlingValidationError: The text is not `FRAME:X,Y[;X,Y...]`.
+
+    Examples:
+        >>> parse_selection("12:0.5,0.25;0.6,0.3")
+        {'frame_index': 12, 'points': [{'x': 0.5, 'y': 0.25}, {'x': 0.6, 'y': 0.3}]}
+    """
+    try:
+        frame, _, clicks = text.partition(":")
+        points = []
+        for click in clicks.split(";"):
+            x, y = click.split(",")
+            points.append({"x": float(x), "y": float(y)})
+        return {"frame_index": int(frame), "points": points}
+    except ValueError:
+        raise KlingValidationError.single(
+            field, f"{text[:80]!r}; allowed: {SELECTION_FORMAT}, e.g. 0:0.5,0.4"
+        ) from None
+
+
+def _multi_elements_request(args: argparse.Namespace, fields: dict[str, Any]) -> Request:
+    """The selections as frames and points; the images as `image_list` items."""
+    request = {**fields, "selections": [parse_selection(text) for text in args.select]}
+    if args.unselect:
+        request["deletions"] = [parse_selection(text, "deletions") for text in args.unselect]
+    if args.images:
+        request["image_list"] = [{"image": image} for image in args.images]
+    return "multi-elements", request
 
 
 # --- The rows. ---------------------------------------------------------------------------
@@ -323,6 +363,66 @@ ROWS = (
             ),
         ),
         title="Virtual try-on",
+    ),
+    Endpoint(
+        name="multi-elements",
+        family=Family.VIDEO,
+        # CometAPI lists multi-elements among its actions, at Kling's paths.
+        paths=everywhere("videos/multi-elements"),
+        request_model=MultiElementsRequest,
+        result_kind=ResultKind.VIDEO,
+        query_by_external_id=frozenset(Provider),  # the page allows it
+        limits=everywhere(EndpointLimits(max_chars=OFFICIAL_TEXT)),
+        estimate=video_units,
+        command=Command(
+            "multi-elements",
+            "add, swap or remove an element of a video, marked by clicks on its frames",
+            (
+                OneOf(
+                    (
+                        option("--video-id", help="id of a video Kling made (2-5 s or 7-10 s)"),
+                        option("--video-url", help="link to an mp4 or mov video"),
+                    ),
+                    required=True,
+                ),
+                option(
+                    "--select",
+                    request_field=False,
+                    action="append",
+                    required=True,
+                    metavar=SELECTION_FORMAT,
+                    help="mark the element: a frame and points on it, x and y from 0 to 1 "
+                    "from the top-left corner (repeatable, at most 10 frames)",
+                ),
+                option(
+                    "--unselect",
+                    request_field=False,
+                    action="append",
+                    metavar=SELECTION_FORMAT,
+                    help="unmark points added by --select (repeatable)",
+                ),
+                option(
+                    "--edit-mode",
+                    required=True,
+                    choices=("addition", "swap", "removal"),
+                    help="add an element, swap the marked one, or remove it",
+                ),
+                option(
+                    "--image",
+                    request_field=False,
+                    action="append",
+                    dest="images",
+                    metavar=PATH_OR_URL,
+                    help="a cropped reference image: 1-2 to add, 1 to swap (repeatable)",
+                ),
+                option("--prompt", required=True, help="e.g. Delete the chick from <<<video_1>>>"),
+                option("--negative-prompt"),
+                option("--mode", help="std or pro"),
+                option("--duration", help="5 (a 2-5 s video) or 10 (a 7-10 s video)"),
+            ),
+            request=_multi_elements_request,
+        ),
+        title="Multi-element video editing",
     ),
 )
 """Edits of your own media, in the order `prefect-kling --help` lists them."""

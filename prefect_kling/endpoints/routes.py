@@ -1,7 +1,8 @@
-"""The calls that create no task: identify-face and the account's resource packs.
+"""The calls that create no task: identify-face, the account's resource packs, selections.
 
 `IDENTIFY_FACE` is the first step of the current lip-sync, answered at once;
-`ACCOUNT_COSTS` lists the account's resource packs, free, on the account prefix (no `/v1`).
+`ACCOUNT_COSTS` lists the account's resource packs, free, on the account prefix (no `/v1`);
+`SELECTION_CALLS` are multi-element editing's session (init, add, delete, clear, preview).
 
 Examples:
     >>> from prefect_kling.providers import Provider
@@ -14,6 +15,12 @@ from __future__ import annotations
 from prefect_kling.endpoints.row import Route, everywhere, official_only
 from prefect_kling.models.account import AccountCosts, AccountCostsQuery
 from prefect_kling.models.lipsync import IdentifyFaceRequest, IdentifyFaceResult
+from prefect_kling.models.multi_elements import (
+    MultiElementsVideo,
+    SelectionRequest,
+    SelectionSession,
+    SessionRequest,
+)
 
 IDENTIFY_FACE_PATH = "videos/identify-face"
 """Identify-face, relative to the API prefix: POST `IdentifyFaceRequest`, answered at once
@@ -44,5 +51,39 @@ ACCOUNT_COSTS = Route(
 )
 """The account's resource packs (free): also the way to check keys without a task."""
 
-ROUTES: dict[str, Route] = {route.name: route for route in (IDENTIFY_FACE, ACCOUNT_COSTS)}
+
+def _selection_call(step: str, request_model: type[SessionRequest | MultiElementsVideo]) -> Route:
+    """One call of multi-element editing's selection session, answered at once."""
+    return Route(
+        name=f"multi-elements-{step}",
+        method="POST",
+        # CometAPI lists multi-elements among its actions, at Kling's paths.
+        paths=everywhere(f"videos/multi-elements/{step}"),
+        request_model=request_model,
+        response_model=SelectionSession,
+    )
+
+
+SELECTION_INIT = _selection_call("init-selection", MultiElementsVideo)
+"""Open a selection session on a video (valid 24 hours)."""
+SELECTION_ADD = _selection_call("add-selection", SelectionRequest)
+"""Mark points on one frame."""
+SELECTION_DELETE = _selection_call("delete-selection", SelectionRequest)
+"""Unmark points on one frame, named exactly as they were added."""
+SELECTION_CLEAR = _selection_call("clear-selection", SessionRequest)
+"""Forget every mark of the session."""
+SELECTION_PREVIEW = _selection_call("preview-selection", SessionRequest)
+"""Render the marks on the video (a preview link)."""
+SELECTION_CALLS = (
+    SELECTION_INIT,
+    SELECTION_ADD,
+    SELECTION_DELETE,
+    SELECTION_CLEAR,
+    SELECTION_PREVIEW,
+)
+"""Multi-element editing's session calls, in the order a session uses them."""
+
+ROUTES: dict[str, Route] = {
+    route.name: route for route in (IDENTIFY_FACE, ACCOUNT_COSTS, *SELECTION_CALLS)
+}
 """The calls that create no task, by name."""

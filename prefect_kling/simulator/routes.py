@@ -51,6 +51,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from prefect_kling.simulator import edits as e
+from prefect_kling.simulator import selections as sel
 from prefect_kling.simulator import validation as v
 
 PROVIDERS = ("kling", "cometapi")
@@ -61,7 +62,7 @@ GATEWAY_VIDEO_LIMITS = {"cometapi": (500, 200)}
 VIDEO_OVERHANG_SECONDS = 0.042
 EXTENSION_SECONDS = 4.5
 
-Source = Literal["", "extend", "video", "session"]
+Source = Literal["", "extend", "video", "session", "selection"]
 
 
 def video_units(order: v.Order) -> float:
@@ -113,7 +114,8 @@ class Endpoint:
         accepts: For rows sharing a path: whether a create body is this row's.
         source: What the create starts from, checked by the state: `extend` (a video id
             of an `extendable` row's video), `video` (any video id of this account, or a
-            video URL), `session` (an identify-face session), or `""` (nothing).
+            video URL), `session` (an identify-face session), `selection` (a
+            multi-element selection session with marks), or `""` (nothing).
         extendable: Whether this row's videos can be extended.
         length: Length in seconds of the videos this row makes.
         standard: Whether the row is of Kling's newer API standard (model in the path,
@@ -256,6 +258,16 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         validate=e.validate_virtual_try_on,
         units=image_units,
     ),
+    Endpoint(
+        name="multi-elements",
+        family="video",
+        result="video",
+        paths={"kling": "videos/multi-elements", "cometapi": "videos/multi-elements"},
+        validate=sel.validate_multi_elements,
+        units=video_units,
+        external_id_lookup=True,
+        source="selection",
+    ),
 )
 
 ENDPOINTS_BY_NAME: Mapping[str, Endpoint] = {row.name: row for row in ENDPOINTS}
@@ -285,6 +297,14 @@ CALLS: tuple[Call, ...] = (
         name="identify-face",
         method="POST",
         paths={"kling": "videos/identify-face", "cometapi": "videos/identify-face"},
+    ),
+    *(
+        Call(
+            name=f"multi-elements-{step}",
+            method="POST",
+            paths={provider: f"videos/multi-elements/{step}" for provider in PROVIDERS},
+        )
+        for step in (*sel.STEPS, sel.PREVIEW)
     ),
     Call(
         name="account-costs",

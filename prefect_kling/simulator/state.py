@@ -421,6 +421,22 @@ class SimulatorState:
             session_id = str(uuid.UUID(int=self._ids.getrandbits(128), version=4))
             return self._library.open_session(session_id, video, now).view(self.base_url)
 
+    def selection(
+        self, step: str, body: dict[str, Any], video: Order | None = None
+    ) -> dict[str, Any] | Refusal:
+        """Answer a multi-element selection call (free, no task); `video` opens a session."""
+        with self._lock:
+            self._tick_locked()
+            now = self.clock.now()
+            selections = self._library.selections
+            try:
+                if video is None:
+                    return selections.answer(step, body, now, self.base_url)
+                parent = self._library.source(video, now, self.base_url)
+                return selections.open(str(self._ids.getrandbits(60)), parent, now)
+            except Invalid as exc:
+                return Refusal(exc.http_status, exc.code, exc.message)
+
     def face_image(self, session_id: str, face_id: str) -> int | None:
         """The position of a session's face (for its picture), or `None`."""
         with self._lock:

@@ -154,8 +154,11 @@ def test_the_row_routes_and_command():
 
 
 @pytest.fixture
-def kling_env(sim: KlingSimulator, monkeypatch: pytest.MonkeyPatch) -> KlingSimulator:
+def kling_env(make_sim: Any, monkeypatch: pytest.MonkeyPatch) -> KlingSimulator:
+    """A simulator whose tasks finish in a fraction of a real second, for the CLI."""
     from tests.conftest import ACCESS_KEY, SECRET_KEY
+
+    sim = make_sim(queue_seconds=0.05, processing_seconds=0.2)
 
     for name in list(os.environ):
         if name.startswith("KLING_"):

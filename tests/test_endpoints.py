@@ -19,6 +19,7 @@ from prefect_kling.endpoints import (
     get_endpoint,
 )
 from prefect_kling.endpoints.library import ROUTES as LIBRARY_ROUTES
+from prefect_kling.endpoints.routes import SELECTION_CALLS
 from prefect_kling.exceptions import KlingValidationError
 from prefect_kling.lip_sync_plan import LipSyncPlan
 from prefect_kling.models import (
@@ -43,6 +44,8 @@ from prefect_kling.models import (
     VideoExtendRequest,
     VirtualTryOnRequest,
 )
+from prefect_kling.models.multi_elements import MultiElementsRequest
+from prefect_kling.multi_elements_plan import MultiElementsPlan
 from prefect_kling.providers import Provider
 from prefect_kling.simulator import KlingSimulator, SimulatorConfig
 from prefect_kling.simulator.routes import resolve
@@ -128,6 +131,13 @@ TABLE = {
         ResultKind.IMAGE,
         VirtualTryOnRequest,
         (),
+    ),
+    "multi-elements": (
+        {KLING: "videos/multi-elements", COMET: "videos/multi-elements"},
+        Family.VIDEO,
+        ResultKind.VIDEO,
+        MultiElementsRequest,
+        EVERYWHERE,
     ),
 }
 NEW_STANDARD = {
@@ -274,7 +284,13 @@ def test_unknown_endpoint_lists_the_known_names():
 
 def test_routes_that_create_no_task():
     library = {route.name: route for route in LIBRARY_ROUTES}
-    expected = {"identify-face": IDENTIFY_FACE, "account-costs": ACCOUNT_COSTS, **library}
+    selections = {route.name: route for route in SELECTION_CALLS}
+    expected = {
+        "identify-face": IDENTIFY_FACE,
+        "account-costs": ACCOUNT_COSTS,
+        **selections,
+        **library,
+    }
     assert dict(ROUTES) == expected
 
     assert IDENTIFY_FACE.method == "POST"
@@ -294,7 +310,13 @@ def test_routes_that_create_no_task():
     )
 
     assert IDENTIFY_FACE.path(COMET) == IDENTIFY_FACE_PATH  # CometAPI lists it
-    for route in (route for route in ROUTES.values() if route is not IDENTIFY_FACE):
+    selections = [route for name, route in ROUTES.items() if name.startswith("multi-elements-")]
+    steps = ("init", "add", "delete", "clear", "preview")
+    assert [route.path(COMET) for route in selections] == [
+        f"videos/multi-elements/{step}-selection" for step in steps
+    ]
+    served_by_both = (IDENTIFY_FACE, *selections)
+    for route in (route for route in ROUTES.values() if route not in served_by_both):
         assert not route.supports(COMET)
         with pytest.raises(KlingValidationError) as caught:
             route.path(COMET)
@@ -360,6 +382,17 @@ COMMAND_LINES = {
     "effects": ["effect", "color_mixing", "--image", URL],
     "image-expand": ["expand", "--image", URL, "--up", "0.5"],
     "virtual-try-on": ["try-on", "--human", URL],
+    "multi-elements": [
+        "multi-elements",
+        "--video-id",
+        "8594",
+        "--select",
+        "0:0.5,0.5",
+        "--edit-mode",
+        "removal",
+        "--prompt",
+        "Delete the cup from <<<video_1>>>",
+    ],
 }
 
 
@@ -376,6 +409,8 @@ def test_every_row_has_a_cli_command(name):
     assert endpoint == name
     if name == "advanced-lip-sync":  # names its video: identify-face completes it
         LipSyncPlan.check(fields, KLING)
+    elif name == "multi-elements":  # names its video: the selection session completes it
+        MultiElementsPlan.check(fields, KLING)
     else:
         validate_request(name, KLING, fields)
 
@@ -394,6 +429,7 @@ def test_the_cli_lists_the_commands_in_the_rows_order():
         "effect",
         "expand",
         "try-on",
+        "multi-elements",
     ]
 
 

@@ -76,7 +76,7 @@ def _checked(model: type[BaseModel], value: Any, field: str) -> BaseModel:
     except ValidationError as error:
         problems = problems_from_pydantic(explain_errors(model, error.errors()))
         named = [
-            FieldProblem(f"{field}.{problem.field}".rstrip("."), problem.message)
+            FieldProblem(".".join(part for part in (field, problem.field) if part), problem.message)
             for problem in problems
         ]
         raise KlingValidationError(named, endpoint=ENDPOINT) from None

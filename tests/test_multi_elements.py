@@ -212,3 +212,51 @@ def test_the_cli_refuses_a_bad_selection_with_exit_2(kling_env: KlingSimulator):
     assert code == 2 and out == ""
     assert "selections" in err and "FRAME:X,Y" in err and "Traceback" not in err
     assert kling_env.stats().requests == before
+
+
+def _frames(count: int) -> list[dict[str, Any]]:
+    return [{"frame_index": index, "points": [{"x": 0.5, "y": 0.5}]} for index in range(count)]
+
+
+def _points(count: int) -> list[dict[str, Any]]:
+    return [{"frame_index": 0, "points": [{"x": 0.1, "y": 0.1}] * count}]
+
+
+IMAGE = {"image": URL}
+# Each rule: a change accepted, a change refused, and the field the refusal names.
+RULES = [
+    ("point-in-range", {"selections": [CLICK]}, {"selections": _points(1) and [
+        {"frame_index": 0, "points": [{"x": 1.5, "y": 0.1}]}]}, "selections.0.points.0.x"),
+    ("ten-points-a-frame", {"selections": _points(10)}, {"selections": _points(11)},
+     "selections.0.points"),
+    ("ten-frames", {"selections": _frames(10)}, {"selections": _frames(11)}, "selections"),
+    ("a-selection", {"selections": _frames(1)}, {"selections": []}, "selections"),
+    ("addition-images", {"edit_mode": "addition", "image_list": [IMAGE] * 2},
+     {"edit_mode": "addition", "image_list": [IMAGE] * 3}, "image_list"),
+    ("swap-image", {"edit_mode": "swap", "image_list": [IMAGE]},
+     {"edit_mode": "swap", "image_list": []}, "image_list"),
+    ("removal-no-image", {"edit_mode": "removal"},
+     {"edit_mode": "removal", "image_list": [IMAGE]}, "image_list"),
+    ("edit-mode", {"edit_mode": "removal"}, {"edit_mode": "teleport"}, "edit_mode"),
+    ("prompt-length", {"prompt": "x" * 2500}, {"prompt": "x" * 2501}, "prompt"),
+    ("negative-prompt-length", {"negative_prompt": "x" * 2500},
+     {"negative_prompt": "x" * 2501}, "negative_prompt"),
+    ("duration", {"duration": "10"}, {"duration": "7"}, "duration"),
+    ("mode", {"mode": "pro"}, {"mode": "ultra"}, "mode"),
+    ("one-video", {"video_id": None, "video_url": "https://example.com/a.mp4"},
+     {"video_url": "https://example.com/a.mp4"}, "video_url"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("accepted", "refused", "field"), [r[1:] for r in RULES],
+                         ids=[r[0] for r in RULES])  # fmt: skip
+@pytest.mark.parametrize("provider", [Provider.KLING, Provider.COMETAPI])
+def test_each_rule_accepts_one_and_refuses_one(accepted, refused, field, provider):
+    from prefect_kling.multi_elements_plan import MultiElementsPlan
+
+    MultiElementsPlan.check({**removal("8594"), **accepted}, provider)
+    with pytest.raises(KlingValidationError) as caught:
+        MultiElementsPlan.check({**removal("8594"), **refused}, provider)
+    assert any(name == field or name.startswith(f"{field}.") for name in caught.value.fields), (
+        caught.value
+    )

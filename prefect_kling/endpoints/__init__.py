@@ -41,6 +41,7 @@ from prefect_kling.endpoints import edits, images, library, new_standard, videos
 from prefect_kling.endpoints.routes import (
     ACCOUNT_COSTS,
     ACCOUNT_COSTS_PATH,
+    ACCOUNT_LEDGERS,
     IDENTIFY_FACE,
     IDENTIFY_FACE_PATH,
 )
@@ -59,6 +60,7 @@ from prefect_kling.exceptions import KlingValidationError
 __all__ = [
     "ACCOUNT_COSTS",
     "ACCOUNT_COSTS_PATH",
+    "ACCOUNT_LEDGERS",
     "ENDPOINTS",
     "IDENTIFY_FACE",
     "IDENTIFY_FACE_PATH",

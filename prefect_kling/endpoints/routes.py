@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from prefect_kling.endpoints.row import Route, everywhere, official_only
 from prefect_kling.models.account import AccountCosts, AccountCostsQuery
+from prefect_kling.models.ledger import LEDGERS, LedgerPage, LedgerQuery
 from prefect_kling.models.lipsync import IdentifyFaceRequest, IdentifyFaceResult
 from prefect_kling.models.multi_elements import (
     MultiElementsVideo,
@@ -83,7 +84,23 @@ SELECTION_CALLS = (
 )
 """Multi-element editing's session calls, in the order a session uses them."""
 
+ACCOUNT_LEDGERS: dict[str, Route] = {
+    ledger: Route(
+        name=f"account-billing-{ledger}",
+        method="POST",
+        # As the resource packs: a Kling account's, on the official host only.
+        paths=official_only(f"account/billing/{ledger}"),
+        request_model=LedgerQuery,
+        response_model=LedgerPage,
+        account=True,
+    )
+    for ledger in LEDGERS
+}
+"""The account's ledgers (free cursor pages): `package` (unit deductions from packs) and
+`balance` (deductions from the balance)."""
+
 ROUTES: dict[str, Route] = {
-    route.name: route for route in (IDENTIFY_FACE, ACCOUNT_COSTS, *SELECTION_CALLS)
+    route.name: route
+    for route in (IDENTIFY_FACE, ACCOUNT_COSTS, *SELECTION_CALLS, *ACCOUNT_LEDGERS.values())
 }
 """The calls that create no task, by name."""

@@ -50,6 +50,7 @@ Examples:
     ```
 """
 
+from prefect_kling.flows.account_report import account_report
 from prefect_kling.flows.arguments import DEFAULT_OUTPUT
 from prefect_kling.flows.batch import batch_generate
 from prefect_kling.flows.batch_items import BatchItem, BatchOutcome, BatchReport, load_batch
@@ -65,6 +66,7 @@ __all__ = [
     "BatchOutcome",
     "BatchReport",
     "GenerationResult",
+    "account_report",
     "batch_generate",
     "check_request",
     "extend_video",

@@ -233,6 +233,8 @@ class KlingApi:
         body = await self.json_body(request)
         if isinstance(body, Response):
             return body
+        if call.name.startswith("account-billing-"):
+            return self.answer(self.state.ledger(call.name.removeprefix("account-billing-"), body))
         step = call.name.removeprefix("multi-elements-")
         opens = call.name in ("identify-face", "multi-elements-init-selection")
         try:

@@ -306,6 +306,15 @@ CALLS: tuple[Call, ...] = (
         )
         for step in (*sel.STEPS, sel.PREVIEW)
     ),
+    *(
+        Call(
+            name=f"account-billing-{ledger}",
+            method="POST",
+            paths={"kling": f"account/billing/{ledger}"},
+            account=True,
+        )
+        for ledger in ("package", "balance")
+    ),
     Call(
         name="account-costs",
         method="GET",

@@ -24,6 +24,7 @@ from prefect_kling.simulator.clock import SimClock, TokenBucket
 from prefect_kling.simulator.config import FAMILIES, SimulatorConfig
 from prefect_kling.simulator.edits import CostsQuery
 from prefect_kling.simulator.faults import NEW_TASK, FaultInjector, FaultKind, Scope, seeded_random
+from prefect_kling.simulator.ledgers import ledger_page
 from prefect_kling.simulator.library_store import LibraryStore
 from prefect_kling.simulator.lineage import Library
 from prefect_kling.simulator.orders import Invalid, Order
@@ -82,6 +83,7 @@ class SimulatorState:
         self._faults = FaultInjector(seed)
         self._bucket: TokenBucket | None = None
         self._tasks: dict[str, Task] = {}
+        self._ledger_cursors: dict[str, Any] = {}
         self._by_external: dict[str, Task] = {}
         self._active: dict[str, Task] = {}
         self._outbox: list[CallbackEvent] = []
@@ -434,6 +436,15 @@ class SimulatorState:
                     return selections.answer(step, body, now, self.base_url)
                 parent = self._library.source(video, now, self.base_url)
                 return selections.open(str(self._ids.getrandbits(60)), parent, now)
+            except Invalid as exc:
+                return Refusal(exc.http_status, exc.code, exc.message)
+
+    def ledger(self, ledger: str, body: dict[str, Any]) -> dict[str, Any] | Refusal:
+        """A page of the account's `package` or `balance` ledger (free, no task)."""
+        with self._lock:
+            self._tick_locked()
+            try:
+                return ledger_page(ledger, body, self._tasks.values(), self._ledger_cursors)
             except Invalid as exc:
                 return Refusal(exc.http_status, exc.code, exc.message)
 

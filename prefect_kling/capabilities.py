@@ -21,7 +21,7 @@ Extending the map (in the endpoint's row):
   endpoint's model family (`model_pattern`, e.g. a `kling-*` name sent to virtual
   try-on) is always refused. Names Kling adds often besides models (effect scenes) are
   `open_choices`, treated the same way.
-- A value that only some settings allow (a 10 s effect only in two-person scenes) is a
+- A value that only some settings allow (a 10 s video only on some models) is a
   `ValueRule` in the limits' `value_rules`.
 - A feature that only some models support is one `FeatureRule` in the limits' `features`,
   with shell-style patterns (`kling-v2*`), e.g.
@@ -165,13 +165,11 @@ class ValueRule:
             holds only without reference images or videos).
 
     Examples:
-        >>> from prefect_kling.models import VideoEffectRequest
-        >>> rule = ValueRule("input.duration", ("5",), when={"effect_scene": ("squish",)})
-        >>> request = VideoEffectRequest(
-        ...     effect_scene="squish", image="https://example.com/a.png", duration="10"
-        ... )
+        >>> from prefect_kling.models import TextToVideoRequest
+        >>> rule = ValueRule("duration", ("5",), when={"model_name": ("kling-v1",)})
+        >>> request = TextToVideoRequest(prompt="a fox", model_name="kling-v1", duration="10")
         >>> [problem.message for problem in rule.problems(request, defaults={})]
-        ["'10' is not allowed with effect_scene 'squish'; allowed: '5'"]
+        ["'10' is not allowed with model_name 'kling-v1'; allowed: '5'"]
     """
 
     field: str

@@ -358,6 +358,7 @@ def publish_task_summary(
         ("Mode", request.get("mode") or "default"),
         ("Duration", f"{request['duration']} s" if request.get("duration") else "default"),
         ("Prompt", prompt.replace("|", "\\|").replace("\n", " ") or "none"),
+        *((("Effect scene", str(request["effect_scene"])),) if request.get("effect_scene") else ()),
         ("Task id", f"`{reference.task_id}`"),
         (
             "External id",

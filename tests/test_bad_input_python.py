@@ -294,7 +294,7 @@ CASES = [
     ),
     py(
         "image-effect-no-host",
-        lambda c: tasks.apply_video_effect(c.kling, "hug", images=[URL, "https://"]),
+        lambda c: tasks.apply_video_effect(c.kling, "hug_pro", images=[URL, "https://"]),
         field="input.images.1",
         says=(NO_HOST,),
     ),
@@ -466,23 +466,21 @@ CASES = [
     ),
     py(
         "effect-duration",
-        lambda c: tasks.apply_video_effect(c.kling, "expansion", image=URL, duration=10),
-        field="input.duration",
-        says=("allowed: '5'",),
+        lambda c: tasks.apply_video_effect(c.kling, "color_mixing", image=URL, duration=10),
+        field="duration",
+        says=("is not a field of Kling's effects page",),
     ),
     py(
-        "effect-model",
-        lambda c: tasks.apply_video_effect(
-            c.comet, "heart_gesture", images=[URL, URL2], model_name="kling-v2-master"
-        ),
-        field="input.model_name",
-        says=("allowed: kling-v1, kling-v1-5, kling-v1-6",),
+        "effect-withdrawn",
+        lambda c: tasks.apply_video_effect(c.comet, "heart_gesture", images=[URL, URL2]),
+        field="effect_scene",
+        says=("its replacement 'heart_gesture_pro'",),
     ),
     py(
         "effect-error-shows-the-path",
-        lambda c: tasks.apply_video_effect(c.kling, "hug", image=c.path("good.png")),
+        lambda c: tasks.apply_video_effect(c.kling, "hug_pro", image=c.path("good.png")),
         field="input.image",
-        says=("good.png' is not allowed with two-person scene 'hug'",),
+        says=("good.png' is not allowed with dual-image scene 'hug_pro'",),
     ),
     # --- Flows: checked before the create. -------------------------------------------------------
     py(
@@ -611,4 +609,6 @@ def test_a_brand_new_model_is_sent_on_purpose_with_strict_false(sim, tmp_path):
 def test_no_unknown_model_warning_for_known_names():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        validate_request("effects", Provider.KLING, {"effect_scene": "hug", "images": [URL, URL2]})
+        validate_request(
+            "effects", Provider.KLING, {"effect_scene": "hug_pro", "images": [URL, URL2]}
+        )

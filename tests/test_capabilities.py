@@ -390,14 +390,21 @@ def test_a_model_of_another_family_is_refused_even_without_strict():
     assert "(or another kling-* name)" in str(caught.value)
 
 
-def test_nested_model_field_warns_under_its_own_name():
-    data = {"effect_scene": "hug", "images": [URL, URL], "model_name": "kling-v2-6"}
-    with pytest.warns(UnknownModelWarning, match="input.model_name 'kling-v2-6' is not a known"):
+def test_an_unknown_effect_scene_warns_under_its_own_name():
+    data = {"effect_scene": "brand_new_scene", "images": [URL, URL]}
+    with pytest.warns(UnknownModelWarning, match="effect_scene 'brand_new_scene' is not a known"):
         validate_request("effects", COMET, data, strict=False)
     with pytest.raises(KlingValidationError) as caught:
         validate_request("effects", COMET, data)
-    assert caught.value.fields == ["input.model_name"]
-    assert "allowed: kling-v1, kling-v1-5, kling-v1-6" in str(caught.value)
+    assert caught.value.fields == ["effect_scene"]
+
+
+def test_a_withdrawn_effect_scene_is_refused_even_when_unknown_names_are_allowed():
+    data = {"effect_scene": "hug", "images": [URL, URL]}
+    with pytest.raises(KlingValidationError) as caught:
+        validate_request("effects", COMET, data, strict=False)
+    assert caught.value.fields == ["effect_scene"]
+    assert "its replacement 'hug_pro'" in str(caught.value)
 
 
 def test_a_new_model_is_one_line(monkeypatch):
@@ -418,7 +425,9 @@ def test_provider_without_the_route_is_refused_by_validation_too():
     with pytest.raises(KlingValidationError) as caught:
         validate_request("image-expand", COMET, {"image": URL, "up_expansion_ratio": 1})
     assert caught.value.fields == ["provider"]
-    assert "'cometapi' has no image-expand route; allowed: kling" in str(caught.value)
+    assert "'cometapi' has no image-expand route (" in str(caught.value)
+    assert "answered 404 in 2026-03" in str(caught.value)
+    assert str(caught.value).endswith("allowed: kling")
 
 
 def test_cometapi_table_states_only_what_differs():

@@ -201,9 +201,23 @@ def test_extend_text_output_names_every_step(kling_env, sim, tmp_path):
     assert ", video id " in out
 
 
-def test_extend_through_the_gateway_exits_2_naming_the_provider(cometapi_env, sim):
-    err = no_route("cometapi", sim, "extend", "12345", "--prompt", "more", *FAST)
-    assert "video-extend" in err
+def test_extend_through_the_gateway_names_the_parent_task(cometapi_env, sim, tmp_path):
+    first = run_json("text2video", "--prompt", f"a fox in snow {tag()}", *out_dir(tmp_path))
+    video_id = first["files"][0]["video_id"]
+    chain = run_json(
+        "extend", video_id, "--task-id", first["task_id"], "--times", "2", *out_dir(tmp_path)
+    )
+    tasks = {t["task_id"]: t for t in sim.tasks()}
+    sent = [tasks[step["task_id"]]["request"]["task_id"] for step in chain["steps"]]
+    assert sent == [first["task_id"], chain["steps"][0]["task_id"]]
+
+
+def test_extend_through_the_gateway_without_the_parent_task_exits_2(cometapi_env, sim):
+    before = sim.stats().create_calls
+    code, out, err = run("extend", "12345", "--prompt", "more", *FAST)
+    assert code == 2 and out == ""
+    assert "task_id" in err and "Traceback" not in err
+    assert sim.stats().create_calls == before
 
 
 # --- lip-sync ----------------------------------------------------------------------------------
@@ -291,54 +305,56 @@ def test_advanced_lip_sync_with_a_chosen_face_and_clip(kling_env, sim, tmp_path)
     assert (choice["face_id"], choice["sound_end_time"]) == ("1", 2000)
 
 
-def test_advanced_lip_sync_through_the_gateway_exits_2(cometapi_env, sim):
-    no_route(
-        "cometapi",
-        sim,
+def test_advanced_lip_sync_through_the_gateway_in_its_spelling(cometapi_env, sim, tmp_path):
+    video_id = source_video(sim, "cometapi")
+    before = sim.stats()
+    summary = run_json(
         "lip-sync",
         "--advanced",
         "--video-id",
-        "12345",
+        video_id,
         "--audio",
-        "https://cdn.example.com/line.mp3",
-        *FAST,
+        f"https://cdn.example.com/{tag()}.mp3",
+        *out_dir(tmp_path),
     )
+    assert summary["endpoint"] == "advanced-lip-sync"
+    assert_files_match(summary)
+    assert sim.stats().identify_face_calls == before.identify_face_calls + 1
+    [made] = [t for t in sim.tasks() if t["task_id"] == summary["task_id"]]
+    assert made["provider"] == "cometapi"
 
 
 # --- effect, expand, try-on --------------------------------------------------------------------
 
 
-def test_effect_on_a_single_image(provider_env, tmp_path):
+def test_effect_on_a_single_image(provider_env, sim, tmp_path):
     summary = run_json(
         "effect",
-        "squish",
+        "color_mixing",
         "--image",
         picture(tmp_path, "cake.png"),
-        "--duration",
-        "5",
         *out_dir(tmp_path),
     )
     assert summary["endpoint"] == "effects" and summary["files"][0]["kind"] == "video"
     assert_files_match(summary)
+    [made] = [t for t in sim.tasks() if t["task_id"] == summary["task_id"]]
+    assert sorted(made["request"]["input"]) == ["image"]  # exactly what the page documents
+    assert made["ignored_fields"] == []
 
 
-def test_effect_on_two_people(provider_env, sim, tmp_path):
+def test_effect_on_two_images(provider_env, sim, tmp_path):
     summary = run_json(
         "effect",
-        "hug",
+        "hug_pro",
         "--image",
         picture(tmp_path, "a.png"),
         "--image",
         picture(tmp_path, "b.png"),
-        "--model",
-        "kling-v1-6",
-        "--mode",
-        "pro",
         *out_dir(tmp_path),
     )
-    assert summary["units"] == 3.5
     assert_files_match(summary)
     [made] = [t for t in sim.tasks() if t["task_id"] == summary["task_id"]]
+    assert sorted(made["request"]["input"]) == ["images"]
     assert len(made["request"]["input"]["images"]) == 2
 
 
@@ -475,9 +491,9 @@ URL = "https://img.test/a.png"
         (["lip-sync", "--video-id", "1", "--text", "hi"], "input.voice_id"),
         (["lip-sync", "--video-id", "1", "--audio", URL, "--face-id", "0"], "face_id"),
         (["lip-sync", "--video-id", "1", "--audio", "/no/such/line.mp3"], "input.audio_file"),
-        (["effect", "hug", "--image", URL], "input.images"),
-        (["effect", "squish", "--image", "/no/such/file.png"], "input.image"),
-        (["effect", "squish", "--image", URL, "--model", "kling-v1-6"], "input.model_name"),
+        (["effect", "hug_pro", "--image", URL], "input.images"),
+        (["effect", "hug", "--image", URL, "--image", URL], "effect_scene"),
+        (["effect", "color_mixing", "--image", "/no/such/file.png"], "input.image"),
         (["try-on", "--human", URL, "--model", "kling-v1"], "model_name"),
         (["try-on", "--human", "/no/such/file.png"], "human_image"),
     ],

@@ -20,6 +20,7 @@ from prefect_kling.endpoints import (
 )
 from prefect_kling.endpoints.library import ROUTES as LIBRARY_ROUTES
 from prefect_kling.endpoints.omni_images import IMAGE_RECOGNIZE
+from prefect_kling.endpoints.routes import SELECTION_CALLS
 from prefect_kling.exceptions import KlingValidationError
 from prefect_kling.lip_sync_plan import LipSyncPlan
 from prefect_kling.models import (
@@ -44,7 +45,9 @@ from prefect_kling.models import (
     VideoExtendRequest,
     VirtualTryOnRequest,
 )
+from prefect_kling.models.multi_elements import MultiElementsRequest
 from prefect_kling.models.omni_images import MultiShotRequest, OmniImageRequest
+from prefect_kling.multi_elements_plan import MultiElementsPlan
 from prefect_kling.providers import Provider
 from prefect_kling.simulator import KlingSimulator, SimulatorConfig
 from prefect_kling.simulator.routes import resolve
@@ -104,7 +107,7 @@ TABLE = {
         (),
     ),
     "video-extend": (
-        {KLING: "videos/video-extend"},
+        {KLING: "videos/video-extend", COMET: "videos/video-extend"},
         Family.VIDEO,
         ResultKind.VIDEO,
         VideoExtendRequest,
@@ -118,7 +121,7 @@ TABLE = {
         (),
     ),
     "advanced-lip-sync": (
-        {KLING: "videos/advanced-lip-sync"},
+        {KLING: "videos/advanced-lip-sync", COMET: "videos/advanced-lip-sync"},
         Family.VIDEO,
         ResultKind.VIDEO,
         AdvancedLipSyncRequest,
@@ -145,6 +148,13 @@ TABLE = {
         VirtualTryOnRequest,
         (),
     ),
+    "multi-elements": (
+        {KLING: "videos/multi-elements", COMET: "videos/multi-elements"},
+        Family.VIDEO,
+        ResultKind.VIDEO,
+        MultiElementsRequest,
+        EVERYWHERE,
+    ),
 }
 NEW_STANDARD = {
     "text-to-video": NewTextToVideoRequest,
@@ -155,15 +165,7 @@ NEW_STANDARD = {
 """The newer standard's rows: official only, the model in the path, tasks read at /tasks."""
 LIBRARY = ("element", "voice")
 """The library's rows (tests/test_library.py): official only, served by `simulator.library`."""
-COMETAPI_MISSING = (
-    "video-extend",
-    "advanced-lip-sync",
-    "image-expand",
-    "omni-image",
-    "multi-shot",
-    *NEW_STANDARD,
-    *LIBRARY,
-)
+COMETAPI_MISSING = ("image-expand", "omni-image", "multi-shot", *NEW_STANDARD, *LIBRARY)
 
 
 def test_the_table_has_exactly_these_endpoints():
@@ -217,6 +219,8 @@ def test_cometapi_routes_follow_its_action_list():
         "image2video",
         "multi-image2video",
         "lip-sync",
+        "advanced-lip-sync",
+        "video-extend",
         "effects",
         "multi-elements",
         "generations",
@@ -242,18 +246,19 @@ def test_a_missing_route_is_a_clear_validation_error_naming_the_provider(name):
             call()
         assert caught.value.endpoint == name
         assert caught.value.fields == ["provider"]
+        because = f" ({row.refusals[COMET]})" if COMET in row.refusals else ""
         assert str(caught.value) == (
-            f"Invalid request for {name}: provider: 'cometapi' has no {name} route; allowed: kling"
+            f"Invalid request for {name}: provider: 'cometapi' has no {name} route{because}; "
+            "allowed: kling"
         )
+
+
+def test_image_expand_says_why_cometapi_lacks_it():
+    assert "answered 404 in 2026-03" in get_endpoint("image-expand").refusals[COMET]
 
 
 # A valid request per CometAPI-less endpoint: refused for the route, never for its content.
 VALID = {
-    "video-extend": {"video_id": "859402"},
-    "advanced-lip-sync": {
-        "session_id": "s",
-        "face_choose": [{"face_id": "0", "audio_id": "a", "sound_end_time": 3000}],
-    },
     "image-expand": {"image": "https://example.com/a.png", "up_expansion_ratio": 0.5},
     "omni-image": {"prompt": "a fox"},
     "multi-shot": {"element_frontal_image": "https://example.com/a.png"},
@@ -297,9 +302,11 @@ def test_unknown_endpoint_lists_the_known_names():
 
 def test_routes_that_create_no_task():
     library = {route.name: route for route in LIBRARY_ROUTES}
+    selections = {route.name: route for route in SELECTION_CALLS}
     expected = {
         "identify-face": IDENTIFY_FACE,
         "account-costs": ACCOUNT_COSTS,
+        **selections,
         **library,
         "image-recognize": IMAGE_RECOGNIZE,
     }
@@ -321,7 +328,14 @@ def test_routes_that_create_no_task():
         AccountCosts,
     )
 
-    for route in ROUTES.values():
+    assert IDENTIFY_FACE.path(COMET) == IDENTIFY_FACE_PATH  # CometAPI lists it
+    selections = [route for name, route in ROUTES.items() if name.startswith("multi-elements-")]
+    steps = ("init", "add", "delete", "clear", "preview")
+    assert [route.path(COMET) for route in selections] == [
+        f"videos/multi-elements/{step}-selection" for step in steps
+    ]
+    served_by_both = (IDENTIFY_FACE, *selections)
+    for route in (route for route in ROUTES.values() if route not in served_by_both):
         assert not route.supports(COMET)
         with pytest.raises(KlingValidationError) as caught:
             route.path(COMET)
@@ -386,9 +400,20 @@ COMMAND_LINES = {
     "video-extend": ["extend", "859402"],
     "lip-sync": ["lip-sync", "--video-id", "1", "--text", "hi", "--voice-id", "v"],
     "advanced-lip-sync": ["lip-sync", "--advanced", "--video-id", "1", "--audio", URL],
-    "effects": ["effect", "squish", "--image", URL],
+    "effects": ["effect", "color_mixing", "--image", URL],
     "image-expand": ["expand", "--image", URL, "--up", "0.5"],
     "virtual-try-on": ["try-on", "--human", URL],
+    "multi-elements": [
+        "multi-elements",
+        "--video-id",
+        "8594",
+        "--select",
+        "0:0.5,0.5",
+        "--edit-mode",
+        "removal",
+        "--prompt",
+        "Delete the cup from <<<video_1>>>",
+    ],
 }
 
 
@@ -405,6 +430,8 @@ def test_every_row_has_a_cli_command(name):
     assert endpoint == name
     if name == "advanced-lip-sync":  # names its video: identify-face completes it
         LipSyncPlan.check(fields, KLING)
+    elif name == "multi-elements":  # names its video: the selection session completes it
+        MultiElementsPlan.check(fields, KLING)
     else:
         validate_request(name, KLING, fields)
 
@@ -425,6 +452,7 @@ def test_the_cli_lists_the_commands_in_the_rows_order():
         "effect",
         "expand",
         "try-on",
+        "multi-elements",
     ]
 
 

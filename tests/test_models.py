@@ -525,24 +525,26 @@ ADVANCED_LIP_SYNC_PAYLOAD = {
     **FULL_ADVANCED_LIP_SYNC,
     "face_choose": [{**FULL_ADVANCED_LIP_SYNC["face_choose"][0], "sound_file": AUDIO_B64}],
 }
+ADVANCED_LIP_SYNC_COMETAPI_PAYLOAD = {
+    **ADVANCED_LIP_SYNC_PAYLOAD,
+    "face_choose": [
+        {
+            ("original_sound_volume" if key == "original_audio_volume" else key): value
+            for key, value in ADVANCED_LIP_SYNC_PAYLOAD["face_choose"][0].items()
+        }
+    ],
+}
 TWO_PERSON_EFFECT = {
-    "effect_scene": "hug",
-    "input": {"images": [URL, PNG], "model_name": "kling-v1-6", "mode": "pro", "duration": 10},
+    "effect_scene": "hug_pro",
+    "input": {"images": [URL, PNG]},
     "external_task_id": "run-1-hug",
 }
-TWO_PERSON_EFFECT_PAYLOAD = {
-    **TWO_PERSON_EFFECT,
-    "input": {
-        "images": [URL, PNG_B64],
-        "model_name": "kling-v1-6",
-        "mode": "pro",
-        "duration": "10",
-    },
-}
-SINGLE_IMAGE_EFFECT = {"effect_scene": "squish", "image": URL, "callback_url": HOOK}
+# Exactly what Kling's effects page documents: no duration, model or mode.
+TWO_PERSON_EFFECT_PAYLOAD = {**TWO_PERSON_EFFECT, "input": {"images": [URL, PNG_B64]}}
+SINGLE_IMAGE_EFFECT = {"effect_scene": "color_mixing", "image": URL, "callback_url": HOOK}
 SINGLE_IMAGE_EFFECT_PAYLOAD = {
-    "effect_scene": "squish",
-    "input": {"image": URL, "duration": "5"},
+    "effect_scene": "color_mixing",
+    "input": {"image": URL},
     "callback_url": HOOK,
 }
 FULL_IMAGE_EXPAND = {
@@ -614,7 +616,12 @@ def renamed(payload: dict[str, Any], old: str, new: str) -> dict[str, Any]:
             IMAGE_GENERATION_PAYLOAD,
         ),
         ("image-generation", TEXT_TO_IMAGE, TEXT_TO_IMAGE, TEXT_TO_IMAGE),
-        ("video-extend", FULL_VIDEO_EXTEND, VIDEO_EXTEND_PAYLOAD, NO_ROUTE),
+        (
+            "video-extend",
+            {**FULL_VIDEO_EXTEND, "task_id": 8672},
+            VIDEO_EXTEND_PAYLOAD,  # Kling's API knows the parent from the video
+            {**VIDEO_EXTEND_PAYLOAD, "task_id": "8672"},
+        ),
         (
             "lip-sync",
             {**TEXT_LIP_SYNC, "callback_url": HOOK},
@@ -623,7 +630,12 @@ def renamed(payload: dict[str, Any], old: str, new: str) -> dict[str, Any]:
         ),
         ("lip-sync", TEXT_LIP_SYNC_PAYLOAD, TEXT_LIP_SYNC_PAYLOAD, TEXT_LIP_SYNC_PAYLOAD),
         ("lip-sync", AUDIO_LIP_SYNC, AUDIO_LIP_SYNC_PAYLOAD, AUDIO_LIP_SYNC_PAYLOAD),
-        ("advanced-lip-sync", FULL_ADVANCED_LIP_SYNC, ADVANCED_LIP_SYNC_PAYLOAD, NO_ROUTE),
+        (
+            "advanced-lip-sync",
+            FULL_ADVANCED_LIP_SYNC,
+            ADVANCED_LIP_SYNC_PAYLOAD,
+            ADVANCED_LIP_SYNC_COMETAPI_PAYLOAD,
+        ),
         ("effects", TWO_PERSON_EFFECT, TWO_PERSON_EFFECT_PAYLOAD, TWO_PERSON_EFFECT_PAYLOAD),
         (
             "effects",
@@ -647,7 +659,8 @@ def test_valid_requests_give_exactly_the_expected_payload(endpoint, data, kling,
             with pytest.raises(KlingValidationError) as caught:
                 validate_request(endpoint, provider, data)
             assert caught.value.fields == ["provider"]
-            assert f"'{provider}' has no {endpoint} route; allowed: kling" in str(caught.value)
+            assert f"'{provider}' has no {endpoint} route" in str(caught.value)
+            assert str(caught.value).endswith("allowed: kling")
             continue
         with warnings.catch_warnings():
             warnings.simplefilter("error")
@@ -852,11 +865,27 @@ def test_identify_face_request_and_result():
 # --- Effects, expand. --------------------------------------------------------------------
 
 
-def test_unknown_effect_scene_is_taken_as_a_single_image_scene():
+def test_unknown_effect_scene_takes_what_is_given():
     request = VideoEffectRequest(effect_scene="newscene", image=URL)
     assert not request.two_person
-    assert request.to_payload(Provider.KLING)["input"] == {"image": URL, "duration": "5"}
-    assert VideoEffectRequest(effect_scene="kiss", images=[URL, URL]).two_person
+    assert request.to_payload(Provider.KLING)["input"] == {"image": URL}
+    assert VideoEffectRequest(effect_scene="newscene", images=[URL, URL]).two_person
+    assert VideoEffectRequest(effect_scene="kiss_pro", images=[URL, URL]).two_person
+
+
+def test_the_effects_catalogue_is_the_pages():
+    from prefect_kling.models import effect_scenes
+
+    assert effect_scenes.TAKEN.isoformat() == "2026-09-20"
+    assert (len(effect_scenes.SINGLE_IMAGE), len(effect_scenes.DUAL_IMAGE)) == (204, 15)
+    assert {"hug_pro", "kiss_pro", "fight_pro", "heart_gesture_pro"} <= set(
+        effect_scenes.DUAL_IMAGE
+    )
+    # A withdrawn scene is never in the catalogue, and its replacement always is.
+    for name, gone in effect_scenes.WITHDRAWN.items():
+        assert name not in effect_scenes.SCENES
+        assert gone.replacement is None or gone.replacement in effect_scenes.SCENES
+    assert all(scene.durations == () for scene in effect_scenes.SCENES.values())
 
 
 def test_expand_canvas_of_exactly_three_times_passes():

@@ -114,6 +114,7 @@ def run_chain(args: argparse.Namespace, out: Any) -> int:
             prompt=args.prompt,
             negative_prompt=args.negative_prompt,
             cfg_scale=args.cfg_scale,
+            task_id=args.task_id,
             credentials=credentials,
             on_status=follow(endpoint, progress.update),
             **run_options(args),

@@ -196,6 +196,17 @@ def build_parser() -> argparse.ArgumentParser:
         "costs", help="list the account's resource packs and remaining units (free)"
     )
     costs.add_argument("--pack", metavar="NAME", help="only the resource pack of this name")
+    costs.add_argument(
+        "--ledger",
+        nargs="?",
+        const="package",
+        choices=("package", "balance"),
+        help="instead: the deductions of the last --days, totalled per day and model "
+        "(package: units from packs, the default; balance: money)",
+    )
+    costs.add_argument(
+        "--days", type=int, default=30, help="with --ledger: how many days back (default 30)"
+    )
     costs.add_argument("--credentials", metavar="BLOCK_NAME", help=CREDENTIALS_HELP)
     costs.add_argument("--json", action="store_true", help="print JSON on stdout")
 

@@ -27,6 +27,8 @@ def run_costs(args: argparse.Namespace, out: Any) -> int:
     from prefect_kling.models.account import AccountCostsQuery
 
     credentials = load_credentials(args)
+    if args.ledger:
+        return _print_ledger(args, credentials, out)
     with credentials.get_client() as client:
         costs = client.account_costs(AccountCostsQuery(resource_pack_name=args.pack))
     if args.json:
@@ -38,6 +40,38 @@ def run_costs(args: argparse.Namespace, out: Any) -> int:
         out.write("\n")
         return EXIT_OK
     out.write(packs_table(costs.packs))
+    return EXIT_OK
+
+
+def _print_ledger(args: argparse.Namespace, credentials: Any, out: Any) -> int:
+    """The ledger's deductions of the last days, totalled per day and model."""
+    from datetime import UTC, datetime, timedelta
+
+    from prefect_kling.exceptions import KlingValidationError
+    from prefect_kling.models.ledger import LedgerQuery, ledger_totals
+
+    if args.days < 1:
+        raise KlingValidationError.single("days", f"{args.days}; allowed: 1 or more")
+    now = datetime.now(UTC)
+    query = LedgerQuery(
+        start_time=now - timedelta(days=args.days),
+        end_time=now,
+        package_names=[args.pack] if args.pack else [],
+    )
+    with credentials.get_client() as client:
+        entries = client.ledger_entries(args.ledger, query)
+    totals = ledger_totals(entries)
+    if args.json:
+        rows = [total.__dict__ for total in totals]
+        out.write(json.dumps({"ledger": args.ledger, "entries": len(entries), "totals": rows}))
+        out.write("\n")
+        return EXIT_OK
+    unit = "units" if args.ledger == "package" else "amount"
+    out.write(f"{'day':<12}{'model':<28}{'tasks':>7}{unit:>12}\n")
+    for total in totals:
+        out.write(f"{total.day:<12}{total.model:<28}{total.entries:>7}{total.amount:>12g}\n")
+    grand = sum(total.amount for total in totals)
+    out.write(f"{'total':<40}{len(entries):>7}{grand:>12g}\n")
     return EXIT_OK
 
 

@@ -34,6 +34,7 @@ from prefect_kling.client.prepare import PreparedCreate
 from prefect_kling.connection import Connection
 from prefect_kling.endpoints import (
     ACCOUNT_COSTS,
+    ACCOUNT_LEDGERS,
     IDENTIFY_FACE,
     ApiStandard,
     Endpoint,
@@ -43,6 +44,7 @@ from prefect_kling.endpoints import (
 from prefect_kling.exceptions import KlingError, KlingNotFound
 from prefect_kling.models.account import AccountCosts, AccountCostsQuery
 from prefect_kling.models.kling_task import KlingTask, TaskPage, TaskReference
+from prefect_kling.models.ledger import Ledger, LedgerEntry, LedgerPage, LedgerQuery
 from prefect_kling.models.lipsync import IdentifyFaceRequest, IdentifyFaceResult
 
 
@@ -340,3 +342,27 @@ class KlingClient(BaseKlingClient):
         return self._route_answer(
             ACCOUNT_COSTS, self._read(url, endpoint=ACCOUNT_COSTS.name, **options)
         )
+
+    def ledger_entries(
+        self, ledger: Ledger = "package", query: LedgerQuery | None = None
+    ) -> list[LedgerEntry]:
+        """Every deduction of a ledger in a window, following its cursor (free).
+
+        Args:
+            ledger: `package` (units from resource packs) or `balance`.
+            query: The window and filters; the last 30 days by default.
+
+        Raises:
+            KlingValidationError: The provider has no ledger, or a filter does not fit it.
+        """
+        route = ACCOUNT_LEDGERS[ledger]
+        url = f"{self.connection.account_base_url}/{route.path(self.provider)}"
+        body: dict[str, Any] = (query or LedgerQuery()).to_body(ledger)
+        entries: list[LedgerEntry] = []
+        while True:
+            data = self._send("POST", url, endpoint=route.name, json=body)
+            page = LedgerPage.model_validate(data or {})
+            entries.extend(page.entries)
+            if not page.has_more or not page.next_cursor:
+                return entries
+            body = {"cursor": page.next_cursor}

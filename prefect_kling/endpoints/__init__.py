@@ -11,12 +11,13 @@ and voices); `row` says what a row is.
 
 Routes per provider: Kling's official API has every row. CometAPI's pages list its routes
 as `{images|videos|audio}/{action}` for `text2video`, `image2video`, `multi-image2video`,
-`lip-sync`, `effects`, `multi-elements`, `generations` and `kolors-virtual-try-on`;
-`video-extend`, `advanced-lip-sync` (and its `identify-face`) and image expand are not
-among them, so those rows have no CometAPI path and the client refuses them with a
-`KlingValidationError` naming the provider, before anything is sent. A gateway answering
-an unknown route with an HTML page or a redirect is worse than a clear refusal; add the
-path once CometAPI documents the route.
+`lip-sync`, `identify-face`, `advanced-lip-sync` (its own spelling of a volume),
+`video-extend` (with the parent task's id), `effects`, `multi-elements`, `generations` and
+`kolors-virtual-try-on`. A row without a CometAPI path (image expand, which answered 404
+there in 2026-03; the library) is refused with a `KlingValidationError` naming the provider
+that has it, and why where that is known, before anything is sent. A gateway answering an
+unknown route with an HTML page or a redirect is worse than a clear refusal; add the path
+once CometAPI documents the route.
 
 `query_by_external_id` is set only where both editions of Kling's documentation allow an
 external task id in the single query: text2video, image2video, multi-image2video and
@@ -41,6 +42,7 @@ from prefect_kling.endpoints import edits, images, library, new_standard, omni_i
 from prefect_kling.endpoints.routes import (
     ACCOUNT_COSTS,
     ACCOUNT_COSTS_PATH,
+    ACCOUNT_LEDGERS,
     IDENTIFY_FACE,
     IDENTIFY_FACE_PATH,
 )
@@ -59,6 +61,7 @@ from prefect_kling.exceptions import KlingValidationError
 __all__ = [
     "ACCOUNT_COSTS",
     "ACCOUNT_COSTS_PATH",
+    "ACCOUNT_LEDGERS",
     "ENDPOINTS",
     "IDENTIFY_FACE",
     "IDENTIFY_FACE_PATH",

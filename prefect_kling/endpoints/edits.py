@@ -1,13 +1,15 @@
 """The rows of the endpoints that start from your own media and change it.
 
-video-extend, lip-sync, advanced-lip-sync, effects, image-expand and virtual-try-on: each
+video-extend, lip-sync, advanced-lip-sync, effects, image-expand, virtual-try-on and
+multi-elements (editing an element of a video marked in a selection session): each
 row with its routes, request model, limits per provider, unit estimate and `prefect-kling`
-command (see `Endpoint`). CometAPI lists no route for video-extend, advanced-lip-sync and
-image expand, so those rows have official paths only.
+command (see `Endpoint`). CometAPI serves video-extend (with the parent task's id) and
+advanced-lip-sync (with its own spelling of a volume); its image expand answered 404 in
+2026-03, so that row has the official path only and says why it refuses CometAPI.
 
 Examples:
     >>> [row.command.name for row in ROWS]
-    ['extend', 'lip-sync', 'lip-sync', 'effect', 'expand', 'try-on']
+    ['extend', 'lip-sync', 'lip-sync', 'effect', 'expand', 'try-on', 'multi-elements']
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ import argparse
 from collections.abc import Mapping
 from typing import Any
 
-from prefect_kling.capabilities import EndpointLimits, ValueRule
+from prefect_kling.capabilities import EndpointLimits, FeatureRule
 from prefect_kling.endpoints.command import Command, OneOf, Request, given, option
 from prefect_kling.endpoints.row import (
     Endpoint,
     Family,
     ResultKind,
+    cometapi_differs,
     everywhere,
     official_only,
 )
@@ -38,31 +41,30 @@ from prefect_kling.endpoints.shared import (
 )
 from prefect_kling.exceptions import KlingValidationError
 from prefect_kling.media import is_url
-from prefect_kling.models.effects import (
-    SINGLE_IMAGE_EFFECT_SCENES,
-    TWO_PERSON_EFFECT_SCENES,
-    VideoEffectRequest,
-)
+from prefect_kling.models.effect_scenes import SCENES
+from prefect_kling.models.effects import TWO_PERSON_EFFECT_SCENES, VideoEffectRequest
 from prefect_kling.models.images import ImageExpandRequest, VirtualTryOnRequest
 from prefect_kling.models.lipsync import AdvancedLipSyncRequest, LipSyncRequest
+from prefect_kling.models.multi_elements import MultiElementsRequest
 from prefect_kling.models.videos import VideoExtendRequest
 from prefect_kling.providers import Provider
 
-EFFECT_MODELS = ("kling-v1", "kling-v1-5", "kling-v1-6")
-"""The models of the two-person effect scenes."""
-EFFECT_SCENES = (*SINGLE_IMAGE_EFFECT_SCENES, *TWO_PERSON_EFFECT_SCENES)
-"""The effect scenes known here; Kling adds scenes often: another one is refused unless
-`strict=False` (`--allow-unknown-model`)."""
-# Kling's effects page: single-image scenes make 5 s videos; two-person scenes 5 or 10 s.
-FIVE_SECONDS_IN_SINGLE_IMAGE_SCENES = ValueRule(
-    "input.duration", ("5",), when={"effect_scene": SINGLE_IMAGE_EFFECT_SCENES}
-)
+EFFECT_SCENES = tuple(SCENES)
+"""The effect scenes of the catalogue (`prefect_kling.models.effect_scenes`, dated); Kling
+adds scenes often: another one is refused unless `strict=False` (`--allow-unknown-model`)."""
 TRY_ON_MODELS = ("kolors-virtual-try-on-v1", "kolors-virtual-try-on-v1-5")
+EXPAND_GONE_FROM_COMETAPI = (
+    "CometAPI's image expand page says the route answered 404 in 2026-03; use Kling's own API"
+)
 
 
 def effect_units(request: Mapping[str, Any]) -> float:
-    """An effect costs as a video of its settings, which effects nest under `input`."""
-    return video_units(request.get("input") or {})
+    """An effect costs as a 5 s standard video until Kling says.
+
+    Each scene has its own price on Kling's effects price list, which the request does not
+    tell.
+    """
+    return video_units({})
 
 
 # --- lip-sync: one command, two endpoints. --------------------------------------------------
@@ -160,10 +162,48 @@ LIP_SYNC_COMMAND = Command(
 
 
 def _effect_request(args: argparse.Namespace, fields: dict[str, Any]) -> Request:
-    """A two-person scene (or several images) takes `images`, any other scene `image`."""
+    """A dual-image scene (or several images) takes `images`, any other scene `image`."""
     if args.effect_scene in TWO_PERSON_EFFECT_SCENES or len(args.images) > 1:
         return "effects", {**fields, "images": args.images}
     return "effects", {**fields, "image": args.images[0]}
+
+
+# --- multi-elements -------------------------------------------------------------------------
+
+SELECTION_FORMAT = "FRAME:X,Y[;X,Y...]"
+
+
+def parse_selection(text: str, field: str = "selections") -> dict[str, Any]:
+    """One `--select` value: a frame and its points, x and y in [0, 1].
+
+    Raises:
+        KlingValidationError: The text is not `FRAME:X,Y[;X,Y...]`.
+
+    Examples:
+        >>> parse_selection("12:0.5,0.25;0.6,0.3")
+        {'frame_index': 12, 'points': [{'x': 0.5, 'y': 0.25}, {'x': 0.6, 'y': 0.3}]}
+    """
+    try:
+        frame, _, clicks = text.partition(":")
+        points = []
+        for click in clicks.split(";"):
+            x, y = click.split(",")
+            points.append({"x": float(x), "y": float(y)})
+        return {"frame_index": int(frame), "points": points}
+    except ValueError:
+        raise KlingValidationError.single(
+            field, f"{text[:80]!r}; allowed: {SELECTION_FORMAT}, e.g. 0:0.5,0.4"
+        ) from None
+
+
+def _multi_elements_request(args: argparse.Namespace, fields: dict[str, Any]) -> Request:
+    """The selections as frames and points; the images as `image_list` items."""
+    request = {**fields, "selections": [parse_selection(text) for text in args.select]}
+    if args.unselect:
+        request["deletions"] = [parse_selection(text, "deletions") for text in args.unselect]
+    if args.images:
+        request["image_list"] = [{"image": image} for image in args.images]
+    return "multi-elements", request
 
 
 # --- The rows. ---------------------------------------------------------------------------
@@ -172,20 +212,29 @@ ROWS = (
     Endpoint(
         name="video-extend",
         family=Family.VIDEO,
-        paths=official_only("videos/video-extend"),
+        paths=everywhere("videos/video-extend"),
         request_model=VideoExtendRequest,
         result_kind=ResultKind.VIDEO,
         # The extension runs on the parent video's model, which the request does not name,
         # so no model rule (cfg_scale on kling-v2.x) can be checked before sending.
-        limits=official_only(EndpointLimits(max_chars=OFFICIAL_TEXT)),
+        # CometAPI's page: the parent task's id with the video id, prompts of 500 characters.
+        limits=cometapi_differs(
+            EndpointLimits(max_chars=OFFICIAL_TEXT),
+            max_chars={**OFFICIAL_TEXT, "prompt": 500},
+            features=(FeatureRule("task_id", required_with={"video_id": ("*",)}),),
+        ),
         # A 5 s extension at the 1080p rate: it runs in the source video's mode, which the
         # request does not name, so the dearer one counts.
         estimate=extend_units,
         command=Command(
             "extend",
-            "extend a video by 4-5 s, N times in a chain (official API)",
+            "extend a video by 4-5 s, N times in a chain",
             (
                 option("video_id", metavar="VIDEO_ID", help="video id from an earlier result"),
+                option(
+                    "--task-id",
+                    help="id of the task that made the video (CometAPI requires it)",
+                ),
                 option("--prompt", help="what the added seconds should show"),
                 option("--negative-prompt", help="what the added seconds should not show"),
                 option("--cfg-scale", type=float),
@@ -209,7 +258,9 @@ ROWS = (
     Endpoint(
         name="advanced-lip-sync",
         family=Family.VIDEO,
-        paths=official_only("videos/advanced-lip-sync"),
+        # CometAPI spells a face choice's original_audio_volume its own way: the request
+        # model sends each provider its spelling.
+        paths=everywhere("videos/advanced-lip-sync"),
         request_model=AdvancedLipSyncRequest,
         result_kind=ResultKind.VIDEO,
         estimate=advanced_lip_sync_units,
@@ -223,21 +274,17 @@ ROWS = (
         request_model=VideoEffectRequest,
         result_kind=ResultKind.VIDEO,
         query_by_external_id=frozenset(Provider),
-        limits=everywhere(
-            EndpointLimits(
-                models=EFFECT_MODELS,
-                model_field="input.model_name",
-                defaults={"input.model_name": "kling-v1", "input.mode": "std"},
-                open_choices={"effect_scene": EFFECT_SCENES},
-                value_rules=(FIVE_SECONDS_IN_SINGLE_IMAGE_SCENES,),
-            )
-        ),
+        limits=everywhere(EndpointLimits(open_choices={"effect_scene": EFFECT_SCENES})),
         estimate=effect_units,
         command=Command(
             "effect",
             "apply a video effect scene to one or two images",
             (
-                option("effect_scene", metavar="SCENE", help="e.g. squish, or hug (two people)"),
+                option(
+                    "effect_scene",
+                    metavar="SCENE",
+                    help="e.g. color_mixing, or hug_pro (two images)",
+                ),
                 option(
                     "--image",
                     request_field=False,
@@ -245,12 +292,9 @@ ROWS = (
                     required=True,
                     dest="images",
                     metavar=PATH_OR_URL,
-                    help="the image; twice for a two-person scene (hug, kiss, heart_gesture, "
-                    "fight)",
+                    help="the image; twice for a dual-image scene (hug_pro, kiss_pro, "
+                    "fight_pro, heart_gesture_pro, ...), left then right",
                 ),
-                option("--duration", help="5 or 10 (seconds)"),
-                option("--model", dest="model_name", help="two-person scenes, e.g. kling-v1-6"),
-                option("--mode", help="two-person scenes: std or pro"),
             ),
             request=_effect_request,
         ),
@@ -262,6 +306,7 @@ ROWS = (
         paths=official_only("images/editing/expand"),
         request_model=ImageExpandRequest,
         result_kind=ResultKind.IMAGE,
+        refusals={Provider.COMETAPI: EXPAND_GONE_FROM_COMETAPI},
         limits=official_only(EndpointLimits(max_chars={"prompt": 2500})),
         estimate=expand_units,
         command=Command(
@@ -319,6 +364,66 @@ ROWS = (
             ),
         ),
         title="Virtual try-on",
+    ),
+    Endpoint(
+        name="multi-elements",
+        family=Family.VIDEO,
+        # CometAPI lists multi-elements among its actions, at Kling's paths.
+        paths=everywhere("videos/multi-elements"),
+        request_model=MultiElementsRequest,
+        result_kind=ResultKind.VIDEO,
+        query_by_external_id=frozenset(Provider),  # the page allows it
+        limits=everywhere(EndpointLimits(max_chars=OFFICIAL_TEXT)),
+        estimate=video_units,
+        command=Command(
+            "multi-elements",
+            "add, swap or remove an element of a video, marked by clicks on its frames",
+            (
+                OneOf(
+                    (
+                        option("--video-id", help="id of a video Kling made (2-5 s or 7-10 s)"),
+                        option("--video-url", help="link to an mp4 or mov video"),
+                    ),
+                    required=True,
+                ),
+                option(
+                    "--select",
+                    request_field=False,
+                    action="append",
+                    required=True,
+                    metavar=SELECTION_FORMAT,
+                    help="mark the element: a frame and points on it, x and y from 0 to 1 "
+                    "from the top-left corner (repeatable, at most 10 frames)",
+                ),
+                option(
+                    "--unselect",
+                    request_field=False,
+                    action="append",
+                    metavar=SELECTION_FORMAT,
+                    help="unmark points added by --select (repeatable)",
+                ),
+                option(
+                    "--edit-mode",
+                    required=True,
+                    choices=("addition", "swap", "removal"),
+                    help="add an element, swap the marked one, or remove it",
+                ),
+                option(
+                    "--image",
+                    request_field=False,
+                    action="append",
+                    dest="images",
+                    metavar=PATH_OR_URL,
+                    help="a cropped reference image: 1-2 to add, 1 to swap (repeatable)",
+                ),
+                option("--prompt", required=True, help="e.g. Delete the chick from <<<video_1>>>"),
+                option("--negative-prompt"),
+                option("--mode", help="std or pro"),
+                option("--duration", help="5 (a 2-5 s video) or 10 (a 7-10 s video)"),
+            ),
+            request=_multi_elements_request,
+        ),
+        title="Multi-element video editing",
     ),
 )
 """Edits of your own media, in the order `prefect-kling --help` lists them."""

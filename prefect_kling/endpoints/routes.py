@@ -1,8 +1,9 @@
-"""The calls that create no task: identify-face and the account's resource packs.
+"""The calls that create no task: identify-face, the account's resource packs, selections.
 
 `IDENTIFY_FACE` is the first step of the current lip-sync, answered at once and charged
 0.05 units a call (the pricing page's "Lip Sync, Face Recognition" row);
-`ACCOUNT_COSTS` lists the account's resource packs, free, on the account prefix (no `/v1`).
+`ACCOUNT_COSTS` lists the account's resource packs, free, on the account prefix (no `/v1`);
+`SELECTION_CALLS` are multi-element editing's session (init, add, delete, clear, preview).
 
 Examples:
     >>> from prefect_kling.providers import Provider
@@ -14,9 +15,16 @@ Examples:
 
 from __future__ import annotations
 
-from prefect_kling.endpoints.row import Route, official_only
+from prefect_kling.endpoints.row import Route, everywhere, official_only
 from prefect_kling.models.account import AccountCosts, AccountCostsQuery
+from prefect_kling.models.ledger import LEDGERS, LedgerPage, LedgerQuery
 from prefect_kling.models.lipsync import IdentifyFaceRequest, IdentifyFaceResult
+from prefect_kling.models.multi_elements import (
+    MultiElementsVideo,
+    SelectionRequest,
+    SelectionSession,
+    SessionRequest,
+)
 from prefect_kling.pricing_table import PER_REQUEST_UNITS
 
 IDENTIFY_FACE_PATH = "videos/identify-face"
@@ -30,8 +38,8 @@ Free, creates nothing, at most about one request a second."""
 IDENTIFY_FACE = Route(
     name="identify-face",
     method="POST",
-    # CometAPI does not list advanced-lip-sync, so its first step is of no use there.
-    paths=official_only(IDENTIFY_FACE_PATH),
+    # CometAPI lists identify-face and advanced-lip-sync at Kling's paths.
+    paths=everywhere(IDENTIFY_FACE_PATH),
     request_model=IdentifyFaceRequest,
     response_model=IdentifyFaceResult,
     units=PER_REQUEST_UNITS["Lip Sync", "Face Recognition"],
@@ -49,5 +57,55 @@ ACCOUNT_COSTS = Route(
 )
 """The account's resource packs (free): also the way to check keys without a task."""
 
-ROUTES: dict[str, Route] = {route.name: route for route in (IDENTIFY_FACE, ACCOUNT_COSTS)}
+
+def _selection_call(step: str, request_model: type[SessionRequest | MultiElementsVideo]) -> Route:
+    """One call of multi-element editing's selection session, answered at once."""
+    return Route(
+        name=f"multi-elements-{step}",
+        method="POST",
+        # CometAPI lists multi-elements among its actions, at Kling's paths.
+        paths=everywhere(f"videos/multi-elements/{step}"),
+        request_model=request_model,
+        response_model=SelectionSession,
+    )
+
+
+SELECTION_INIT = _selection_call("init-selection", MultiElementsVideo)
+"""Open a selection session on a video (valid 24 hours)."""
+SELECTION_ADD = _selection_call("add-selection", SelectionRequest)
+"""Mark points on one frame."""
+SELECTION_DELETE = _selection_call("delete-selection", SelectionRequest)
+"""Unmark points on one frame, named exactly as they were added."""
+SELECTION_CLEAR = _selection_call("clear-selection", SessionRequest)
+"""Forget every mark of the session."""
+SELECTION_PREVIEW = _selection_call("preview-selection", SessionRequest)
+"""Render the marks on the video (a preview link)."""
+SELECTION_CALLS = (
+    SELECTION_INIT,
+    SELECTION_ADD,
+    SELECTION_DELETE,
+    SELECTION_CLEAR,
+    SELECTION_PREVIEW,
+)
+"""Multi-element editing's session calls, in the order a session uses them."""
+
+ACCOUNT_LEDGERS: dict[str, Route] = {
+    ledger: Route(
+        name=f"account-billing-{ledger}",
+        method="POST",
+        # As the resource packs: a Kling account's, on the official host only.
+        paths=official_only(f"account/billing/{ledger}"),
+        request_model=LedgerQuery,
+        response_model=LedgerPage,
+        account=True,
+    )
+    for ledger in LEDGERS
+}
+"""The account's ledgers (free cursor pages): `package` (unit deductions from packs) and
+`balance` (deductions from the balance)."""
+
+ROUTES: dict[str, Route] = {
+    route.name: route
+    for route in (IDENTIFY_FACE, ACCOUNT_COSTS, *SELECTION_CALLS, *ACCOUNT_LEDGERS.values())
+}
 """The calls that create no task, by name."""

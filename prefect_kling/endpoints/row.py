@@ -121,6 +121,8 @@ class Endpoint:
             and are relative to the host (`KlingCredentials.account_base_url`).
         newer: On a legacy row, the `NEW` row that serves the models it lists: a request
             naming one of them goes there (`prefect_kling.endpoints.routing`).
+        refusals: Why a provider without the route has none, where that is known (it is
+            added to the refusal's message).
     """
 
     name: str
@@ -136,6 +138,7 @@ class Endpoint:
     title: str = ""
     standard: ApiStandard = ApiStandard.LEGACY
     newer: str | None = None
+    refusals: Mapping[Provider, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # Only providers that have the route can query it.
@@ -167,7 +170,7 @@ class Endpoint:
         Raises:
             KlingValidationError: The provider has no such route.
         """
-        return _path(self.name, self.paths, provider)
+        return _path(self.name, self.paths, provider, self.refusals)
 
     def create_path(self, provider: Provider, model: str | None = None) -> str:
         """The create path for a provider, relative to its prefix (or host, for `NEW` rows).
@@ -237,14 +240,21 @@ def fits_a_path(task_id: str) -> bool:
     return _TASK_ID.fullmatch(task_id) is not None
 
 
-def _path(name: str, paths: Mapping[Provider, str], provider: Provider) -> str:
+def _path(
+    name: str,
+    paths: Mapping[Provider, str],
+    provider: Provider,
+    refusals: Mapping[Provider, str] | None = None,
+) -> str:
     try:
         return paths[Provider(provider)]
     except (KeyError, ValueError):
         available = ", ".join(paths) or "none"
+        reason = (refusals or {}).get(provider)
+        because = f" ({reason})" if reason else ""
         raise KlingValidationError.single(
             "provider",
-            f"{str(provider)!r} has no {name} route; allowed: {available}",
+            f"{str(provider)!r} has no {name} route{because}; allowed: {available}",
             endpoint=name,
         ) from None
 

@@ -53,6 +53,7 @@ Examples:
     ```
 """
 
+from prefect_kling.flows.account_report import account_report
 from prefect_kling.flows.arguments import DEFAULT_OUTPUT
 from prefect_kling.flows.batch import batch_generate
 from prefect_kling.flows.batch_items import BatchItem, BatchOutcome, BatchReport, load_batch
@@ -70,6 +71,7 @@ __all__ = [
     "BatchReport",
     "GenerationResult",
     "RecognitionResult",
+    "account_report",
     "batch_generate",
     "check_request",
     "extend_video",

@@ -58,14 +58,15 @@ def extend_video(
     callback_safety_poll_seconds: float = 300.0,
     on_status: StatusCallback | None = None,
     runtime: Runtime | None = None,
+    task_id: str | None = None,
 ) -> list[GenerationResult]:
     """Extend a video `times` times in a chain, each step extending the one before.
 
     Each step is a `generate_video` subflow on `video-extend`, fed with the video id of the
     previous step's result, so each adds 4 to 5 seconds; a rerun with the same inputs
-    reuses every step already made. Kling's official API only (a gateway without the
-    route is refused before anything is sent), for videos under 30 days old and up to
-    3 minutes long in the end.
+    reuses every step already made. Kling's API and CometAPI (which also wants the id of
+    the task that made the video: `task_id`; each later step names the step before it),
+    for videos under 30 days old and up to 3 minutes long in the end.
 
     Args:
         video_id: The video to extend, e.g. `GenerationResult.video_id` of an earlier run.
@@ -91,6 +92,7 @@ def extend_video(
             events instead of polling), query anyway after this long.
         on_status: Called with the task and the seconds waited on every status change.
         runtime: Clocks, sleep and client factory (see `generate_video`).
+        task_id: The id of the task that made the video (CometAPI requires it).
 
     Returns:
         One result a step, in order; the last one holds the full-length video.
@@ -98,7 +100,12 @@ def extend_video(
     check_times(times)
     check_output(output)
     creds = resolve_credentials(credentials)
-    fields = {"prompt": prompt, "negative_prompt": negative_prompt, "cfg_scale": cfg_scale}
+    fields = {
+        "task_id": task_id,
+        "prompt": prompt,
+        "negative_prompt": negative_prompt,
+        "cfg_scale": cfg_scale,
+    }
     request = {"video_id": video_id, **{k: v for k, v in fields.items() if v is not None}}
     prepared = prepare_create("video-extend", request, creds.provider, strict=strict)
     estimate = check_budget("video-extend", prepared.payload, max_units, times=times)
@@ -132,4 +139,6 @@ def extend_video(
         if result.video_id is None:
             raise KlingError(f"extend step {step} (task {result.task_id}) gave no video id")
         request = {**request, "video_id": result.video_id}
+        if task_id is not None:
+            request["task_id"] = result.task_id
     return results

@@ -4,7 +4,8 @@ A `Generation` is one request on its way to saved files:
 
 1. `Generation.prepare` validates the request for the provider, adds the callback URL and
    fixes the external task id, sending nothing (an advanced lip-sync that names its video
-   first asks identify-face for the session, which is free and creates no task);
+   first asks identify-face for the session, which is free and creates no task; a
+   multi-element edit that names its video first runs its selection session);
 2. `create` runs the cached create step (`kling-create`), which never pays twice;
 3. `wait` hands the task to a `Waiter`, with a `Tracker` as its `on_status`; a failed or
    timed-out task gets its summary artifact (and event) before the error goes on;
@@ -33,6 +34,7 @@ from prefect_kling.flows.tracking import Tracker
 from prefect_kling.lip_sync_plan import LipSyncPlan
 from prefect_kling.models.kling_task import KlingTask, TaskReference
 from prefect_kling.models.omni_images import images_made
+from prefect_kling.multi_elements_plan import MultiElementsPlan
 from prefect_kling.observe import (
     SlotWaitProgress,
     emit_task_event,
@@ -43,12 +45,26 @@ from prefect_kling.runtime import current_runtime
 from prefect_kling.waiting import StatusCallback, TaskWaiter, Waiter
 
 _SHOWN_FIELDS = frozenset(
-    {"prompt", "model_name", "mode", "duration", "aspect_ratio", "n", "effect_scene", "video_id"}
+    {
+        "prompt",
+        "model_name",
+        "mode",
+        "duration",
+        "aspect_ratio",
+        "n",
+        "effect_scene",
+        "edit_mode",
+        "video_id",
+    }
 )
 
 
 def _names_its_video(row: Endpoint, request: Any) -> bool:
     return row.name == "advanced-lip-sync" and LipSyncPlan.names_its_video(request)
+
+
+def _edits_elements_of_a_video(row: Endpoint, request: Any) -> bool:
+    return row.name == "multi-elements" and MultiElementsPlan.names_its_video(request)
 
 
 def check_request(
@@ -82,6 +98,10 @@ def check_request(
     payload: dict[str, Any] = {}
     if _names_its_video(row, request):
         LipSyncPlan.check(
+            request, credentials.provider, idempotency_key=idempotency_key, strict=strict
+        )
+    elif _edits_elements_of_a_video(row, request):
+        MultiElementsPlan.check(
             request, credentials.provider, idempotency_key=idempotency_key, strict=strict
         )
     else:
@@ -177,6 +197,20 @@ class Generation:
                 provider,
                 strict=strict,
                 stand_ins={"session_id": plan.source},
+            )
+        elif _edits_elements_of_a_video(row, request):
+            edit = MultiElementsPlan.check(
+                request, provider, idempotency_key=idempotency_key, strict=strict
+            )
+            with current_runtime().client(credentials) as client:
+                session_request = edit.run(client)
+            # Each run opens a new session: the video and its selections name the content.
+            prepared = prepare_create(
+                row,
+                session_request,
+                provider,
+                strict=strict,
+                stand_ins={"session_id": {**edit.source, "selections": edit.selections}},
             )
         else:
             prepared = prepare_create(

@@ -1,21 +1,19 @@
-"""Video effects: a ready-made scene applied to one image, or to two people.
+"""Video effects: a ready-made scene applied to one image, or to two.
 
-Kling's body is `{"effect_scene": ..., "input": {...}, "callback_url", "external_task_id"}`.
-The shape of `input` depends on the scene:
+Kling's body is `{"effect_scene": ..., "input": {...}, "callback_url", "external_task_id"}`,
+and `input` is exactly what Kling's effects page documents (`prefect_kling.models.
+effect_scenes`, the dated catalogue):
 
-- single-image scenes (`bloombloom`, `dizzydizzy`, `fuzzyfuzzy`, `squish`, `expansion`, ...)
-  take `{"image", "duration"}`;
-- two-person scenes (`TWO_PERSON_EFFECT_SCENES`: `hug`, `kiss`, `heart_gesture`, `fight`)
-  take `{"model_name", "mode", "images": [a, b], "duration"}`, exactly two images.
+- single-image scenes (`color_mixing`, `pet_lion_pro`, ...) take `{"image": ...}`;
+- dual-image scenes (`hug_pro`, `kiss_pro`, `fight_pro`, `heart_gesture_pro`, ...) take
+  `{"images": [left, right]}`, exactly two.
 
-A scene known here takes the shape of its kind. A scene not known here (Kling adds
-scenes often) is refused by the capability check unless `strict=False`; it then takes
-two images (`images`) as a two-person scene, or one (`image`) as a single-image scene.
-The durations each scene takes and the models of the two-person scenes are the effects
-row's limits (`prefect_kling.endpoints.edits`). The settings a scene does not take are
-refused naming the value as given (a path, not its Base64).
-As with lip-sync, the `input` settings may also be given flat:
-`VideoEffectRequest(effect_scene="hug", images=[a, b])`.
+No scene takes a duration, a model or a mode: the page documents none, so they are
+refused rather than sent. A withdrawn scene (`hug`, `kiss`, `fight`, ... on 2026-01-30)
+is refused naming its replacement. A scene not in the catalogue (Kling adds scenes often)
+is refused by the capability check unless `strict=False`; it then takes `image` or
+`images` as given. The images may also be given flat:
+`VideoEffectRequest(effect_scene="hug_pro", images=[a, b])`.
 """
 
 from __future__ import annotations
@@ -34,36 +32,36 @@ from prefect_kling.models.common import (
     rule_error,
     show,
 )
-from prefect_kling.models.videos import Duration, Mode
+from prefect_kling.models.effect_scenes import (
+    DUAL_IMAGE,
+    SCENES,
+    SINGLE_IMAGE,
+    TAKEN,
+    withdrawn_message,
+)
 
-TWO_PERSON_EFFECT_SCENES = ("hug", "kiss", "heart_gesture", "fight")
-"""Scenes that put two people (one image each) in one video."""
-SINGLE_IMAGE_EFFECT_SCENES = ("bloombloom", "dizzydizzy", "fuzzyfuzzy", "squish", "expansion")
-"""Single-image scenes known here."""
-
-_TWO_PERSON_FIELDS = ("model_name", "mode", "images", "duration")
-_SINGLE_IMAGE_FIELDS = ("image", "duration")
+TWO_PERSON_EFFECT_SCENES = DUAL_IMAGE
+"""Scenes that take two images (`input.images`), e.g. `hug_pro`."""
+SINGLE_IMAGE_EFFECT_SCENES = SINGLE_IMAGE
+"""Scenes that take one image (`input.image`)."""
+UNDOCUMENTED = ("duration", "model_name", "mode")
+"""Settings older effects requests had that Kling's effects page no longer documents."""
 
 
 class EffectInput(StrictModel):
-    """The images and settings of a video effect; which fields apply depends on the scene.
+    """The image (or two) of a video effect; which one applies depends on the scene.
 
     Examples:
-        >>> EffectInput(image="https://example.com/cake.png").duration
-        '5'
+        >>> EffectInput(image="https://example.com/cake.png").images is None
+        True
     """
 
     image: ImageInput | None = Field(
         None, description="The image of a single-image scene: URL, path, bytes or Base64."
     )
     images: list[ImageInput] | None = Field(
-        None, description="The two people of a two-person scene, one image each."
+        None, description="The two images of a dual-image scene, left then right."
     )
-    model_name: str | None = Field(
-        None, description="Model of a two-person scene, e.g. `kling-v1-6`."
-    )
-    mode: Mode = None
-    duration: Duration = Field("5", description='Length in seconds, `"5"` (default) or `"10"`.')
 
 
 class VideoEffectRequest(KlingRequest):
@@ -72,71 +70,90 @@ class VideoEffectRequest(KlingRequest):
     Examples:
         >>> from prefect_kling.providers import Provider
         >>> request = VideoEffectRequest(
-        ...     effect_scene="hug",
+        ...     effect_scene="hug_pro",
         ...     images=["https://example.com/a.png", "https://example.com/b.png"],
-        ...     model_name="kling-v1-6",
         ... )
-        >>> request.to_payload(Provider.KLING)["input"]  # doctest: +NORMALIZE_WHITESPACE
-        {'images': ['https://example.com/a.png', 'https://example.com/b.png'],
-         'model_name': 'kling-v1-6', 'duration': '5'}
+        >>> request.to_payload(Provider.KLING)  # doctest: +NORMALIZE_WHITESPACE
+        {'effect_scene': 'hug_pro',
+         'input': {'images': ['https://example.com/a.png', 'https://example.com/b.png']}}
     """
 
     effect_scene: str = Field(
         min_length=1,
-        description="The scene: a single-image one such as `bloombloom` or `squish`, or a "
-        "two-person one (`hug`, `kiss`, `heart_gesture`, `fight`).",
+        description="The scene: a single-image one such as `color_mixing`, or a dual-image "
+        "one such as `hug_pro` (see `prefect_kling.models.effect_scenes`).",
     )
-    input: EffectInput = Field(description="The images and settings (sent as `input`).")
+    input: EffectInput = Field(description="The image or images (sent as `input`).")
     callback_url: CallbackUrl = None
     external_task_id: ExternalTaskId = None
 
     @model_validator(mode="before")
     @classmethod
     def _nest_flat_fields(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            _refuse_undocumented(data)
         data = nest_input(data, EffectInput)
         if isinstance(data, dict) and isinstance(data.get("effect_scene"), str):
+            gone = withdrawn_message(data["effect_scene"])
+            if gone:
+                raise rule_error("effect_scene", gone)
             _check_input(data["effect_scene"], data.get("input"))
         return data
 
     @property
     def two_person(self) -> bool:
-        """Whether the scene puts two people together (two images)."""
+        """Whether the scene takes two images."""
         return self.effect_scene in TWO_PERSON_EFFECT_SCENES or self.input.images is not None
 
 
+def _refuse_undocumented(data: dict[str, Any]) -> None:
+    """Refuse the settings Kling's effects page does not document, flat or in `input`."""
+    given = data.get("input")
+    inner = given if isinstance(given, dict) else {}
+    for name in UNDOCUMENTED:
+        for place, fields in ((name, data), (f"input.{name}", inner)):
+            if fields.get(name) is not None:
+                raise rule_error(
+                    place,
+                    f"{show(fields[name])} is not a field of Kling's effects page "
+                    f"({TAKEN.isoformat()}): a scene sets its own length, model and mode; "
+                    "allowed: input.image or input.images",
+                )
+
+
 def _check_input(scene: str, given: Any) -> None:
-    """Refuse settings the scene does not take, on the values as given (paths, not Base64)."""
+    """Refuse an image count the scene does not take, on the values as given."""
     if isinstance(given, EffectInput):
         given = given.model_dump(exclude_none=True)
     if not isinstance(given, dict):
         return  # refused by the model, which names its place
-    known = scene in TWO_PERSON_EFFECT_SCENES or scene in SINGLE_IMAGE_EFFECT_SCENES
-    two_person = scene in TWO_PERSON_EFFECT_SCENES or (
-        not known and given.get("images") is not None and given.get("image") is None
-    )
-    kind = "two-person" if two_person else "single-image"
-    fields = _TWO_PERSON_FIELDS if two_person else _SINGLE_IMAGE_FIELDS
-    for name in EffectInput.model_fields:
-        value = given.get(name)
-        if name not in fields and value is not None:
-            raise rule_error(
-                f"input.{name}",
-                f"{show(value)} is not allowed with {kind} scene {scene!r}; "
-                f"allowed: {', '.join(fields)}",
-            )
-    if not two_person:
-        if given.get("image") is None:
+    known = SCENES.get(scene)
+    two = known.images == 2 if known else given.get("images") is not None
+    if two:
+        if given.get("image") is not None:
             raise rule_error(
                 "input.image",
-                f"missing with single-image scene {scene!r}; allowed: one image "
-                f"(two-person scenes: {', '.join(TWO_PERSON_EFFECT_SCENES)})",
+                f"{show(given['image'])} is not allowed with dual-image scene {scene!r}; "
+                "allowed: input.images, two images",
+            )
+        images = given.get("images")
+        count = len(images) if isinstance(images, list | tuple) else 0
+        if count != 2:
+            raise rule_error(
+                "input.images",
+                f"{count} image{'' if count == 1 else 's'} with dual-image scene {scene!r}; "
+                "allowed: exactly 2 images, left then right",
             )
         return
-    images = given.get("images")
-    count = len(images) if isinstance(images, list | tuple) else 0
-    if count != 2:
+    if given.get("images") is not None:
         raise rule_error(
             "input.images",
-            f"{count} image{'' if count == 1 else 's'} with two-person scene {scene!r}; "
-            "allowed: exactly 2 images, one per person",
+            f"{show(given['images'])} is not allowed with single-image scene {scene!r}; "
+            "allowed: input.image, one image",
+        )
+    if given.get("image") is None:
+        raise rule_error(
+            "input.image",
+            f"missing with single-image scene {scene!r}; allowed: one image "
+            f"(dual-image scenes: {', '.join(TWO_PERSON_EFFECT_SCENES)})",
         )

@@ -47,6 +47,7 @@ from prefect_kling.models.common import (
 )
 from prefect_kling.models.kling_task import _Lenient
 from prefect_kling.models.videos import Watermark
+from prefect_kling.providers import Provider
 
 SOURCE_ERROR = "kling_source"
 """Pydantic error type of a URL or an audio value in a form Kling does not take."""
@@ -295,6 +296,12 @@ Milliseconds = Annotated[int, Field(ge=0)]
 Volume = Annotated[float | None, Field(ge=0, le=2)]
 
 
+FACE_CHOICE_NAMES: dict[Provider, dict[str, str]] = {
+    Provider.COMETAPI: {"original_audio_volume": "original_sound_volume"}
+}
+"""Face-choice fields a provider spells differently from Kling (CometAPI's lip-sync page)."""
+
+
 class FaceChoice(StrictModel):
     """One face to make speak, with its audio and when the audio plays.
 
@@ -354,6 +361,16 @@ class AdvancedLipSyncRequest(KlingRequest):
         >>> request.to_payload(Provider.KLING)["face_choose"]  # doctest: +NORMALIZE_WHITESPACE
         [{'face_id': '0', 'audio_id': 'a-7', 'sound_start_time': 0, 'sound_end_time': 4000,
           'sound_insert_time': 0}]
+
+        CometAPI spells the video's own volume `original_sound_volume`:
+
+        >>> quiet = AdvancedLipSyncRequest(
+        ...     session_id="s-1",
+        ...     face_choose=[{"face_id": "0", "audio_id": "a-7", "sound_end_time": 4000,
+        ...                   "original_audio_volume": 0.2}],
+        ... )
+        >>> quiet.to_payload(Provider.COMETAPI)["face_choose"][0]["original_sound_volume"]
+        0.2
     """
 
     session_id: str = Field(
@@ -365,3 +382,13 @@ class AdvancedLipSyncRequest(KlingRequest):
     watermark_info: Watermark = None
     callback_url: CallbackUrl = None
     external_task_id: ExternalTaskId = None
+
+    def to_payload(self, provider: Provider) -> dict[str, Any]:
+        """The JSON body for a provider, each face choice in the provider's spelling."""
+        payload = super().to_payload(provider)
+        names = FACE_CHOICE_NAMES.get(Provider(provider), {})
+        payload["face_choose"] = [
+            {names.get(key, key): value for key, value in choice.items()}
+            for choice in payload["face_choose"]
+        ]
+        return payload

@@ -25,6 +25,7 @@ from prefect_kling.models.common import (
     VideoId,
     rule_error,
 )
+from prefect_kling.providers import Provider
 
 
 def _seconds_as_text(value: Any) -> Any:
@@ -443,19 +444,38 @@ class VideoExtendRequest(KlingRequest):
     3 minutes in total; it checks that itself, as only it knows the video. The extension
     runs on the model of the original video, so the request names no model.
 
+    CometAPI also wants the parent task's id (`task_id`, required there; its extend row's
+    limits say so); Kling's own API knows the parent from the video id alone, so
+    `task_id` is not sent to it.
+
     Examples:
         >>> from prefect_kling.providers import Provider
-        >>> VideoExtendRequest(video_id="859402", prompt="The fox looks back.").to_payload(
-        ...     Provider.KLING
+        >>> request = VideoExtendRequest(
+        ...     video_id="859402", task_id="8672", prompt="The fox looks back."
         ... )
+        >>> request.to_payload(Provider.KLING)
         {'video_id': '859402', 'prompt': 'The fox looks back.'}
+        >>> request.to_payload(Provider.COMETAPI)["task_id"]
+        '8672'
     """
 
     video_id: VideoId = Field(
         description="Id of the video to extend, from an earlier result (under 30 days old).",
+    )
+    task_id: VideoId | None = Field(
+        None,
+        description="Id of the task that made the video (CometAPI requires it; Kling's own "
+        "API does not take it).",
     )
     prompt: Text = Field(None, description="What the added seconds should show.")
     negative_prompt: NegativePrompt = None
     cfg_scale: CfgScale = None
     callback_url: CallbackUrl = None
     external_task_id: ExternalTaskId = None
+
+    def to_payload(self, provider: Provider) -> dict[str, Any]:
+        """The JSON body for a provider: the parent task's id only for CometAPI."""
+        payload = super().to_payload(provider)
+        if Provider(provider) is not Provider.COMETAPI:
+            payload.pop("task_id", None)
+        return payload

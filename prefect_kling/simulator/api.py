@@ -224,7 +224,8 @@ class KlingApi:
         return self.envelope(200, 0, "SUCCEED", result)
 
     async def call(self, request: Request, provider: str, call: Call) -> Response:
-        """A call that creates no task: identify-face, image recognition or account costs."""
+        """A call that creates no task: identify-face, image recognition, a selection call or
+        account costs."""
         if call.name == "account-costs":
             try:
                 query = validate_costs_query(request.query_params)
@@ -234,14 +235,24 @@ class KlingApi:
         body = await self.json_body(request)
         if isinstance(body, Response):
             return body
+        if call.name.startswith("account-billing-"):
+            return self.answer(self.state.ledger(call.name.removeprefix("account-billing-"), body))
+        step = call.name.removeprefix("multi-elements-")
+        opens = call.name in ("identify-face", "multi-elements-init-selection")
         try:
             if call.name == "image-recognize":
                 validate_image_recognize(body)
                 return self.answer(self.state.recognize_image())
-            order = validate_identify_face(body, Context(provider, *DEFAULT_PROMPT_LIMITS))
+            order = (
+                validate_identify_face(body, Context(provider, *DEFAULT_PROMPT_LIMITS))
+                if opens
+                else None
+            )
         except Invalid as exc:
             return self.envelope(exc.http_status, exc.code, exc.message)
-        return self.answer(self.state.identify_face(order))
+        if call.name == "identify-face" and order is not None:
+            return self.answer(self.state.identify_face(order))
+        return self.answer(self.state.selection(step, body, order))
 
     async def create(self, request: Request, provider: str, match: Match) -> Response:
         """POST to a create path."""

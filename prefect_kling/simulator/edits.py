@@ -19,13 +19,13 @@ Examples:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from prefect_kling.simulator.fields import Fields
 from prefect_kling.simulator.orders import (
-    MODES,
     TRY_ON_MODELS,
     Context,
     FaceChoice,
@@ -38,9 +38,20 @@ VOICE_LANGUAGES = ("zh", "en")
 LIP_SYNC_MODES = ("text2video", "audio2video")
 AUDIO_SOURCES = {"file": "audio_file", "url": "audio_url"}
 
-SINGLE_IMAGE_SCENES = ("bloombloom", "dizzydizzy", "fuzzyfuzzy", "squish", "expansion")
-TWO_PERSON_SCENES = ("hug", "kiss", "heart_gesture", "fight")
-EFFECT_MODELS = ("kling-v1", "kling-v1-5", "kling-v1-6")
+# Kling's effects page of 2026-09-20: 204 single-image scenes and these 15 dual-image
+# ones. The simulator keeps only the dual ones and takes any other scene-like name as a
+# single-image scene; the client's catalogue is the strict one.
+DUAL_IMAGE_SCENES = (
+    "pet_skateboard", "daily_ootd", "toss_run", "switch_to_silk", "studio_look",
+    "french_elegance", "finger_swipe", "smooth_transition", "kiss_pro", "snow_night_kiss",
+    "eternal_kiss", "cheers_2026", "fight_pro", "hug_pro", "heart_gesture_pro",
+)  # fmt: skip
+# Withdrawn on 2026-01-30 (changelog of 2025-12-18), or earlier.
+WITHDRAWN_SCENES = (
+    "hug", "kiss", "fight", "heart_gesture", "thumbs_up", "tiger_hug", "pet_lion",
+    "3d_cartoon_1", "celebration", "c4d_cartoon",
+)  # fmt: skip
+SCENE_NAME = re.compile(r"[a-z0-9_]{1,64}")
 
 EXPANSION_SIDES = ("up", "down", "left", "right")
 MAX_EXPANDED_AREA = 3.0
@@ -57,6 +68,9 @@ def validate_video_extend(body: dict[str, Any], ctx: Context) -> Order:
     """
     fields = Fields(body)
     video_id = fields.identifier("video_id", required=True)
+    # The gateway wants the parent task's id beside the video's; Kling's own API does not.
+    if ctx.provider == "cometapi":
+        fields.identifier("task_id", required=True)
     prompt = fields.text("prompt", max_len=ctx.prompt_max)
     negative = fields.text("negative_prompt", max_len=ctx.negative_max)
     fields.number("cfg_scale", 0.0, 1.0)
@@ -110,7 +124,11 @@ def validate_identify_face(body: dict[str, Any], ctx: Context) -> Order:
     return fields.order(model_name="", **_video_source(fields))
 
 
-def _face_choice(fields: Fields, position: int) -> FaceChoice:
+# The gateway spells the video's own volume otherwise.
+ORIGINAL_VOLUME = {"kling": "original_audio_volume", "cometapi": "original_sound_volume"}
+
+
+def _face_choice(fields: Fields, position: int, provider: str) -> FaceChoice:
     face_id = fields.identifier("face_id", required=True) or ""
     fields.one_of("audio_id", "sound_file")
     fields.identifier("audio_id")
@@ -124,7 +142,7 @@ def _face_choice(fields: Fields, position: int) -> FaceChoice:
         )
     insert = fields.integer("sound_insert_time", 0, MAX_MILLISECONDS, 0)
     fields.number("sound_volume", 0.0, 2.0)
-    fields.number("original_audio_volume", 0.0, 2.0)
+    fields.number(ORIGINAL_VOLUME[provider], 0.0, 2.0)
     return FaceChoice(face_id=face_id, insert_ms=insert, position=position)
 
 
@@ -134,7 +152,7 @@ def validate_advanced_lip_sync(body: dict[str, Any], ctx: Context) -> Order:
     session_id = fields.identifier("session_id", required=True)
     faces: list[FaceChoice] = []
     for position, child in enumerate(fields.objects("face_choose", 1, MAX_FACES)):
-        face = _face_choice(child, position)
+        face = _face_choice(child, position, ctx.provider)
         if face.face_id in {chosen.face_id for chosen in faces}:
             raise Invalid(f"face_choose[{position}].face_id {face.face_id!r} is chosen twice")
         faces.append(face)
@@ -144,22 +162,23 @@ def validate_advanced_lip_sync(body: dict[str, Any], ctx: Context) -> Order:
 def validate_effects(body: dict[str, Any], ctx: Context) -> Order:
     """Check a `videos/effects` body: the scene decides the shape of `input`.
 
-    Single-image scenes take `{image, duration}` (5 s only); two-person scenes take
-    `{model_name, mode, images: [a, b], duration}` (5 or 10 s).
+    Single-image scenes take `{image}`, dual-image scenes `{images: [left, right]}`; the
+    page documents nothing else in `input` (other fields are ignored, and listed in the
+    task's `ignored_fields`; a scene sets its own length: 5 s here), and a withdrawn
+    scene is refused as no longer supported.
     """
     fields = Fields(body)
-    scenes = SINGLE_IMAGE_SCENES + TWO_PERSON_SCENES
-    scene = fields.choice("effect_scene", scenes, "", required=True)
+    scene = fields.require("effect_scene")
+    if not isinstance(scene, str) or not SCENE_NAME.fullmatch(scene):
+        raise Invalid(f"effect_scene {scene!r} is not a scene of the effects center")
+    if scene in WITHDRAWN_SCENES:
+        raise Invalid(f"effect_scene {scene!r} is no longer supported")
     settings = fields.nested("input")
-    if scene in SINGLE_IMAGE_SCENES:
+    if scene in DUAL_IMAGE_SCENES:
+        settings.image_list("images", None, 2, 2)
+    else:
         settings.image("image", required=True)
-        duration = settings.duration(allowed=("5",))
-        return fields.order(model_name="", duration=duration)
-    model = settings.model_name(EFFECT_MODELS, "kling-v1")
-    mode = settings.choice("mode", MODES, "std")
-    settings.image_list("images", None, 2, 2)
-    duration = settings.duration()
-    return fields.order(model_name=model, mode=mode, duration=duration)
+    return fields.order(model_name="", duration=5)
 
 
 def validate_image_expand(body: dict[str, Any], ctx: Context) -> Order:

@@ -21,6 +21,7 @@ from typing import Any
 
 from prefect_kling.simulator.orders import Invalid, Order, ParentVideo
 from prefect_kling.simulator.routes import EXTENDABLE, EXTENSION_SECONDS, Endpoint
+from prefect_kling.simulator.selections import SelectionSessions
 from prefect_kling.simulator.timeline import SUCCEED, Task
 
 DAY_SECONDS = 24 * 3600
@@ -94,6 +95,8 @@ class Library:
     def __init__(self) -> None:
         self._videos: dict[str, tuple[Task, int]] = {}
         self._sessions: dict[str, FaceSession] = {}
+        self.selections = SelectionSessions()
+        """Multi-element editing's selection sessions."""
 
     def add(self, task: Task) -> None:
         """Remember the videos a new task will make."""
@@ -150,6 +153,8 @@ class Library:
             return dataclasses.replace(order, parent=self.source(order, now, base_url))
         if endpoint.source == "session":
             return dataclasses.replace(order, parent=self._chosen(order, now))
+        if endpoint.source == "selection":
+            return dataclasses.replace(order, parent=self.selections.video_for(order, now))
         return order
 
     def open_session(self, session_id: str, video: ParentVideo, now: float) -> FaceSession:

@@ -10,7 +10,7 @@ rows' tasks. A provider missing from a row's `paths` has no such route (the gate
 answers its HTML 404 page, the official API 404/1202).
 
 Calls that create no task (`CALLS`) are rows too: identify-face and image recognition
-(`POST`, official only, answered at once) and the account's resource packs
+(`POST`, answered at once; image recognition official only) and the account's resource packs
 (`GET /account/costs` on the official
 host without `/v1`; `/kling/account/costs` is a gateway equivalent of the simulator's own,
 as CometAPI documents none). Neither counts as a create.
@@ -41,7 +41,7 @@ Examples:
     ('query', '123', ['text2image', 'multi-image2image'])
     >>> resolve("kling", "GET", "account/costs", account=True).call.name
     'account-costs'
-    >>> resolve("cometapi", "POST", "videos/video-extend") is None
+    >>> resolve("cometapi", "POST", "images/editing/expand") is None
     True
 """
 
@@ -54,6 +54,7 @@ from typing import Any, Literal
 
 from prefect_kling.simulator import edits as e
 from prefect_kling.simulator import omni_images as o
+from prefect_kling.simulator import selections as sel
 from prefect_kling.simulator import validation as v
 
 PROVIDERS = ("kling", "cometapi")
@@ -64,7 +65,7 @@ GATEWAY_VIDEO_LIMITS = {"cometapi": (500, 200)}
 VIDEO_OVERHANG_SECONDS = 0.042
 EXTENSION_SECONDS = 4.5
 
-Source = Literal["", "extend", "video", "session"]
+Source = Literal["", "extend", "video", "session", "selection"]
 
 
 def video_units(order: v.Order) -> float:
@@ -121,7 +122,8 @@ class Endpoint:
         accepts: For rows sharing a path: whether a create body is this row's.
         source: What the create starts from, checked by the state: `extend` (a video id
             of an `extendable` row's video), `video` (any video id of this account, or a
-            video URL), `session` (an identify-face session), or `""` (nothing).
+            video URL), `session` (an identify-face session), `selection` (a
+            multi-element selection session with marks), or `""` (nothing).
         extendable: Whether this row's videos can be extended.
         length: Length in seconds of the videos this row makes.
         standard: Whether the row is of Kling's newer API standard (model in the path,
@@ -211,9 +213,10 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         name="video-extend",
         family="video",
         result="video",
-        paths={"kling": "videos/video-extend"},
+        paths={"kling": "videos/video-extend", "cometapi": "videos/video-extend"},
         validate=e.validate_video_extend,
         units=video_units,
+        prompt_limits={"cometapi": (500, 2500)},
         external_id_lookup=True,  # the Chinese edition allows it
         source="extend",
         extendable=True,
@@ -233,7 +236,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         name="advanced-lip-sync",
         family="video",
         result="video",
-        paths={"kling": "videos/advanced-lip-sync"},
+        paths={"kling": "videos/advanced-lip-sync", "cometapi": "videos/advanced-lip-sync"},
         validate=e.validate_advanced_lip_sync,
         units=lip_sync_units,
         source="session",
@@ -285,6 +288,16 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         validate=e.validate_virtual_try_on,
         units=image_units,
     ),
+    Endpoint(
+        name="multi-elements",
+        family="video",
+        result="video",
+        paths={"kling": "videos/multi-elements", "cometapi": "videos/multi-elements"},
+        validate=sel.validate_multi_elements,
+        units=video_units,
+        external_id_lookup=True,
+        source="selection",
+    ),
 )
 
 ENDPOINTS_BY_NAME: Mapping[str, Endpoint] = {row.name: row for row in ENDPOINTS}
@@ -310,8 +323,29 @@ class Call:
 
 
 CALLS: tuple[Call, ...] = (
-    Call(name="identify-face", method="POST", paths={"kling": "videos/identify-face"}),
+    Call(
+        name="identify-face",
+        method="POST",
+        paths={"kling": "videos/identify-face", "cometapi": "videos/identify-face"},
+    ),
     Call(name="image-recognize", method="POST", paths={"kling": "videos/image-recognize"}),
+    *(
+        Call(
+            name=f"multi-elements-{step}",
+            method="POST",
+            paths={provider: f"videos/multi-elements/{step}" for provider in PROVIDERS},
+        )
+        for step in (*sel.STEPS, sel.PREVIEW)
+    ),
+    *(
+        Call(
+            name=f"account-billing-{ledger}",
+            method="POST",
+            paths={"kling": f"account/billing/{ledger}"},
+            account=True,
+        )
+        for ledger in ("package", "balance")
+    ),
     Call(
         name="account-costs",
         method="GET",

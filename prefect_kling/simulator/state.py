@@ -24,6 +24,7 @@ from prefect_kling.simulator.clock import SimClock, TokenBucket
 from prefect_kling.simulator.config import FAMILIES, SimulatorConfig
 from prefect_kling.simulator.edits import CostsQuery
 from prefect_kling.simulator.faults import NEW_TASK, FaultInjector, FaultKind, Scope, seeded_random
+from prefect_kling.simulator.ledgers import ledger_page
 from prefect_kling.simulator.library_store import LibraryStore
 from prefect_kling.simulator.lineage import Library
 from prefect_kling.simulator.omni_images import recognition_view
@@ -83,6 +84,7 @@ class SimulatorState:
         self._faults = FaultInjector(seed)
         self._bucket: TokenBucket | None = None
         self._tasks: dict[str, Task] = {}
+        self._ledger_cursors: dict[str, Any] = {}
         self._by_external: dict[str, Task] = {}
         self._active: dict[str, Task] = {}
         self._outbox: list[CallbackEvent] = []
@@ -428,6 +430,30 @@ class SimulatorState:
             self._tick_locked()
             recognition_id = str(uuid.UUID(int=self._ids.getrandbits(128), version=4))
             return recognition_view(recognition_id, self.base_url)
+    def selection(
+        self, step: str, body: dict[str, Any], video: Order | None = None
+    ) -> dict[str, Any] | Refusal:
+        """Answer a multi-element selection call (free, no task); `video` opens a session."""
+        with self._lock:
+            self._tick_locked()
+            now = self.clock.now()
+            selections = self._library.selections
+            try:
+                if video is None:
+                    return selections.answer(step, body, now, self.base_url)
+                parent = self._library.source(video, now, self.base_url)
+                return selections.open(str(self._ids.getrandbits(60)), parent, now)
+            except Invalid as exc:
+                return Refusal(exc.http_status, exc.code, exc.message)
+
+    def ledger(self, ledger: str, body: dict[str, Any]) -> dict[str, Any] | Refusal:
+        """A page of the account's `package` or `balance` ledger (free, no task)."""
+        with self._lock:
+            self._tick_locked()
+            try:
+                return ledger_page(ledger, body, self._tasks.values(), self._ledger_cursors)
+            except Invalid as exc:
+                return Refusal(exc.http_status, exc.code, exc.message)
 
     def face_image(self, session_id: str, face_id: str) -> int | None:
         """The position of a session's face (for its picture), or `None`."""

@@ -1,4 +1,4 @@
-"""Tasks that start from a video or a picture: extend, lip-sync, effects."""
+"""Tasks that start from a video or a picture: extend, lip-sync, effects, element editing."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from prefect_kling.tasks.creating import (
 
 __all__ = [
     "apply_video_effect",
+    "edit_video_elements",
     "extend_video",
     "lip_sync",
 ]
@@ -109,3 +110,53 @@ def apply_video_effect(
     return create_from(
         credentials, "effects", request, idempotency_key, effect_scene=effect_scene, **fields
     )
+
+
+@task(name="kling-multi-elements", **TASK_OPTIONS)
+def edit_video_elements(
+    credentials: KlingCredentials,
+    *,
+    output: Any = "kling-output",
+    request: Fields | None = None,
+    idempotency_key: str | None = None,
+    max_wait_seconds: float = 1800.0,
+    poll_interval_seconds: float = 2.0,
+    **fields: Any,
+) -> Any:
+    """Edit an element of a video: the whole selection session, the edit, its saved video.
+
+    Runs init-selection on the video, add-selection for each of `selections`,
+    delete-selection for each of `deletions`, preview-selection (each step logged), then
+    creates the edit, waits for it and saves the video to `output` with its SHA-256.
+    Everything is checked before the first call; the same request is the same task (its
+    external id comes from the video, the selections and the edit, not from the session),
+    so a rerun finds the earlier task instead of paying again. Given a `session_id` of
+    your own instead of a video, it creates at once.
+
+    Args:
+        credentials: Where and how to reach Kling.
+        output: A local folder or a Prefect writable filesystem block.
+        request: All fields at once, as a mapping.
+        idempotency_key: Ask for a fresh take of a request made before.
+        max_wait_seconds: Longest wait for the edit.
+        poll_interval_seconds: First pause between queries.
+        **fields: `video_id` or `video_url`; `selections` and `deletions` (frames, each
+            `{"frame_index": 0, "points": [{"x": 0.5, "y": 0.4}]}`); `edit_mode`
+            (`addition`, `swap` or `removal`), `image_list`, `prompt`, `negative_prompt`,
+            `mode`, `duration`, `callback_url`, `external_task_id`.
+
+    Returns:
+        The `GenerationResult`: the task, its units and the saved file.
+    """
+    from prefect_kling.flows.pipeline import Generation
+    from prefect_kling.waiting import PollSchedule, PollWaiter
+
+    data = request_fields(request, **fields)
+    generation = Generation.prepare(
+        "multi-elements", data, credentials, idempotency_key=idempotency_key
+    )
+    schedule = PollSchedule(first_interval=poll_interval_seconds)
+    with PollWaiter(credentials, schedule) as waiter:
+        generation.create()
+        finished = generation.wait(waiter, max_wait_seconds=max_wait_seconds)
+    return generation.save(finished, output, watermark=False)

@@ -85,16 +85,16 @@ LIFECYCLE: list[tuple[str, str, Body, str, str]] = [
     (
         "kling",
         "videos/effects",
-        lambda v: {"effect_scene": "squish", "input": {"image": IMAGE, "duration": "5"}},
+        lambda v: {"effect_scene": "color_mixing", "input": {"image": IMAGE}},
         "video",
         "1",
     ),
     (
         "cometapi",
         "videos/effects",
-        lambda v: {"effect_scene": "hug", "input": {"images": [IMAGE, IMAGE], "mode": "pro"}},
+        lambda v: {"effect_scene": "hug_pro", "input": {"images": [IMAGE, IMAGE]}},
         "video",
-        "3.5",
+        "1",
     ),
     (
         "kling",
@@ -137,10 +137,6 @@ def test_create_runs_to_success_and_lists(
 @pytest.mark.parametrize(
     ("method", "path"),
     [
-        ("POST", "/kling/v1/videos/video-extend"),
-        ("GET", "/kling/v1/videos/video-extend/123"),
-        ("POST", "/kling/v1/videos/identify-face"),
-        ("POST", "/kling/v1/videos/advanced-lip-sync"),
         ("POST", "/kling/v1/images/editing/expand"),
         ("GET", "/kling/v1/account/costs"),
         ("POST", "/kling/account/costs"),
@@ -349,63 +345,45 @@ REFUSED: list[tuple[str, str, dict[str, Any], str]] = [
     (
         "cometapi",
         "videos/effects",
-        {"effect_scene": "explode", "input": {"image": IMAGE}},
-        "effect_scene must be one of",
+        {"effect_scene": "Explode!", "input": {"image": IMAGE}},
+        "effect_scene 'Explode!' is not a scene of the effects center",
     ),
-    ("kling", "videos/effects", {"effect_scene": "squish"}, "input is required"),
+    ("kling", "videos/effects", {"effect_scene": "color_mixing"}, "input is required"),
     (
         "kling",
         "videos/effects",
-        {"effect_scene": "bloombloom", "input": TWO},
+        {"effect_scene": "skateskate", "input": TWO},
         "input.image is required",
     ),
     (
         "kling",
         "videos/effects",
-        {"effect_scene": "dizzydizzy", "input": {"image": IMAGE, "duration": "10"}},
-        "input.duration must be '5'",
+        {"effect_scene": "hug", "input": TWO},
+        "effect_scene 'hug' is no longer supported",
     ),
     (
         "kling",
         "videos/effects",
-        {"effect_scene": "hug", "input": {"image": IMAGE}},
+        {"effect_scene": "hug_pro", "input": {"image": IMAGE}},
         "input.images is required",
     ),
     (
         "cometapi",
         "videos/effects",
-        {"effect_scene": "kiss", "input": {"images": [IMAGE]}},
+        {"effect_scene": "kiss_pro", "input": {"images": [IMAGE]}},
         "input.images must hold exactly 2 images",
     ),
     (
         "kling",
         "videos/effects",
-        {"effect_scene": "fight", "input": {"images": [IMAGE] * 3}},
+        {"effect_scene": "fight_pro", "input": {"images": [IMAGE] * 3}},
         "input.images must hold exactly 2 images",
     ),
     (
         "kling",
         "videos/effects",
-        {"effect_scene": "heart_gesture", "input": {"images": [IMAGE, "no!pe"]}},
+        {"effect_scene": "heart_gesture_pro", "input": {"images": [IMAGE, "no!pe"]}},
         "input.images[1] is neither an http(s) URL nor valid Base64",
-    ),
-    (
-        "kling",
-        "videos/effects",
-        {"effect_scene": "hug", "input": {**TWO, "mode": "ultra"}},
-        "input.mode must be one of",
-    ),
-    (
-        "kling",
-        "videos/effects",
-        {"effect_scene": "hug", "input": {**TWO, "model_name": "kling-v2-master"}},
-        "input.model_name must be one of",
-    ),
-    (
-        "kling",
-        "videos/effects",
-        {"effect_scene": "hug", "input": {**TWO, "duration": "7"}},
-        "input.duration must be '5' or '10'",
     ),
     # images/editing/expand
     ("kling", "images/editing/expand", {"up_expansion_ratio": 0.5}, "image is required"),
@@ -570,7 +548,7 @@ def test_accepted_variants(sim: KlingSimulator, official: httpx.Client) -> None:
         ),
         ("images/kolors-virtual-try-on", {"human_image": IMAGE, "cloth_image": IMAGE}),
         ("videos/effects", {"effect_scene": "expansion", "input": {"image": png_base64()}}),
-        ("videos/effects", {"effect_scene": "kiss", "input": {**TWO, "model_name": "kling-v1-6"}}),
+        ("videos/effects", {"effect_scene": "kiss_pro", "input": TWO}),
     ]
     for path, body in accepted:
         ok(official.post(path, json=body))
@@ -808,29 +786,23 @@ def test_advanced_lip_sync_checks_the_session(sim: KlingSimulator, official: htt
 # -- effects -------------------------------------------------------------------------------
 
 
-def test_two_person_effect_prices_like_a_video(sim: KlingSimulator, official: httpx.Client) -> None:
-    body = {
-        "effect_scene": "heart_gesture",
-        "input": {**TWO, "model_name": "kling-v1-5", "mode": "pro", "duration": "10"},
-        "external_task_id": "fx-1",
-    }
+def test_dual_image_effect_makes_a_five_second_video(
+    sim: KlingSimulator, official: httpx.Client
+) -> None:
+    body = {"effect_scene": "heart_gesture_pro", "input": TWO, "external_task_id": "fx-1"}
     task_id = create(official, "videos/effects", body)
     data = finish(sim, official, "videos/effects", "fx-1")
     assert data["task_id"] == task_id
-    assert data["final_unit_deduction"] == "7"
-    assert data["task_result"]["videos"][0]["duration"] == "10.042"
+    assert data["final_unit_deduction"] == "1"
+    assert data["task_result"]["videos"][0]["duration"] == "5.042"
     (task,) = sim.tasks()
-    assert (task["model_name"], task["family"], task["ignored_fields"]) == (
-        "kling-v1-5",
-        "video",
-        [],
-    )
+    assert (task["family"], task["ignored_fields"]) == ("video", [])
 
 
-def test_effect_input_fields_of_the_other_shape_are_ignored(
+def test_effect_input_fields_the_page_does_not_document_are_ignored(
     sim: KlingSimulator, official: httpx.Client
 ) -> None:
-    body = {"effect_scene": "fuzzyfuzzy", "input": {"image": IMAGE, "mode": "pro", **TWO}}
+    body = {"effect_scene": "pet_dance", "input": {"image": IMAGE, "mode": "pro", **TWO}}
     create(official, "videos/effects", body)
     assert sim.tasks()[0]["ignored_fields"] == ["input.images", "input.mode"]
     assert sim.tasks()[0]["units"] == 1

@@ -96,8 +96,8 @@ def test_frames_follow_the_aspect_ratio(
         (
             "kling",
             "videos/effects",
-            lambda v: {"effect_scene": "hug", "input": {"images": [IMAGE] * 2, "duration": "10"}},
-            "10.042",
+            lambda v: {"effect_scene": "hug_pro", "input": {"images": [IMAGE] * 2}},
+            "5.042",
         ),
     ],
     ids=["extend", "lip-sync", "effects"],

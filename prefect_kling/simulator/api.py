@@ -224,8 +224,7 @@ class KlingApi:
         return self.envelope(200, 0, "SUCCEED", result)
 
     async def call(self, request: Request, provider: str, call: Call) -> Response:
-        """A call that creates no task: identify-face, image recognition, a selection call or
-        account costs."""
+        """A call that creates no task: identify-face, recognition, selection, account."""
         if call.name == "account-costs":
             try:
                 query = validate_costs_query(request.query_params)

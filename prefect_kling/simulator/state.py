@@ -430,6 +430,7 @@ class SimulatorState:
             self._tick_locked()
             recognition_id = str(uuid.UUID(int=self._ids.getrandbits(128), version=4))
             return recognition_view(recognition_id, self.base_url)
+
     def selection(
         self, step: str, body: dict[str, Any], video: Order | None = None
     ) -> dict[str, Any] | Refusal:

@@ -20,7 +20,7 @@ from prefect_kling.endpoints import (
 )
 from prefect_kling.endpoints.library import ROUTES as LIBRARY_ROUTES
 from prefect_kling.endpoints.omni_images import IMAGE_RECOGNIZE
-from prefect_kling.endpoints.routes import SELECTION_CALLS
+from prefect_kling.endpoints.routes import ACCOUNT_LEDGERS, SELECTION_CALLS
 from prefect_kling.exceptions import KlingValidationError
 from prefect_kling.lip_sync_plan import LipSyncPlan
 from prefect_kling.models import (
@@ -307,6 +307,7 @@ def test_routes_that_create_no_task():
         "identify-face": IDENTIFY_FACE,
         "account-costs": ACCOUNT_COSTS,
         **selections,
+        **{route.name: route for route in ACCOUNT_LEDGERS.values()},
         **library,
         "image-recognize": IMAGE_RECOGNIZE,
     }

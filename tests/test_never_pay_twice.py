@@ -146,7 +146,18 @@ SAMPLES: dict[str, Sample] = {
         "video_id": source_video(sim),
         "face_choose": [{"sound_file": f"https://cdn.example.com/{uuid.uuid4().hex}.mp3"}],
     },
-    "effects": lambda sim, folder: {"effect_scene": "squish", "image": picture(folder)},
+    "effects": lambda sim, folder: {"effect_scene": "color_mixing", "image": picture(folder)},
+    "omni-image": lambda sim, folder: {
+        "prompt": unique("<<<image_1>>> at the seaside"),
+        "image_list": [{"image": picture(folder)}],
+    },
+    "multi-shot": lambda sim, folder: {"element_frontal_image": picture(folder)},
+    "multi-elements": lambda sim, folder: {
+        "video_id": source_video(sim),
+        "selections": [{"frame_index": 0, "points": [{"x": 0.5, "y": 0.4}]}],
+        "edit_mode": "removal",
+        "prompt": unique("Delete the chick from <<<video_1>>>"),
+    },
     "image-expand": lambda sim, folder: {
         "image": picture(folder),
         "up_expansion_ratio": 0.5,
@@ -207,7 +218,9 @@ class Run:
 
 
 def _is_create(path: str) -> bool:
-    return not any(part in path for part in ("/tasks", "identify-face", "account"))
+    """A POST that makes a task: not a query, a face or selection call, an account call."""
+    calls = ("/tasks", "identify-face", "-selection", "account")
+    return not any(part in path for part in calls)
 
 
 def _is_lookup(request: dict[str, Any], external_id: str) -> bool:

@@ -34,7 +34,7 @@ from prefect_kling.simulator import KlingSimulator, SimulatorConfig
 from tests import test_flows
 from tests.conftest import ACCESS_KEY, API_KEY, SECRET_KEY
 from tests.test_cli import FAST, assert_files_match, run
-from tests.test_flows import on_sim, sha256, unique
+from tests.test_flows import artifacts, flow_run_id, on_sim, sha256, unique
 
 ROOT = Path(__file__).resolve().parents[1]
 URL = "https://img.example.com/a.png"
@@ -133,7 +133,10 @@ def test_multi_shot_saves_its_three_views_in_order(sim, tmp_path, held_slots):
 
 def test_recognize_image_saves_every_mask_checksummed(sim, tmp_path):
     image = picture(tmp_path, "person.png")
-    result = recognize_image(image, output=tmp_path / "out", **_flow_options(sim))
+    state = recognize_image(image, output=tmp_path / "out", return_state=True, **_flow_options(sim))
+    result = state.result()
+    shown = artifacts(flow_run_id(state))
+    assert sorted(artifact.type for artifact in shown) == ["image"] * 4
 
     assert result.units == 0.1
     assert [part.type for part in result.parts] == [

@@ -3,9 +3,10 @@
 Image recognition creates no task: Kling answers at once with a mask link for each kind it
 found. The flow checks the image and the output first, makes the call (charged, 0.1 units,
 and never cached: a call made again is charged again), then saves the masks durably,
-checksummed, with a manifest, as the generation flows save their files. The masks are
-named after the image's content digest and their position in Kling's answer
-(`image-recognize-<digest>-<index>.png`: 0 subject, 1 head, 2 face, 3 clothing).
+checksummed, with a manifest, as the generation flows save their files, and shows each as
+an image artifact. The masks are named after the image's content digest and their position
+in Kling's answer (`image-recognize-<digest>-<index>.png`: 0 subject, 1 head, 2 face,
+3 clothing).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from prefect_kling.flows.preflight import check_output
 from prefect_kling.library import route_request
 from prefect_kling.models.kling_task import KlingTask, TaskReference, TaskStatus
 from prefect_kling.models.omni_images import ImageRecognition, RecognizedPart
+from prefect_kling.observe import publish_images
 from prefect_kling.providers import Provider
 from prefect_kling.runtime import Runtime, current_runtime, use_runtime
 
@@ -122,4 +124,5 @@ def recognize_image(
             answer = client.call(IMAGE_RECOGNIZE, request)
         task, reference = as_task(answer, name, creds.provider)
         files = save_results(task, reference, output, False)
+        publish_images(reference, task)
     return RecognitionResult(name=name, units=answer.units, parts=answer.parts, files=files)

@@ -19,7 +19,7 @@ from prefect_kling.endpoints import (
     get_endpoint,
 )
 from prefect_kling.endpoints.library import ROUTES as LIBRARY_ROUTES
-from prefect_kling.endpoints.routes import SELECTION_CALLS
+from prefect_kling.endpoints.routes import ACCOUNT_LEDGERS, SELECTION_CALLS
 from prefect_kling.exceptions import KlingValidationError
 from prefect_kling.lip_sync_plan import LipSyncPlan
 from prefect_kling.models import (
@@ -289,6 +289,7 @@ def test_routes_that_create_no_task():
         "identify-face": IDENTIFY_FACE,
         "account-costs": ACCOUNT_COSTS,
         **selections,
+        **{route.name: route for route in ACCOUNT_LEDGERS.values()},
         **library,
     }
     assert dict(ROUTES) == expected
@@ -449,3 +450,7 @@ def test_every_row_has_a_docs_section():
 def test_every_row_has_a_unit_estimate():
     for row in ENDPOINTS.values():
         assert row.estimate({}) > 0, row.name
+
+
+def test_omni_video_says_why_cometapi_lacks_it():
+    assert "kling-video-o1 only" in get_endpoint("omni-video").refusals[COMET]

@@ -473,3 +473,7 @@ def test_every_row_has_a_docs_section():
 def test_every_row_has_a_unit_estimate():
     for row in ENDPOINTS.values():
         assert row.estimate({}) > 0, row.name
+
+
+def test_omni_video_says_why_cometapi_lacks_it():
+    assert "kling-video-o1 only" in get_endpoint("omni-video").refusals[COMET]

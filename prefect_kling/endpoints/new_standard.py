@@ -100,6 +100,12 @@ def _units(product: str) -> UnitEstimate:
     return estimate
 
 
+OMNI_ON_COMETAPI = (
+    "CometAPI lists omni video for kling-video-o1 only, on its /kling/v1 path with the older "
+    "body, which is not sent from here yet; use Kling's own API"
+)
+
+
 def _row(name: str, **settings: Any) -> Endpoint:
     return Endpoint(
         name=name,
@@ -195,6 +201,7 @@ ROWS = (
     _row(
         "omni-video",
         request_model=OmniVideoRequest,
+        refusals={Provider.COMETAPI: OMNI_ON_COMETAPI},
         limits=official_only(
             EndpointLimits(
                 models=OMNI_MODELS,

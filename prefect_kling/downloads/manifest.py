@@ -49,14 +49,21 @@ class FileFacts(BaseModel):
     bytes: int = Field(description="Size of the file in bytes.")
     sha256: str = Field(description="SHA-256 of the file's content, in hex.")
     url: str = Field(description="The link the file was downloaded from.")
-    kind: Kind = Field(description="Whether the file is a video or an image.")
-    index: int = Field(description="Position of the file among the task's videos or images.")
+    kind: Kind = Field(
+        description="Whether the file is a video, an image, or an audio track's MP3 or WAV."
+    )
+    index: int = Field(
+        description="Position of the file among the task's videos, images or audio tracks."
+    )
     watermark: bool = Field(default=False, description="Whether this is the watermarked variant.")
     video_id: str | None = Field(
         default=None, description="Kling's id of the video, for the next step (e.g. extend)."
     )
     duration: str | None = Field(
-        default=None, description="Length of the video in seconds, as Kling sent it."
+        default=None, description="Length of the video or audio in seconds, as Kling sent it."
+    )
+    audio_id: str | None = Field(
+        default=None, description="Kling's id of the audio, for the next step (e.g. avatar)."
     )
 
 

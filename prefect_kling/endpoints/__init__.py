@@ -36,7 +36,7 @@ Examples:
 
 from __future__ import annotations
 
-from prefect_kling.endpoints import edits, images, library, new_standard, videos
+from prefect_kling.endpoints import audio, edits, images, library, new_standard, videos
 from prefect_kling.endpoints.routes import (
     ACCOUNT_COSTS,
     ACCOUNT_COSTS_PATH,
@@ -74,13 +74,17 @@ __all__ = [
 
 ENDPOINTS: dict[str, Endpoint] = {
     row.name: row
-    for rows in (videos.ROWS, new_standard.ROWS, images.ROWS, edits.ROWS, library.ROWS)
+    for rows in (videos.ROWS, new_standard.ROWS, images.ROWS, edits.ROWS, library.ROWS, audio.ROWS)
     for row in rows
 }
 """Every task-creating endpoint, by name."""
-ROUTES: dict[str, Route] = {**_ROUTES, **{route.name: route for route in library.ROUTES}}
-"""The calls that create no task, by name: identify-face, account costs, and the lists and
-deletions of the account's elements and voices."""
+ROUTES: dict[str, Route] = {
+    **_ROUTES,
+    **{route.name: route for route in library.ROUTES},
+    **{route.name: route for route in audio.ROUTES},
+}
+"""The calls that create no task, by name: identify-face, account costs, the lists and
+deletions of the account's elements and voices, and text to speech (`tts`)."""
 
 
 def get_endpoint(name: str | Endpoint) -> Endpoint:

@@ -35,7 +35,7 @@ from prefect_kling.simulator.faults import (
 )
 from prefect_kling.simulator.orders import Context, Invalid
 from prefect_kling.simulator.refusals import CONCURRENCY_MESSAGE, RATE_MESSAGE, Refusal
-from prefect_kling.simulator.routes import DEFAULT_PROMPT_LIMITS, Call, Match, resolve
+from prefect_kling.simulator.routes import DEFAULT_PROMPT_LIMITS, TTS, Call, Match, resolve
 from prefect_kling.simulator.standard_api import standard_routes
 from prefect_kling.simulator.state import SimulatorState
 
@@ -223,7 +223,7 @@ class KlingApi:
         return self.envelope(200, 0, "SUCCEED", result)
 
     async def call(self, request: Request, provider: str, call: Call) -> Response:
-        """A call that creates no task: identify-face or account costs."""
+        """A call that creates no task: identify-face, text to speech or account costs."""
         if call.name == "account-costs":
             try:
                 query = validate_costs_query(request.query_params)
@@ -233,10 +233,13 @@ class KlingApi:
         body = await self.json_body(request)
         if isinstance(body, Response):
             return body
+        validate = TTS.validate if call.name == "tts" else validate_identify_face
         try:
-            order = validate_identify_face(body, Context(provider, *DEFAULT_PROMPT_LIMITS))
+            order = validate(body, Context(provider, *DEFAULT_PROMPT_LIMITS))
         except Invalid as exc:
             return self.envelope(exc.http_status, exc.code, exc.message)
+        if call.name == "tts":
+            return self.answer(self.state.speak(TTS, order, body))
         return self.answer(self.state.identify_face(order))
 
     async def create(self, request: Request, provider: str, match: Match) -> Response:

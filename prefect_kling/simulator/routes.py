@@ -31,6 +31,8 @@ Pricing (`final_unit_deduction`, made-up but plausible units):
     rounded to whole seconds: 5.042 s = 0.5, 9.542 s = 1).
     images (text2image, multi-image2image, image expand, virtual try-on): 1 unit per
     image (2 per image at `2k` resolution).
+    text to audio and video to audio: 0.25 per task; text to speech 0.05 per call; avatar:
+    like a video as long as its speech.
     A failed task is not charged ("0"); identify-face and account costs are free.
 
 Examples:
@@ -50,6 +52,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from prefect_kling.simulator import audio_validation as a
 from prefect_kling.simulator import edits as e
 from prefect_kling.simulator import validation as v
 
@@ -91,6 +94,16 @@ def extended_length(order: v.Order) -> float:
     return (order.parent.seconds if order.parent else 0.0) + EXTENSION_SECONDS
 
 
+def audio_units(order: v.Order) -> float:
+    """Units charged for a text-to-audio or video-to-audio task."""
+    return 0.25
+
+
+def speech_length(order: v.Order) -> float:
+    """Length of an audio track or an avatar's video: the `duration` its order gives."""
+    return float(order.duration)
+
+
 def source_length(order: v.Order) -> float:
     """Length of a lip-synced video: the same as its source."""
     return order.parent.seconds if order.parent else generated_length(order)
@@ -103,7 +116,9 @@ class Endpoint:
     Attributes:
         name: Short name, e.g. `text2video`.
         family: Concurrency pool: `video`, `image` or `try-on`.
-        result: `video` (`task_result.videos`) or `images` (`task_result.images`).
+        result: `video` (`task_result.videos`), `images` (`task_result.images`), `audios`
+            (`task_result.audios`, an MP3 and a WAV each) or `speech` (text to speech's
+            one MP3 in `task_result.audios`).
         paths: Create path per provider, relative to the provider's prefix.
         validate: Checks a create body; returns an `Order` or raises `Invalid`.
         units: Units charged for a finished, successful task.
@@ -122,7 +137,7 @@ class Endpoint:
 
     name: str
     family: str
-    result: Literal["video", "images"]
+    result: Literal["video", "images", "audios", "speech"]
     paths: Mapping[str, str]
     validate: Callable[[dict[str, Any], v.Context], v.Order]
     units: Callable[[v.Order], float]
@@ -255,7 +270,50 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         validate=e.validate_virtual_try_on,
         units=image_units,
     ),
+    Endpoint(
+        name="text-to-audio",
+        family="video",
+        result="audios",
+        # CometAPI's path is assumed to be the official one (no seed page gives it).
+        paths={"kling": "audio/text-to-audio", "cometapi": "audio/text-to-audio"},
+        validate=a.validate_text_to_audio,
+        units=audio_units,
+        external_id_lookup=True,
+        length=speech_length,
+    ),
+    Endpoint(
+        name="video-to-audio",
+        family="video",
+        result="audios",
+        paths={"kling": "audio/video-to-audio"},
+        validate=a.validate_video_to_audio,
+        units=audio_units,
+        external_id_lookup=True,
+        source="video",
+        length=source_length,
+    ),
+    Endpoint(
+        name="avatar",
+        family="video",
+        result="video",
+        paths={"kling": "videos/avatar/image2video", "cometapi": "videos/avatar/image2video"},
+        validate=a.validate_avatar,
+        units=video_units,
+        external_id_lookup=True,
+        length=speech_length,
+    ),
 )
+
+TTS = Endpoint(
+    name="tts",
+    family="video",
+    result="speech",
+    paths={},  # served as a call (`CALLS`), never as a create path
+    validate=a.validate_tts,
+    units=lambda order: 0.05,
+    length=speech_length,
+)
+"""Text to speech: a call answered at once with a task that has already succeeded."""
 
 ENDPOINTS_BY_NAME: Mapping[str, Endpoint] = {row.name: row for row in ENDPOINTS}
 EXTENDABLE = tuple(row.name for row in ENDPOINTS if row.extendable)
@@ -281,6 +339,7 @@ class Call:
 
 CALLS: tuple[Call, ...] = (
     Call(name="identify-face", method="POST", paths={"kling": "videos/identify-face"}),
+    Call(name="tts", method="POST", paths={"kling": "audio/tts"}),
     Call(
         name="account-costs",
         method="GET",

@@ -1,16 +1,18 @@
 """The `prefect-kling` command line.
 
 Generation commands (one per endpoint row's command: text2video, image2video,
-multi-image2video, multi-image2image, image, extend, lip-sync, effect, expand, try-on) run
-the ready-made flows (so Prefect's caching, retries, artifacts and events apply) against
-`KlingCredentials.from_env()` or a saved block (`--credentials NAME`). `elements` and
-`voices` create, list and delete the account's custom elements and voices (and list Kling's
-presets); `costs` lists the account's resource packs with a free query; `status` and
-`wait` read earlier tasks; `cleanup` removes the sent marks and cached creates older than
-Kling keeps their tasks (`prefect_kling.flows.retention`).
+multi-image2video, multi-image2image, image, extend, lip-sync, effect, expand, try-on,
+text2audio, video2audio, avatar, ...) run the ready-made flows (so Prefect's caching,
+retries, artifacts and events apply) against `KlingCredentials.from_env()` or a saved
+block (`--credentials NAME`). `elements` and `voices` create, list and delete the account's
+custom elements and voices (and list Kling's presets); `tts` speaks a text with a Kling
+voice, saves the MP3 and prints the audio's id; `costs` lists the account's resource packs
+with a free query; `status` and `wait` read earlier tasks; `cleanup` removes the sent marks
+and cached creates older than Kling keeps their tasks (`prefect_kling.flows.retention`).
 
 The package by job: `parser` (the parser, generation commands from the rows), `generate`
 (their runner), `progress` (the live status line), `library` (elements and voices),
+`speech` (tts),
 `queries` (costs, status, wait), `servers` (simulator, receiver), `cleanup`, `demo`,
 `common` (exit codes, credentials, result lines),
 `session` (the task a command has under way), `errors` (the one line an error ends a
@@ -47,6 +49,7 @@ from prefect_kling.cli.progress import ProgressLine
 from prefect_kling.cli.queries import run_costs, run_status, run_wait
 from prefect_kling.cli.servers import run_receiver, run_simulator
 from prefect_kling.cli.session import Session, using
+from prefect_kling.cli.speech import run_tts
 
 __all__ = [
     "EXIT_INPUT",
@@ -68,6 +71,7 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Any], int]] = {
     },
     "elements": run_elements,
     "voices": run_voices,
+    "tts": run_tts,
     "costs": run_costs,
     "status": run_status,
     "wait": run_wait,

@@ -188,6 +188,9 @@ def build_parser() -> argparse.ArgumentParser:
     from prefect_kling.cli.library import add_library_commands  # it imports this module
 
     add_library_commands(commands)
+    from prefect_kling.cli.speech import add_tts_command  # it imports this module
+
+    add_tts_command(commands)
 
     costs = commands.add_parser(
         "costs", help="list the account's resource packs and remaining units (free)"

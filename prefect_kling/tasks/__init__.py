@@ -1,8 +1,8 @@
 """Prefect tasks: one per Kling endpoint row, plus queries of tasks and of the account.
 
-The tasks live by family (`videos`, `images`, `edits`, `library`, `queries`); each module lists its
-tasks in `__all__`, and this package exports all of them (as does `prefect_kling`), so a
-new task is one function in its family's module.
+The tasks live by family (`videos`, `images`, `edits`, `audio`, `library`, `queries`);
+each module lists its tasks in `__all__`, and this package exports all of them (as does
+`prefect_kling`), so a new task is one function in its family's module.
 
 Each create task validates its input before anything is sent, creates the task (or finds the
 one the same request made before) and returns a `TaskReference`; `wait_for_task` in
@@ -29,7 +29,8 @@ Examples:
     ```
 """
 
-from prefect_kling.tasks import edits, images, library, queries, videos
+from prefect_kling.tasks import audio, edits, images, library, queries, videos
+from prefect_kling.tasks.audio import *  # noqa: F403
 from prefect_kling.tasks.edits import *  # noqa: F403 - the tasks listed in edits.__all__
 from prefect_kling.tasks.images import *  # noqa: F403
 from prefect_kling.tasks.library import *  # noqa: F403
@@ -37,6 +38,13 @@ from prefect_kling.tasks.queries import *  # noqa: F403
 from prefect_kling.tasks.videos import *  # noqa: F403
 
 __all__ = sorted(
-    [*videos.__all__, *images.__all__, *edits.__all__, *library.__all__, *queries.__all__]
+    [
+        *videos.__all__,
+        *images.__all__,
+        *edits.__all__,
+        *library.__all__,
+        *queries.__all__,
+        *audio.__all__,
+    ]
 )
 """The Prefect tasks; `prefect_kling` exports each of them."""

@@ -1,0 +1,229 @@
+"""Audio and avatar end to end on the simulator: the commands, the flow, the tasks."""
+
+import hashlib
+import io
+import json
+import wave
+from pathlib import Path
+
+import pytest
+
+from prefect_kling.audio import identify_audio, make_wav
+from prefect_kling.cli import main
+from prefect_kling.credentials import KlingCredentials
+from prefect_kling.exceptions import KlingValidationError
+from prefect_kling.flows import generate_audio, generate_video
+from prefect_kling.media import make_png
+from prefect_kling.providers import Provider
+from prefect_kling.tasks import text_to_speech
+from tests.conftest import ACCESS_KEY, API_KEY, SECRET_KEY, canary_simulator
+
+pytestmark = pytest.mark.e2e
+
+FAST = ["--poll-interval", "0.05", "--max-wait", "60"]
+
+
+@pytest.fixture(scope="module")
+def sim():
+    with canary_simulator(seed=17) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def kling_env(sim, monkeypatch):
+    monkeypatch.setenv("KLING_BASE_URL", sim.base_url)
+    monkeypatch.setenv("KLING_ACCESS_KEY", ACCESS_KEY)
+    monkeypatch.setenv("KLING_SECRET_KEY", SECRET_KEY)
+
+
+@pytest.fixture
+def comet_env(sim, monkeypatch):
+    monkeypatch.setenv("KLING_BASE_URL", sim.base_url)
+    monkeypatch.setenv("KLING_PROVIDER", "cometapi")
+    monkeypatch.setenv("KLING_API_KEY", API_KEY)
+
+
+def official(sim) -> KlingCredentials:
+    return KlingCredentials(base_url=sim.base_url, access_key=ACCESS_KEY, secret_key=SECRET_KEY)
+
+
+def run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def tts_calls(sim) -> int:
+    return sum(entry["path"] == "/v1/audio/tts" for entry in sim.requests())
+
+
+def checked(files: list[dict]) -> list[bytes]:
+    """Each saved file's bytes, once its size and SHA-256 match the summary."""
+    contents = []
+    for file in files:
+        data = Path(file["path"]).read_bytes()
+        assert len(data) == file["bytes"]
+        assert hashlib.sha256(data).hexdigest() == file["sha256"]
+        contents.append(data)
+    return contents
+
+
+def test_text2audio_saves_the_mp3_then_the_wav(kling_env, sim, tmp_path):
+    code, out, err = run(
+        "text2audio",
+        "--prompt",
+        "rain on a tin roof",
+        "--duration",
+        "4.5",
+        "--output-dir",
+        str(tmp_path),
+        "--json",
+        *FAST,
+    )
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["endpoint"] == "text-to-audio" and summary["status"] == "succeeded"
+    assert [file["kind"] for file in summary["files"]] == ["mp3", "wav"]
+    assert [Path(file["path"]).suffix for file in summary["files"]] == [".mp3", ".wav"]
+    mp3, wav = checked(summary["files"])
+    assert identify_audio(mp3)[0] == "MP3"
+    with wave.open(io.BytesIO(wav)) as track:
+        assert track.getnframes() / track.getframerate() == pytest.approx(4.5)
+    audio_ids = {file["audio_id"] for file in summary["files"]}
+    assert len(audio_ids) == 1 and None not in audio_ids
+    manifest = json.loads((tmp_path / f"text-to-audio-{summary['task_id']}.json").read_text())
+    assert [entry["kind"] for entry in manifest["files"]] == ["mp3", "wav"]
+
+
+def test_text2audio_through_cometapi(comet_env, sim, tmp_path):
+    code, out, err = run(
+        "text2audio",
+        "--prompt",
+        "a door creaks",
+        "--duration",
+        "3",
+        "--output-dir",
+        str(tmp_path),
+        "--json",
+        *FAST,
+    )
+    assert code == 0, err
+    assert len(checked(json.loads(out)["files"])) == 2
+
+
+def test_video2audio_on_a_kling_video(kling_env, sim, tmp_path):
+    code, out, err = run(
+        "text2video", "--prompt", "waves", "--output-dir", str(tmp_path), "--json", *FAST
+    )
+    assert code == 0, err
+    video_id = json.loads(out)["files"][0]["video_id"]
+    code, out, err = run(
+        "video2audio",
+        "--video-id",
+        video_id,
+        "--sound-effect-prompt",
+        "waves breaking",
+        "--bgm-prompt",
+        "calm piano",
+        "--asmr",
+        "--output-dir",
+        str(tmp_path),
+        "--json",
+        *FAST,
+    )
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["endpoint"] == "video-to-audio"
+    assert len(checked(summary["files"])) == 2
+    sent = [entry for entry in sim.requests() if entry["path"] == "/v1/audio/video-to-audio"]
+    assert sent[-1]["body"]["asmr_mode"] is True
+
+
+def test_video2audio_is_refused_on_cometapi_before_sending(comet_env, sim, tmp_path):
+    before = len(sim.requests())
+    code, out, err = run(
+        "video2audio", "--video-url", "https://x.example/clip.mp4", "--output-dir", str(tmp_path)
+    )
+    assert code == 2
+    assert "provider" in err and "kling" in err
+    assert len(sim.requests()) == before
+
+
+def test_tts_then_avatar_from_the_command_line(kling_env, sim, tmp_path):
+    code, out, err = run(
+        "tts",
+        "--text",
+        "Hello from the simulator.",
+        "--voice-id",
+        "oversea_male1",
+        "--voice-language",
+        "en",
+        "--output-dir",
+        str(tmp_path),
+    )
+    assert code == 0, err
+    audio_id = out.rsplit("audio id: ", 1)[1].strip()
+    assert audio_id and audio_id != "None"
+    [saved] = list(tmp_path.glob("tts-*.mp3"))
+    assert identify_audio(saved.read_bytes())[0] == "MP3"
+
+    face = tmp_path / "face.png"
+    face.write_bytes(make_png(600, 800, seed=3))
+    code, out, err = run(
+        "avatar",
+        "--image",
+        str(face),
+        "--audio-id",
+        audio_id,
+        "--prompt",
+        "nods, smiling",
+        "--output-dir",
+        str(tmp_path),
+        "--json",
+        *FAST,
+    )
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["endpoint"] == "avatar" and summary["files"][0]["kind"] == "video"
+    assert checked(summary["files"])[0][4:8] == b"ftyp"
+
+
+def test_tts_twice_is_paid_once(sim, tmp_path):
+    credentials = official(sim)
+    request = {"text": "Paid once.", "voice_id": "oversea_female1", "voice_language": "en"}
+    first = generate_audio(request, endpoint="tts", credentials=credentials, output=tmp_path)
+    calls = tts_calls(sim)
+    second = generate_audio(request, endpoint="tts", credentials=credentials, output=tmp_path)
+    assert tts_calls(sim) == calls >= 1
+    assert second.reused and not first.reused
+    assert second.audio_id == first.audio_id and second.files[0].sha256 == first.files[0].sha256
+
+
+def test_avatar_with_a_local_wav_through_generate_video(sim, tmp_path):
+    speech = tmp_path / "line.wav"
+    speech.write_bytes(make_wav(6.0, seed=4))
+    face = tmp_path / "face.png"
+    face.write_bytes(make_png(600, 800, seed=5))
+    result = generate_video(
+        {"image": str(face), "sound_file": str(speech), "mode": "pro"},
+        endpoint="avatar",
+        credentials=official(sim),
+        output=tmp_path,
+        poll_interval_seconds=0.05,
+        runtime=sim.runtime(),
+    )
+    [video] = result.files
+    assert video.kind == "video" and float(video.duration) == pytest.approx(6.0, abs=0.1)
+
+
+def test_generate_audio_refuses_a_video_endpoint(sim, tmp_path):
+    with pytest.raises(KlingValidationError, match="text-to-audio"):
+        generate_audio({"prompt": "x"}, endpoint="text2video", credentials=official(sim))
+
+
+def test_text_to_speech_task_refuses_cometapi_before_sending(sim):
+    before = len(sim.requests())
+    comet = KlingCredentials(base_url=sim.base_url, provider=Provider.COMETAPI, api_key=API_KEY)
+    with pytest.raises(KlingValidationError, match="provider"):
+        text_to_speech.fn(comet, "Hi", "oversea_male1")
+    assert len(sim.requests()) == before

@@ -141,7 +141,7 @@ def test_video2audio_on_a_kling_video(kling_env, sim, tmp_path):
 
 def test_video2audio_is_refused_on_cometapi_before_sending(comet_env, sim, tmp_path):
     before = len(sim.requests())
-    code, out, err = run(
+    code, _, err = run(
         "video2audio", "--video-url", "https://x.example/clip.mp4", "--output-dir", str(tmp_path)
     )
     assert code == 2

@@ -18,6 +18,7 @@ from prefect_kling.endpoints import (
     ResultKind,
     get_endpoint,
 )
+from prefect_kling.endpoints.audio import TTS
 from prefect_kling.endpoints.library import ROUTES as LIBRARY_ROUTES
 from prefect_kling.exceptions import KlingValidationError
 from prefect_kling.lip_sync_plan import LipSyncPlan
@@ -25,6 +26,7 @@ from prefect_kling.models import (
     AccountCosts,
     AccountCostsQuery,
     AdvancedLipSyncRequest,
+    AvatarRequest,
     IdentifyFaceRequest,
     IdentifyFaceResult,
     ImageExpandRequest,
@@ -38,9 +40,11 @@ from prefect_kling.models import (
     NewImageToVideoRequest,
     NewTextToVideoRequest,
     OmniVideoRequest,
+    TextToAudioRequest,
     TextToVideoRequest,
     VideoEffectRequest,
     VideoExtendRequest,
+    VideoToAudioRequest,
     VirtualTryOnRequest,
 )
 from prefect_kling.providers import Provider
@@ -129,7 +133,30 @@ TABLE = {
         VirtualTryOnRequest,
         (),
     ),
+    "text-to-audio": (
+        {KLING: "audio/text-to-audio", COMET: "audio/text-to-audio"},
+        Family.VIDEO,
+        ResultKind.AUDIO,
+        TextToAudioRequest,
+        OFFICIAL,
+    ),
+    "video-to-audio": (
+        {KLING: "audio/video-to-audio"},
+        Family.VIDEO,
+        ResultKind.AUDIO,
+        VideoToAudioRequest,
+        OFFICIAL,
+    ),
+    "avatar": (
+        {KLING: "videos/avatar/image2video", COMET: "videos/avatar/image2video"},
+        Family.VIDEO,
+        ResultKind.VIDEO,
+        AvatarRequest,
+        OFFICIAL,
+    ),
 }
+AUDIO = ("text-to-audio", "video-to-audio", "avatar")
+"""The audio rows and the avatar (tests/test_audio.py), listed after the library's."""
 NEW_STANDARD = {
     "text-to-video": NewTextToVideoRequest,
     "image-to-video": NewImageToVideoRequest,
@@ -139,13 +166,21 @@ NEW_STANDARD = {
 """The newer standard's rows: official only, the model in the path, tasks read at /tasks."""
 LIBRARY = ("element", "voice")
 """The library's rows (tests/test_library.py): official only, served by `simulator.library`."""
-COMETAPI_MISSING = ("video-extend", "advanced-lip-sync", "image-expand", *NEW_STANDARD, *LIBRARY)
+COMETAPI_MISSING = (
+    "video-extend",
+    "advanced-lip-sync",
+    "image-expand",
+    *NEW_STANDARD,
+    *LIBRARY,
+    "video-to-audio",
+)
 
 
 def test_the_table_has_exactly_these_endpoints():
     legacy = [name for name, row in ENDPOINTS.items() if row.standard is ApiStandard.LEGACY]
     newer = [name for name, row in ENDPOINTS.items() if row.standard is ApiStandard.NEW]
-    assert (legacy, newer) == ([*TABLE, *LIBRARY], list(NEW_STANDARD))
+    before_audio = [name for name in TABLE if name not in AUDIO]
+    assert (legacy, newer) == ([*before_audio, *LIBRARY, *AUDIO], list(NEW_STANDARD))
 
 
 @pytest.mark.parametrize("name", NEW_STANDARD)
@@ -187,8 +222,12 @@ def test_every_row(name):
 
 
 def test_cometapi_routes_follow_its_action_list():
-    # CometAPI queries `{images|videos|audio}/{action}/<id>` for these actions only.
+    # CometAPI queries `{images|videos|audio}/{action}/<id>` for these actions only, and
+    # lists avatar and text-to-audio (kling-api.md, section 11) at paths its seed pages do
+    # not give: the official ones are assumed.
     actions = {
+        "text-to-audio",
+        "avatar/image2video",
         "text2video",
         "image2video",
         "multi-image2video",
@@ -200,7 +239,7 @@ def test_cometapi_routes_follow_its_action_list():
     }
     for row in ENDPOINTS.values():
         if row.supports(COMET):
-            family, action = row.create_path(COMET).split("/")
+            family, action = row.create_path(COMET).split("/", 1)
             assert family in {"images", "videos", "audio"} and action in actions, row.name
         else:
             assert row.name in COMETAPI_MISSING
@@ -271,7 +310,12 @@ def test_unknown_endpoint_lists_the_known_names():
 
 def test_routes_that_create_no_task():
     library = {route.name: route for route in LIBRARY_ROUTES}
-    expected = {"identify-face": IDENTIFY_FACE, "account-costs": ACCOUNT_COSTS, **library}
+    expected = {
+        "identify-face": IDENTIFY_FACE,
+        "account-costs": ACCOUNT_COSTS,
+        **library,
+        "tts": TTS,
+    }
     assert dict(ROUTES) == expected
 
     assert IDENTIFY_FACE.method == "POST"
@@ -310,7 +354,7 @@ def test_families_name_their_prefect_concurrency_limits_per_account():
 
 ROOT = Path(__file__).resolve().parents[1]
 URL = "https://img.test/a.png"
-SIM_RESULT = {ResultKind.VIDEO: "video", ResultKind.IMAGE: "images"}
+SIM_RESULT = {ResultKind.VIDEO: "video", ResultKind.IMAGE: "images", ResultKind.AUDIO: "audios"}
 
 
 @pytest.mark.parametrize("name", TABLE)
@@ -356,6 +400,9 @@ COMMAND_LINES = {
     "effects": ["effect", "squish", "--image", URL],
     "image-expand": ["expand", "--image", URL, "--up", "0.5"],
     "virtual-try-on": ["try-on", "--human", URL],
+    "text-to-audio": ["text2audio", "--prompt", "rain", "--duration", "4"],
+    "video-to-audio": ["video2audio", "--video-id", "1", "--bgm-prompt", "piano"],
+    "avatar": ["avatar", "--image", URL, "--audio-id", "a-1"],
 }
 
 
@@ -390,6 +437,9 @@ def test_the_cli_lists_the_commands_in_the_rows_order():
         "effect",
         "expand",
         "try-on",
+        "text2audio",
+        "video2audio",
+        "avatar",
     ]
 
 

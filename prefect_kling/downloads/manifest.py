@@ -27,7 +27,15 @@ Examples:
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, ValidationError
+from typing import Any
+
+from pydantic import (
+    BaseModel,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    model_serializer,
+)
 
 from prefect_kling._logging import RunAwareLogger
 from prefect_kling.downloads.destinations import Destination
@@ -68,9 +76,19 @@ class FileFacts(BaseModel):
 
 
 class ManifestEntry(FileFacts):
-    """One saved file, as the manifest records it."""
+    """One saved file, as the manifest records it.
+
+    `audio_id` is written only for audio files, so that other entries keep their shape.
+    """
 
     name: str = Field(description="File name, relative to the manifest's folder.")
+
+    @model_serializer(mode="wrap")
+    def _audio_id_only_for_audio(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if data.get("audio_id") is None:
+            data.pop("audio_id", None)
+        return data
 
     @property
     def slot(self) -> Slot:

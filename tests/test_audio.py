@@ -6,14 +6,17 @@ import json
 import wave
 from pathlib import Path
 
+import httpx
 import pytest
 
-from prefect_kling.audio import identify_audio, make_wav
+from prefect_kling.audio import identify_audio, make_mp3, make_wav
 from prefect_kling.cli import main
 from prefect_kling.credentials import KlingCredentials
+from prefect_kling.downloads import save_task_results
 from prefect_kling.exceptions import KlingValidationError
 from prefect_kling.flows import generate_audio, generate_video
 from prefect_kling.media import make_png
+from prefect_kling.models.kling_task import KlingTask, TaskReference
 from prefect_kling.providers import Provider
 from prefect_kling.tasks import text_to_speech
 from tests.conftest import ACCESS_KEY, API_KEY, SECRET_KEY, canary_simulator
@@ -227,3 +230,62 @@ def test_text_to_speech_task_refuses_cometapi_before_sending(sim):
     with pytest.raises(KlingValidationError, match="provider"):
         text_to_speech.fn(comet, "Hi", "oversea_male1")
     assert len(sim.requests()) == before
+
+
+def test_an_audio_track_is_saved_as_mp3_then_wav_whatever_the_server_calls_them(tmp_path):
+    served = {"/a.mp3": make_mp3(3.0), "/a.wav": make_wav(3.0)}
+    fetched = []
+
+    def cdn(request: httpx.Request) -> httpx.Response:
+        fetched.append(request.url.path)
+        # A server that calls both files MP3 must not make them share a name.
+        body = served[request.url.path]
+        return httpx.Response(200, content=body, headers={"Content-Type": "audio/mpeg"})
+
+    task = KlingTask.model_validate(
+        {
+            "task_id": "77",
+            "task_status": "succeed",
+            "task_result": {
+                "audios": [
+                    {
+                        "id": "au-1",
+                        "url_mp3": "https://cdn.test/a.mp3",
+                        "url_wav": "https://cdn.test/a.wav",
+                        "duration_mp3": "3.0",
+                        "duration_wav": "3.0",
+                    }
+                ]
+            },
+        }
+    )
+    reference = TaskReference(task_id="77", endpoint="text-to-audio", provider="kling")
+    with httpx.Client(transport=httpx.MockTransport(cdn)) as http:
+        files = save_task_results(task, reference, tmp_path, http=http)
+        again = save_task_results(task, reference, tmp_path, http=http)
+    assert [Path(file.path).name for file in files] == [
+        "text-to-audio-77-0.mp3",
+        "text-to-audio-77-0.wav",
+    ]
+    assert [(file.kind, file.audio_id, file.duration) for file in files] == [
+        ("mp3", "au-1", "3.0"),
+        ("wav", "au-1", "3.0"),
+    ]
+    for file, body in zip(files, served.values(), strict=True):
+        assert file.sha256 == hashlib.sha256(body).hexdigest()
+    assert fetched == ["/a.mp3", "/a.wav"]  # the rerun downloaded nothing
+    assert [file.sha256 for file in again] == [file.sha256 for file in files]
+    manifest = json.loads((tmp_path / "text-to-audio-77.json").read_text())
+    assert [entry["audio_id"] for entry in manifest["files"]] == ["au-1", "au-1"]
+
+
+def test_speech_answers_one_file_counted_as_mp3():
+    task = KlingTask.model_validate(
+        {
+            "task_id": "9",
+            "task_status": "succeed",
+            "task_result": {"audios": [{"id": 12, "url": "https://x/s.mp3", "duration": 2.5}]},
+        }
+    )
+    [audio] = task.audios
+    assert (audio.id, audio.duration, audio.links) == ("12", "2.5", [("mp3", "https://x/s.mp3")])

@@ -1,5 +1,6 @@
 """Audio and avatar end to end on the simulator: the commands, the flow, the tasks."""
 
+import base64
 import hashlib
 import io
 import json
@@ -17,6 +18,7 @@ from prefect_kling.exceptions import KlingValidationError
 from prefect_kling.flows import generate_audio, generate_video
 from prefect_kling.media import make_png
 from prefect_kling.models.kling_task import KlingTask, TaskReference
+from prefect_kling.pricing import estimate_units
 from prefect_kling.providers import Provider
 from prefect_kling.tasks import text_to_speech
 from tests.conftest import ACCESS_KEY, API_KEY, SECRET_KEY, canary_simulator
@@ -289,3 +291,16 @@ def test_speech_answers_one_file_counted_as_mp3():
     )
     [audio] = task.audios
     assert (audio.id, audio.duration, audio.links) == ("12", "2.5", [("mp3", "https://x/s.mp3")])
+
+
+def test_prices_of_the_audio_endpoints_and_the_avatar():
+    speech = base64.b64encode(make_wav(6.0)).decode()
+    # Kling's pages of 2026-09-20: avatar 0.4 units a second (std), 0.8 (pro).
+    assert estimate_units("avatar", {"sound_file": speech, "mode": "pro"}) == pytest.approx(4.8)
+    assert estimate_units("avatar", {"sound_file": speech}) == pytest.approx(2.4)
+    # A speech whose length is unknown counts as the longest the avatar takes, 300 s.
+    assert estimate_units("avatar", {"audio_id": "a-1"}) == pytest.approx(120.0)
+    assert estimate_units("avatar", {"sound_file": "https://x/a.mp3"}) == pytest.approx(120.0)
+    assert estimate_units("text-to-audio", {"prompt": "rain", "duration": 5}) == 0.25
+    assert estimate_units("video-to-audio", {"video_id": "1"}) == 0.25
+    assert estimate_units("tts", {"text": "hi"}) == 0.05

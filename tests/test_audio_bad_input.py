@@ -361,6 +361,13 @@ COMMAND_LINES = [
     ),
     pytest.param(["avatar", "--image", IMAGE, "--sound", "@short.wav"], "sound_file", "kling"),
     pytest.param(["avatar", "--image", IMAGE, "--audio-id", "a", "--mode", "4k"], "mode", "kling"),
+    # An audio id's length is unknown: the longest speech, 300 s at 0.4 units, is estimated.
+    pytest.param(
+        ["avatar", "--image", IMAGE, "--audio-id", "a", "--max-units", "100"], "max_units", "kling"
+    ),
+    pytest.param(
+        ["tts", "--text", "hi", "--voice-id", "v", "--max-units", "0.01"], "max_units", "kling"
+    ),
 ]
 
 

@@ -9,10 +9,12 @@ gateway serves text-to-image and multi-image-to-image both at `images/generation
 rows' tasks. A provider missing from a row's `paths` has no such route (the gateway
 answers its HTML 404 page, the official API 404/1202).
 
-Calls that create no task (`CALLS`) are rows too: identify-face (`POST`, official only,
-answered at once) and the account's resource packs (`GET /account/costs` on the official
-host without `/v1`; `/kling/account/costs` is a gateway equivalent of the simulator's own,
-as CometAPI documents none). Neither counts as a create.
+Calls that create no task (`CALLS`) are rows too: identify-face and text to speech
+(`POST`, official only, answered at once; text to speech's answer is a task that has
+already succeeded, whose MP3 is served like any result file) and the account's resource
+packs (`GET /account/costs` on the official host without `/v1`; `/kling/account/costs` is
+a gateway equivalent of the simulator's own, as CometAPI documents none). None counts as a
+create.
 
 Refusals a client should know: a source video, session or face the account does not have
 (unknown, unfinished, failed, older than 30 days, not extendable, a chain past 3 minutes,
@@ -20,8 +22,8 @@ an expired session) answers 400/1201 naming the field, never 404/1203 (see `line
 `account/costs` answers 429/1302 to a call made less than a second after the last one it
 answered, on the simulator clock (real time plus `advance`), whichever prefix it came in on.
 
-Adding an endpoint is one row in `ENDPOINTS` plus its validator (in `validation` or
-`edits`).
+Adding an endpoint is one row in `ENDPOINTS` plus its validator (in `validation`, `edits`
+or `audio_validation`).
 
 Pricing (`final_unit_deduction`, made-up but plausible units):
     video (text2video, image2video, multi-image2video, effects): 1 unit per 5 seconds in
@@ -97,6 +99,11 @@ def extended_length(order: v.Order) -> float:
 def audio_units(order: v.Order) -> float:
     """Units charged for a text-to-audio or video-to-audio task."""
     return 0.25
+
+
+def speech_units(order: v.Order) -> float:
+    """Units charged for a text-to-speech call."""
+    return 0.05
 
 
 def speech_length(order: v.Order) -> float:
@@ -310,7 +317,7 @@ TTS = Endpoint(
     result="speech",
     paths={},  # served as a call (`CALLS`), never as a create path
     validate=a.validate_tts,
-    units=lambda order: 0.05,
+    units=speech_units,
     length=speech_length,
 )
 """Text to speech: a call answered at once with a task that has already succeeded."""

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from prefect import flow
 
 from prefect_kling.audio import identify_audio, make_mp3, make_wav
 from prefect_kling.cli import main
@@ -20,12 +21,13 @@ from prefect_kling.media import make_png
 from prefect_kling.models.kling_task import KlingTask, TaskReference
 from prefect_kling.pricing import estimate_units
 from prefect_kling.providers import Provider
-from prefect_kling.tasks import text_to_speech
+from prefect_kling.tasks import create_avatar, text_to_audio, text_to_speech
 from tests.conftest import ACCESS_KEY, API_KEY, SECRET_KEY, canary_simulator
 
 pytestmark = pytest.mark.e2e
 
 FAST = ["--poll-interval", "0.05", "--max-wait", "60"]
+IMAGE = "https://img.example.com/presenter.png"
 
 
 @pytest.fixture(scope="module")
@@ -304,3 +306,23 @@ def test_prices_of_the_audio_endpoints_and_the_avatar():
     assert estimate_units("text-to-audio", {"prompt": "rain", "duration": 5}) == 0.25
     assert estimate_units("video-to-audio", {"video_id": "1"}) == 0.25
     assert estimate_units("tts", {"text": "hi"}) == 0.05
+
+
+def test_the_tasks_in_a_flow_of_your_own(sim):
+    credentials = official(sim)
+
+    @flow
+    def narrated() -> tuple:
+        speech = text_to_speech(credentials, "Good evening.", "oversea_male1", voice_language="en")
+        again = text_to_speech(credentials, "Good evening.", "oversea_male1", voice_language="en")
+        avatar = create_avatar(credentials, IMAGE, audio_id=speech.audios[0].id, mode="std")
+        sound = text_to_audio(credentials, "applause", 3.5)
+        return speech, again, avatar, sound
+
+    calls = tts_calls(sim)
+    speech, again, avatar, sound = narrated()
+    assert tts_calls(sim) == calls + 1  # the second call was the cached answer
+    assert again.audios[0].id == speech.audios[0].id
+    assert (avatar.endpoint, sound.endpoint) == ("avatar", "text-to-audio")
+    sent = [entry for entry in sim.requests() if entry["path"] == "/v1/videos/avatar/image2video"]
+    assert sent[-1]["body"]["audio_id"] == speech.audios[0].id

@@ -326,3 +326,14 @@ def test_the_tasks_in_a_flow_of_your_own(sim):
     assert (avatar.endpoint, sound.endpoint) == ("avatar", "text-to-audio")
     sent = [entry for entry in sim.requests() if entry["path"] == "/v1/videos/avatar/image2video"]
     assert sent[-1]["body"]["audio_id"] == speech.audios[0].id
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [("a forbidden line", "risk control"), ("a refused line", "1301")],
+)
+def test_a_speech_kling_fails_or_refuses_ends_in_one_line_exit_1(kling_env, text, says, tmp_path):
+    code, out, err = run("tts", "--text", text, "--voice-id", "v1", "--output-dir", str(tmp_path))
+    assert code == 1 and out == ""
+    assert says in err and err.count("\n") == 1 and "Traceback" not in err
+    assert not list(tmp_path.glob("*.mp3"))

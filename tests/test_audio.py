@@ -15,7 +15,7 @@ from prefect_kling.audio import identify_audio, make_mp3, make_wav
 from prefect_kling.cli import main
 from prefect_kling.credentials import KlingCredentials
 from prefect_kling.downloads import save_task_results
-from prefect_kling.exceptions import KlingValidationError
+from prefect_kling.exceptions import KlingError, KlingValidationError
 from prefect_kling.flows import generate_audio, generate_video
 from prefect_kling.media import make_png
 from prefect_kling.models.kling_task import KlingTask, TaskReference
@@ -337,3 +337,24 @@ def test_a_speech_kling_fails_or_refuses_ends_in_one_line_exit_1(kling_env, text
     assert code == 1 and out == ""
     assert says in err and err.count("\n") == 1 and "Traceback" not in err
     assert not list(tmp_path.glob("*.mp3"))
+
+
+def test_an_audio_id_names_no_video(sim, tmp_path):
+    credentials = official(sim)
+    sound = generate_audio(
+        {"prompt": "a bell", "duration": 3},
+        credentials=credentials,
+        output=tmp_path,
+        poll_interval_seconds=0.05,
+        runtime=sim.runtime(),
+    )
+    before = len(sim.requests())
+    with pytest.raises(KlingError, match="does not exist"):
+        generate_audio(
+            {"video_id": sound.audio_id},
+            endpoint="video-to-audio",
+            credentials=credentials,
+            output=tmp_path,
+            runtime=sim.runtime(),
+        )
+    assert len(sim.requests()) > before  # Kling (the simulator) refused it, not the client

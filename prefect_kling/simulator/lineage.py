@@ -96,7 +96,9 @@ class Library:
         self._sessions: dict[str, FaceSession] = {}
 
     def add(self, task: Task) -> None:
-        """Remember the videos a new task will make."""
+        """Remember the videos a new task will make (an audio track's id names no video)."""
+        if task.endpoint.result != "video":
+            return
         for index, video_id in enumerate(task.output_ids):
             self._videos[video_id] = (task, index)
 

@@ -141,7 +141,10 @@ def test_video2audio_on_a_kling_video(kling_env, sim, tmp_path):
     assert code == 0, err
     summary = json.loads(out)
     assert summary["endpoint"] == "video-to-audio"
-    assert len(checked(summary["files"])) == 2
+    # Kling answers the video with its new sound, and the audio track alone.
+    assert [file["kind"] for file in summary["files"]] == ["video", "mp3", "wav"]
+    video, mp3, wav = checked(summary["files"])
+    assert video[4:8] == b"ftyp" and identify_audio(mp3)[0] == "MP3" and wav[:4] == b"RIFF"
     sent = [entry for entry in sim.requests() if entry["path"] == "/v1/audio/video-to-audio"]
     assert sent[-1]["body"]["asmr_mode"] is True
 

@@ -2,7 +2,8 @@
 
 Text to audio and video to audio run through the generation pipeline as videos and images
 do (validate, create or reuse, wait, save); each audio track is saved twice, as Kling
-makes it: its MP3, then its WAV, both checksummed in the task's manifest. Text to speech
+makes it: its MP3, then its WAV, both checksummed in the task's manifest. Video to audio
+also answers the video with its new sound, which is saved first. Text to speech
 (`endpoint="tts"`) creates no Kling task: the cached `text_to_speech` step answers at once
 (the same call is paid for once), and its one MP3 is saved the same way. The audio's id
 (`GenerationResult.audio_id`) is what the avatar and the advanced lip-sync take.
@@ -83,7 +84,8 @@ def generate_audio(
         runtime: Clocks, sleep and client factory (`KlingSimulator.runtime()` in tests).
 
     Returns:
-        The task, its cost and the files saved (each track's MP3, then its WAV).
+        The task, its cost and the files saved (video to audio's video first, then each
+        track's MP3 and WAV).
 
     Examples:
         ```python

@@ -97,9 +97,8 @@ class Library:
 
     def add(self, task: Task) -> None:
         """Remember the videos a new task will make (an audio track's id names no video)."""
-        if task.endpoint.result != "video":
-            return
-        for index, video_id in enumerate(task.output_ids):
+        videos = {"video": task.output_ids, "dubbed": task.output_ids[:1]}
+        for index, video_id in enumerate(videos.get(task.endpoint.result, [])):
             self._videos[video_id] = (task, index)
 
     def video(

@@ -2,12 +2,12 @@
 
 A succeeded task's files are named `<index>.mp4` / `<index>.png`, and `<index>-watermark.*`
 for the watermarked variants (`Task.file_names`); an audio track's `<index>.mp3` and
-`<index>.wav`. `result_file` reads such a name into a
-`FileRef`, which says everything `files.py` needs to serve it: for a video what it shows
-(`VideoSpec`, to render it) unless the shipped sample is served instead. A video of the
-newer standard is drawn at a quarter of its `settings.resolution` (`RENDER_LONG_SIDES`:
-720p 320 px on the long side, 1080p 480, 4k 960), so that renders stay quick; others at
-320 px.
+`<index>.wav` (video to audio's task has both: `0.mp4` and `0.mp3`, `0.wav`).
+`result_file` reads such a name into a `FileRef`, which says everything `files.py` needs to
+serve it: for a video what it shows (`VideoSpec`, to render it) unless the shipped sample
+is served instead. A video of the newer standard is drawn at a quarter of its
+`settings.resolution` (`RENDER_LONG_SIDES`: 720p 320 px on the long side, 1080p 480, 4k
+960), so that renders stay quick; others at 320 px.
 
 Examples:
     >>> from prefect_kling.simulator.orders import Order
@@ -72,7 +72,8 @@ def result_file(task: Task, name: str, *, render_videos: bool, video_bytes: int 
     """
     stem, _, extension = name.rpartition(".")
     index, _, variant = stem.partition("-")
-    if task.endpoint.result in ("audios", "speech"):
+    dubbed_audio = task.endpoint.result == "dubbed" and extension != "mp4"
+    if task.endpoint.result in ("audios", "speech") or dubbed_audio:
         return FileRef(
             kind="wav" if extension == "wav" else "mp3",
             index=int(index),
@@ -81,7 +82,7 @@ def result_file(task: Task, name: str, *, render_videos: bool, video_bytes: int 
             seconds=task.video_seconds,
             seed=int(task.task_id) % 2**32,
         )
-    is_video = task.endpoint.result == "video"
+    is_video = task.endpoint.result in ("video", "dubbed")
     watermark = variant == "watermark"
     video = None
     if is_video and render_videos:

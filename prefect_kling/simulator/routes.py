@@ -124,8 +124,9 @@ class Endpoint:
         name: Short name, e.g. `text2video`.
         family: Concurrency pool: `video`, `image` or `try-on`.
         result: `video` (`task_result.videos`), `images` (`task_result.images`), `audios`
-            (`task_result.audios`, an MP3 and a WAV each) or `speech` (text to speech's
-            one MP3 in `task_result.audios`).
+            (`task_result.audios`, an MP3 and a WAV each), `dubbed` (a video and its audio
+            track, as video to audio makes) or `speech` (text to speech's one MP3 in
+            `task_result.audios`).
         paths: Create path per provider, relative to the provider's prefix.
         validate: Checks a create body; returns an `Order` or raises `Invalid`.
         units: Units charged for a finished, successful task.
@@ -144,7 +145,7 @@ class Endpoint:
 
     name: str
     family: str
-    result: Literal["video", "images", "audios", "speech"]
+    result: Literal["video", "images", "audios", "speech", "dubbed"]
     paths: Mapping[str, str]
     validate: Callable[[dict[str, Any], v.Context], v.Order]
     units: Callable[[v.Order], float]
@@ -291,7 +292,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint(
         name="video-to-audio",
         family="video",
-        result="audios",
+        result="dubbed",
         paths={"kling": "audio/video-to-audio"},
         validate=a.validate_video_to_audio,
         units=audio_units,

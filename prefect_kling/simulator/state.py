@@ -393,8 +393,9 @@ class SimulatorState:
             image_size=image_size(order.aspect_ratio, config.image_long_side),
             failure=failure,
         )
-        if endpoint.result in ("video", "audios"):
-            task.output_ids = [str(self._ids.randrange(10**17, 10**18))]
+        if endpoint.result in ("video", "audios", "dubbed"):
+            count = 2 if endpoint.result == "dubbed" else 1  # a video and its audio track
+            task.output_ids = [str(self._ids.randrange(10**17, 10**18)) for _ in range(count)]
         return task
 
     def _store_locked(self, task: Task) -> None:

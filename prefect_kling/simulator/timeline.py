@@ -65,7 +65,8 @@ class Task:
         created_ms: Creation time, Unix milliseconds (simulator clock).
         queue_seconds: Time spent `submitted`.
         processing_seconds: Time spent `processing`.
-        output_ids: Ids of the produced videos or audio tracks (empty for images).
+        output_ids: Ids of the produced videos or audio tracks (empty for images); a
+            dubbed video's task has its video's id, then its audio track's.
         image_size: Width and height of produced images.
         failure: `task_status_msg` of a task that will fail, else `None`.
         status: The status reached so far (moved by the simulator's ticks).
@@ -155,6 +156,8 @@ class Task:
         """The names of the result files served for this task."""
         if self.endpoint.result == "audios":
             return [f"{index}.{kind}" for index in range(len(self.output_ids)) for kind in AUDIO]
+        if self.endpoint.result == "dubbed":
+            return ["0.mp4", *(f"0.{kind}" for kind in AUDIO)]
         if self.endpoint.result == "speech":
             return ["0.mp3"]
         extension = "mp4" if self.endpoint.result == "video" else "png"
@@ -171,12 +174,14 @@ class Task:
             return {"audios": [{"id": self.task_id, "url": f"{files}/0.mp3", "duration": seconds}]}
         if self.endpoint.result == "audios":
             audios = [
-                {"id": audio_id}
-                | {f"url_{kind}": f"{files}/{index}.{kind}" for kind in AUDIO}
-                | {f"duration_{kind}": seconds for kind in AUDIO}
+                self._audio(files, index, audio_id)
                 for index, audio_id in enumerate(self.output_ids)
             ]
             return {"audios": audios}
+        if self.endpoint.result == "dubbed":
+            video_id, audio_id = self.output_ids
+            video = {"id": video_id, "url": self.video_url(base_url), "duration": seconds}
+            return {"videos": [video], "audios": [self._audio(files, 0, audio_id)]}
         if self.endpoint.result == "video":
             videos = []
             for index, video_id in enumerate(self.output_ids):
@@ -196,6 +201,14 @@ class Task:
                 image["watermark_url"] = f"{files}/{index}-watermark.png"
             images.append(image)
         return {"images": images}
+
+    def _audio(self, files: str, index: int, audio_id: str) -> dict[str, Any]:
+        seconds = f"{self.video_seconds:.3f}"
+        return (
+            {"id": audio_id}
+            | {f"url_{kind}": f"{files}/{index}.{kind}" for kind in AUDIO}
+            | {f"duration_{kind}": seconds for kind in AUDIO}
+        )
 
     def _info(self) -> dict[str, Any]:
         info: dict[str, Any] = {}

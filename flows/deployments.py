@@ -23,6 +23,7 @@ from prefect.filesystems import WritableFileSystem
 from prefect_kling.flows import (
     DEFAULT_OUTPUT,
     batch_generate,
+    generate_audio,
     generate_image,
     generate_video,
     resume_task,
@@ -31,7 +32,14 @@ from prefect_kling.flows import (
 PROJECT = Path(__file__).resolve().parents[1]
 WORK_POOL = "kling"
 
-__all__ = ["batch_generate", "generate_image", "generate_video", "resume_task", "scheduled_batch"]
+__all__ = [
+    "batch_generate",
+    "generate_audio",
+    "generate_image",
+    "generate_video",
+    "resume_task",
+    "scheduled_batch",
+]
 
 
 @flow(name="kling-scheduled-batch")
@@ -89,6 +97,7 @@ RESUME_ON_CALLBACK = DeploymentEventTrigger(
 DEPLOYMENTS: dict[str, tuple[str, dict[str, Any]]] = {
     "generate-video": ("generate_video", {"parameters": {"credentials": "kling"}}),
     "generate-image": ("generate_image", {"parameters": {"credentials": "kling"}}),
+    "generate-audio": ("generate_audio", {"parameters": {"credentials": "kling"}}),
     "nightly-batch": (
         "scheduled_batch",
         {"cron": "0 2 * * *", "parameters": {"prompts": "flows/prompts.csv"}},

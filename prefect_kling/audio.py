@@ -62,7 +62,13 @@ _MP3_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 120
 _ADTS_RATES = (96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000)
 
 
-def load_audio(source: str | os.PathLike[str] | bytes, *, field: str, urls: bool = True) -> str:
+def load_audio(
+    source: str | os.PathLike[str] | bytes,
+    *,
+    field: str,
+    urls: bool = True,
+    seconds: tuple[float, float] = AUDIO_SECONDS,
+) -> str:
     """Turn an audio source into the value of a Kling audio field.
 
     Args:
@@ -70,6 +76,8 @@ def load_audio(source: str | os.PathLike[str] | bytes, *, field: str, urls: bool
             file, the audio bytes, or Base64 text with or without a `data:` prefix.
         field: The request field the audio is for, named in errors.
         urls: Whether the field takes a URL (`sound_file` does, `audio_file` does not).
+        seconds: Shortest and longest audio the field takes (lip-sync's 2 to 60 s by
+            default; the avatar's `sound_file` takes 2 to 300 s).
 
     Returns:
         The URL, or the audio as raw Base64 without a `data:` prefix.
@@ -86,9 +94,9 @@ def load_audio(source: str | os.PathLike[str] | bytes, *, field: str, urls: bool
     """
     forms = "a URL, a path, bytes or Base64" if urls else "a path, bytes or Base64"
     if isinstance(source, bytes | bytearray):
-        return _checked(bytes(source), "bytes", field)
+        return _checked(bytes(source), "bytes", field, seconds)
     if isinstance(source, os.PathLike):
-        return _checked(_read(Path(source), field), os.fspath(source), field)
+        return _checked(_read(Path(source), field), os.fspath(source), field, seconds)
     if not isinstance(source, str):
         raise _refused(field, f"{type(source).__name__} is no audio source; allowed: {forms}")
     text = source.strip()
@@ -106,7 +114,7 @@ def load_audio(source: str | os.PathLike[str] | bytes, *, field: str, urls: bool
             raise _refused(field, problem)
         return text
     if not text.startswith("data:") and os.path.isfile(text):
-        return _checked(_read(Path(text), field), text, field)
+        return _checked(_read(Path(text), field), text, field, seconds)
     encoded = text.partition(",")[2] if text.startswith("data:") else text
     try:
         data = base64.b64decode("".join(encoded.split()), validate=True)
@@ -118,7 +126,7 @@ def load_audio(source: str | os.PathLike[str] | bytes, *, field: str, urls: bool
             f"{abridge(source)} is not an existing file, a URL or Base64 audio; "
             f"allowed: {forms} of {_WHAT}",
         )
-    return _checked(data, "base64 data", field)
+    return _checked(data, "base64 data", field, seconds)
 
 
 def identify_audio(data: bytes) -> Facts | None:
@@ -166,6 +174,28 @@ def make_wav(seconds: float, *, rate: int = 8000, seed: int = 0) -> bytes:
     return buffer.getvalue()
 
 
+def make_mp3(seconds: float, *, seed: int = 0) -> bytes:
+    """A silent mono MP3 (MPEG-1 layer III, 32 kbit/s, 32 kHz) of about a given length.
+
+    Every frame is a valid, silent one (36 ms each), so players and `identify_audio` read it.
+
+    Args:
+        seconds: Its length, rounded to whole frames (at least one).
+        seed: Changes the bytes (in the frames' ancillary data), so that different seeds
+            give different files.
+
+    Examples:
+        >>> kind, length = identify_audio(make_mp3(3.0))
+        >>> kind, round(length, 2)
+        ('MP3', 2.99)
+    """
+    frame_seconds = 1152 / 32000
+    count = max(1, round(seconds / frame_seconds))
+    frame = bytearray(b"\xff\xfb\x18\xc0" + bytes(140))
+    frame[-4:] = (seed % 2**32).to_bytes(4, "little")
+    return bytes(frame) * count
+
+
 def _refused(field: str, message: str) -> KlingValidationError:
     return KlingValidationError.single(field, message)
 
@@ -183,7 +213,9 @@ def _read(path: Path, field: str) -> bytes:
         ) from None
 
 
-def _checked(data: bytes, label: str, field: str) -> str:
+def _checked(
+    data: bytes, label: str, field: str, seconds: tuple[float, float] = AUDIO_SECONDS
+) -> str:
     """Check audio bytes against Kling's rules and return them as Base64."""
     if not data:
         raise _refused(field, f"{label} is empty; allowed: {_WHAT}")
@@ -196,12 +228,12 @@ def _checked(data: bytes, label: str, field: str) -> str:
             f"{label} is not audio; allowed: {', '.join(AUDIO_FORMATS[:-1])} or "
             f"{AUDIO_FORMATS[-1]} audio (by content, not name)",
         )
-    kind, seconds = facts
-    shortest, longest = AUDIO_SECONDS
-    if not shortest <= seconds <= longest:
+    kind, length = facts
+    shortest, longest = seconds
+    if not shortest <= length <= longest:
         raise _refused(
             field,
-            f"{label} is {kind} audio of {seconds:.1f} s; allowed: "
+            f"{label} is {kind} audio of {length:.1f} s; allowed: "
             f"{shortest:g} to {longest:g} seconds",
         )
     return base64.b64encode(data).decode("ascii")

@@ -52,10 +52,13 @@ Examples:
 
 from __future__ import annotations
 
+import base64
+import binascii
 import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from prefect_kling.audio import identify_audio
 from prefect_kling.models.omni_images import images_made
 from prefect_kling.pricing_table import (
     IMAGE_MODELS,
@@ -95,6 +98,8 @@ LIP_SYNC_LONGEST_SECONDS = 60
 """Longest video a lip-sync takes (API Updates, 06/30/2025)."""
 EXTENSION_SECONDS = 5
 """What one video extension adds, at most (API Updates: 4-5 s, 11/15/2024)."""
+AVATAR_LONGEST_SECONDS = 300
+"""Longest speech an avatar takes (its page: 2 to 300 s)."""
 
 
 def video_units_per_second(
@@ -304,6 +309,32 @@ def _custom_voice(fields: Mapping[str, Any]) -> float:
     return PER_REQUEST_UNITS["Audio Generation", "Custom Voice"]
 
 
+def _per_request(model: str, features: str) -> Estimate:
+    def estimate(fields: Mapping[str, Any]) -> float:
+        return PER_REQUEST_UNITS[model, features]
+
+    return estimate
+
+
+def _avatar(fields: Mapping[str, Any]) -> float:
+    at = _resolution(None, fields.get("mode"))
+    rows = [rate for rate in VIDEO_RATES if rate.product == "avatar"]
+    rate = _dearest_per_second(rows, at) or _dearest_per_second(rows) or 0.0
+    return _units(rate * math.ceil(_speech_seconds(fields.get("sound_file"))))
+
+
+def _speech_seconds(sound_file: Any) -> float:
+    """The length of an avatar's speech: read from Base64 audio, else the longest taken."""
+    if isinstance(sound_file, str) and not sound_file.startswith(("http://", "https://")):
+        try:
+            facts = identify_audio(base64.b64decode(sound_file, validate=True))
+        except (binascii.Error, ValueError):
+            facts = None
+        if facts is not None:
+            return facts[1]
+    return AVATAR_LONGEST_SECONDS
+
+
 _ESTIMATES: dict[str, Estimate] = {
     "text2video": _video,
     "image2video": _video,
@@ -319,6 +350,10 @@ _ESTIMATES: dict[str, Estimate] = {
     "multi-shot": _multi_shot,
     "virtual-try-on": _try_on,
     "voice": _custom_voice,
+    "text-to-audio": _per_request("Audio Generation", "Text to Audio"),
+    "video-to-audio": _per_request("Audio Generation", "Video to Audio"),
+    "tts": _per_request("Avatar", "TTS"),
+    "avatar": _avatar,
     **{product: new_standard_units(product) for product in VIDEO_PRODUCTS},
 }
 

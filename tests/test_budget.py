@@ -31,8 +31,10 @@ def test_estimates(endpoint: str, request_fields: dict, units: float):
 
 
 SIMPLE = {
-    "text2video": lambda request: (3.5 if request.get("mode") == "pro" else 1.0)
-    * (2 if request.get("duration") == "10" else 1)
+    "text2video": lambda request: (
+        (3.5 if request.get("mode") == "pro" else 1.0)
+        * (2 if request.get("duration") == "10" else 1)
+    )
 }
 """Round estimates, so that these tests are about the accounting, not about prices."""
 

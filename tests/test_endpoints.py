@@ -18,6 +18,7 @@ from prefect_kling.endpoints import (
     ResultKind,
     get_endpoint,
 )
+from prefect_kling.endpoints.audio import TTS
 from prefect_kling.endpoints.library import ROUTES as LIBRARY_ROUTES
 from prefect_kling.endpoints.omni_images import IMAGE_RECOGNIZE
 from prefect_kling.endpoints.routes import ACCOUNT_LEDGERS, SELECTION_CALLS
@@ -27,6 +28,7 @@ from prefect_kling.models import (
     AccountCosts,
     AccountCostsQuery,
     AdvancedLipSyncRequest,
+    AvatarRequest,
     IdentifyFaceRequest,
     IdentifyFaceResult,
     ImageExpandRequest,
@@ -40,9 +42,11 @@ from prefect_kling.models import (
     NewImageToVideoRequest,
     NewTextToVideoRequest,
     OmniVideoRequest,
+    TextToAudioRequest,
     TextToVideoRequest,
     VideoEffectRequest,
     VideoExtendRequest,
+    VideoToAudioRequest,
     VirtualTryOnRequest,
 )
 from prefect_kling.models.multi_elements import MultiElementsRequest
@@ -155,7 +159,30 @@ TABLE = {
         MultiElementsRequest,
         EVERYWHERE,
     ),
+    "text-to-audio": (
+        {KLING: "audio/text-to-audio", COMET: "audio/text-to-audio"},
+        Family.VIDEO,
+        ResultKind.AUDIO,
+        TextToAudioRequest,
+        OFFICIAL,
+    ),
+    "video-to-audio": (
+        {KLING: "audio/video-to-audio"},
+        Family.VIDEO,
+        ResultKind.AUDIO,
+        VideoToAudioRequest,
+        OFFICIAL,
+    ),
+    "avatar": (
+        {KLING: "videos/avatar/image2video", COMET: "videos/avatar/image2video"},
+        Family.VIDEO,
+        ResultKind.VIDEO,
+        AvatarRequest,
+        OFFICIAL,
+    ),
 }
+AUDIO = ("text-to-audio", "video-to-audio", "avatar")
+"""The audio rows and the avatar (tests/test_audio.py), listed after the library's."""
 NEW_STANDARD = {
     "text-to-video": NewTextToVideoRequest,
     "image-to-video": NewImageToVideoRequest,
@@ -165,13 +192,21 @@ NEW_STANDARD = {
 """The newer standard's rows: official only, the model in the path, tasks read at /tasks."""
 LIBRARY = ("element", "voice")
 """The library's rows (tests/test_library.py): official only, served by `simulator.library`."""
-COMETAPI_MISSING = ("image-expand", "omni-image", "multi-shot", *NEW_STANDARD, *LIBRARY)
+COMETAPI_MISSING = (
+    "image-expand",
+    "omni-image",
+    "multi-shot",
+    *NEW_STANDARD,
+    *LIBRARY,
+    "video-to-audio",
+)
 
 
 def test_the_table_has_exactly_these_endpoints():
     legacy = [name for name, row in ENDPOINTS.items() if row.standard is ApiStandard.LEGACY]
     newer = [name for name, row in ENDPOINTS.items() if row.standard is ApiStandard.NEW]
-    assert (legacy, newer) == ([*TABLE, *LIBRARY], list(NEW_STANDARD))
+    before_audio = [name for name in TABLE if name not in AUDIO]
+    assert (legacy, newer) == ([*before_audio, *LIBRARY, *AUDIO], list(NEW_STANDARD))
 
 
 @pytest.mark.parametrize("name", NEW_STANDARD)
@@ -213,8 +248,12 @@ def test_every_row(name):
 
 
 def test_cometapi_routes_follow_its_action_list():
-    # CometAPI queries `{images|videos|audio}/{action}/<id>` for these actions only.
+    # CometAPI queries `{images|videos|audio}/{action}/<id>` for these actions only, and
+    # lists avatar and text-to-audio (kling-api.md, section 11) at paths its seed pages do
+    # not give: the official ones are assumed.
     actions = {
+        "text-to-audio",
+        "avatar/image2video",
         "text2video",
         "image2video",
         "multi-image2video",
@@ -228,7 +267,7 @@ def test_cometapi_routes_follow_its_action_list():
     }
     for row in ENDPOINTS.values():
         if row.supports(COMET):
-            family, action = row.create_path(COMET).split("/")
+            family, action = row.create_path(COMET).split("/", 1)
             assert family in {"images", "videos", "audio"} and action in actions, row.name
         else:
             assert row.name in COMETAPI_MISSING
@@ -310,6 +349,7 @@ def test_routes_that_create_no_task():
         **{route.name: route for route in ACCOUNT_LEDGERS.values()},
         **library,
         "image-recognize": IMAGE_RECOGNIZE,
+        "tts": TTS,
     }
     assert dict(ROUTES) == expected
 
@@ -356,7 +396,9 @@ def test_families_name_their_prefect_concurrency_limits_per_account():
 
 ROOT = Path(__file__).resolve().parents[1]
 URL = "https://img.test/a.png"
-SIM_RESULT = {ResultKind.VIDEO: "video", ResultKind.IMAGE: "images"}
+SIM_RESULT = {ResultKind.VIDEO: "video", ResultKind.IMAGE: "images", ResultKind.AUDIO: "audios"}
+# Video to audio answers the video with its new sound as well as the audio track.
+SIM_RESULT_OF = {"video-to-audio": "dubbed"}
 
 
 @pytest.mark.parametrize("name", TABLE)
@@ -371,7 +413,8 @@ def test_every_row_has_a_simulator_route_where_it_has_a_path(name):
         create = resolve(provider.value, "POST", path)
         assert create is not None and create.kind == "create", provider
         assert {served.family for served in create.endpoints} == {row.family.value}
-        assert {served.result for served in create.endpoints} == {SIM_RESULT[row.result_kind]}
+        result = SIM_RESULT_OF.get(name, SIM_RESULT[row.result_kind])
+        assert {served.result for served in create.endpoints} == {result}
         assert resolve(provider.value, "GET", f"{path}/8672").kind == "query"
         if provider in row.list_query:
             assert resolve(provider.value, "GET", path).kind == "list"
@@ -415,6 +458,9 @@ COMMAND_LINES = {
         "--prompt",
         "Delete the cup from <<<video_1>>>",
     ],
+    "text-to-audio": ["text2audio", "--prompt", "rain", "--duration", "4"],
+    "video-to-audio": ["video2audio", "--video-id", "1", "--bgm-prompt", "piano"],
+    "avatar": ["avatar", "--image", URL, "--audio-id", "a-1"],
 }
 
 
@@ -454,6 +500,9 @@ def test_the_cli_lists_the_commands_in_the_rows_order():
         "expand",
         "try-on",
         "multi-elements",
+        "text2audio",
+        "video2audio",
+        "avatar",
     ]
 
 

@@ -2,16 +2,18 @@
 
 Generation commands (one per endpoint row's command: text2video, image2video,
 multi-image2video, multi-image2image, image, omni-image, multi-shot, extend, lip-sync,
-effect, expand, try-on) run the ready-made flows (so Prefect's caching, retries, artifacts
-and events apply) against `KlingCredentials.from_env()` or a saved block (`--credentials
-NAME`). `elements` and `voices` create, list and delete the account's custom elements and
-voices (and list Kling's presets); `image-recognize` saves the masks of an image (answered
-at once, `recognize`); `costs` lists the account's resource packs with a free query;
-`status` and `wait` read earlier tasks; `cleanup` removes the sent marks and cached creates
-older than Kling keeps their tasks (`prefect_kling.flows.retention`).
+effect, expand, try-on, text2audio, video2audio, avatar, ...) run the ready-made flows (so
+Prefect's caching, retries, artifacts and events apply) against `KlingCredentials.from_env()`
+or a saved block (`--credentials NAME`). `elements` and `voices` create, list and delete the
+account's custom elements and voices (and list Kling's presets); `image-recognize` saves the
+masks of an image (answered at once, `recognize`); `tts` speaks a text with a Kling voice,
+saves the MP3 and prints the audio's id; `costs` lists the account's resource packs with a
+free query; `status` and `wait` read earlier tasks; `cleanup` removes the sent marks and
+cached creates older than Kling keeps their tasks (`prefect_kling.flows.retention`).
 
 The package by job: `parser` (the parser, generation commands from the rows), `generate`
 (their runner), `progress` (the live status line), `library` (elements and voices),
+`speech` (tts),
 `queries` (costs, status, wait), `servers` (simulator, receiver), `cleanup`, `demo`,
 `common` (exit codes, credentials, result lines),
 `session` (the task a command has under way), `errors` (the one line an error ends a
@@ -49,6 +51,7 @@ from prefect_kling.cli.queries import run_costs, run_status, run_wait
 from prefect_kling.cli.recognize import run_recognize
 from prefect_kling.cli.servers import run_receiver, run_simulator
 from prefect_kling.cli.session import Session, using
+from prefect_kling.cli.speech import run_tts
 
 __all__ = [
     "EXIT_INPUT",
@@ -71,6 +74,7 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Any], int]] = {
     "elements": run_elements,
     "voices": run_voices,
     "image-recognize": run_recognize,
+    "tts": run_tts,
     "costs": run_costs,
     "status": run_status,
     "wait": run_wait,

@@ -53,6 +53,8 @@ def print_result(result: Any, as_json: bool, out: Any) -> None:
         video = (
             f", video id {file['video_id']}, {file['duration']} s" if file.get("video_id") else ""
         )
+        if file.get("audio_id"):
+            video = f", audio id {file['audio_id']}, {file['duration']} s"
         out.write(
             f"  saved {file['path']} ({file['bytes']:,} bytes, "
             f"sha256 {file['sha256'][:12]}{video})\n"

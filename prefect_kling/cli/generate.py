@@ -2,7 +2,8 @@
 
 A generation command checks its request, its output folder and its budget (exit 2
 before any flow run starts, so before anything is sent), runs the
-ready-made flow (`generate_image` for image rows, `generate_video` for the others; a
+ready-made flow (`generate_image` for image rows, `generate_audio` for audio rows,
+`generate_video` for the others; a
 command that `repeats` runs the `extend_video` chain), and prints the result. So Prefect's
 caching, retries, artifacts and events apply as in any flow.
 """
@@ -73,16 +74,15 @@ def credentials_of(args: argparse.Namespace) -> Any:
 def run_generation(args: argparse.Namespace, out: Any) -> int:
     """Run a generation command once: check, generate, print."""
     from prefect_kling.endpoints import ResultKind, get_endpoint
-    from prefect_kling.flows import generate_image, generate_video
+    from prefect_kling.flows import generate_audio, generate_image, generate_video
 
     credentials = credentials_of(args)
     command, row = generation_commands()[args.command]
     endpoint, fields = command.to_request(row.name, args)
     # Refuse bad input (or a provider without the route) before any run starts.
     check_before_the_flow(args, endpoint, fields, credentials)
-    flow = (
-        generate_image if get_endpoint(endpoint).result_kind is ResultKind.IMAGE else generate_video
-    )
+    flows = {ResultKind.IMAGE: generate_image, ResultKind.AUDIO: generate_audio}
+    flow = flows.get(get_endpoint(endpoint).result_kind, generate_video)
     with ProgressLine() as progress:
         prepare_prefect(progress)
         result = flow(

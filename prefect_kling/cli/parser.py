@@ -192,6 +192,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_recognize_command(commands, CREDENTIALS_HELP)
 
+    from prefect_kling.cli.speech import add_tts_command  # it imports this module
+
+    add_tts_command(commands)
+
     costs = commands.add_parser(
         "costs", help="list the account's resource packs and remaining units (free)"
     )

@@ -31,7 +31,15 @@ Examples:
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, ValidationError
+from typing import Any
+
+from pydantic import (
+    BaseModel,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    model_serializer,
+)
 
 from prefect_kling._logging import RunAwareLogger
 from prefect_kling.downloads.destinations import Destination
@@ -53,25 +61,42 @@ class FileFacts(BaseModel):
     bytes: int = Field(description="Size of the file in bytes.")
     sha256: str = Field(description="SHA-256 of the file's content, in hex.")
     url: str = Field(description="The link the file was downloaded from.")
-    kind: Kind = Field(description="Whether the file is a video or an image.")
-    index: int = Field(description="Position of the file among the task's videos or images.")
+    kind: Kind = Field(
+        description="Whether the file is a video, an image, or an audio track's MP3 or WAV."
+    )
+    index: int = Field(
+        description="Position of the file among the task's videos, images or audio tracks."
+    )
     watermark: bool = Field(default=False, description="Whether this is the watermarked variant.")
     video_id: str | None = Field(
         default=None, description="Kling's id of the video, for the next step (e.g. extend)."
     )
     duration: str | None = Field(
-        default=None, description="Length of the video in seconds, as Kling sent it."
+        default=None, description="Length of the video or audio in seconds, as Kling sent it."
+    )
+    audio_id: str | None = Field(
+        default=None, description="Kling's id of the audio, for the next step (e.g. avatar)."
     )
 
 
 class ManifestEntry(FileFacts):
-    """One saved file, as the manifest records it."""
+    """One saved file, as the manifest records it.
+
+    `audio_id` is written only for audio files, so that other entries keep their shape.
+    """
 
     name: str = Field(description="File name, relative to the manifest's folder.")
     location: str | None = Field(
         default=None,
         description="Where the file is: its path, or its URL in a bucket (`s3://bucket/key`).",
     )
+
+    @model_serializer(mode="wrap")
+    def _audio_id_only_for_audio(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if data.get("audio_id") is None:
+            data.pop("audio_id", None)
+        return data
 
     @property
     def slot(self) -> Slot:

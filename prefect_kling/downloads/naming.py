@@ -17,8 +17,8 @@ from typing import Literal
 
 from prefect_kling.models.kling_task import TaskReference
 
-Kind = Literal["video", "image"]
-"""What a result file is."""
+Kind = Literal["video", "image", "mp3", "wav"]
+"""What a result file is: a video, an image, or an audio track as MP3 or as WAV."""
 
 _SUFFIXES = {
     "video/mp4": ".mp4",
@@ -30,7 +30,9 @@ _SUFFIXES = {
     "image/webp": ".webp",
     "image/gif": ".gif",
 }
-_DEFAULT_SUFFIXES: dict[str, str] = {"video": ".mp4", "image": ".png"}
+_DEFAULT_SUFFIXES: dict[str, str] = {"video": ".mp4", "image": ".png", "mp3": ".mp3", "wav": ".wav"}
+_AUDIO_KINDS = ("mp3", "wav")
+"""Kinds whose suffix is the kind itself: an audio's two files share a stem."""
 _UNSAFE_CHARACTERS = re.compile(r"[^A-Za-z0-9_.-]+")
 _SUFFIX_PATTERN = re.compile(r"\.[A-Za-z0-9]{1,10}")
 
@@ -68,8 +70,8 @@ def result_file_name(
 
     Args:
         reference: The task.
-        kind: `"video"` or `"image"`.
-        index: Position of the file among the task's videos or images.
+        kind: `"video"`, `"image"`, `"mp3"` or `"wav"`.
+        index: Position of the file among the task's videos, images or audio tracks.
         watermark: Whether the file is the watermarked variant.
         suffix: File extension with its dot, e.g. `.mp4`.
 
@@ -85,7 +87,7 @@ def result_file_name(
         'text2video-8672-0-watermark.mp4'
     """
     if kind not in _DEFAULT_SUFFIXES:
-        raise ValueError(f"kind must be 'video' or 'image', not {kind!r}")
+        raise ValueError(f"kind must be one of {', '.join(_DEFAULT_SUFFIXES)}, not {kind!r}")
     if index < 0:
         raise ValueError(f"index must be 0 or more, not {index}")
     if not _SUFFIX_PATTERN.fullmatch(suffix):
@@ -96,9 +98,16 @@ def result_file_name(
 def suffix_for(content_type: str | None, kind: Kind) -> str:
     """The suffix a Content-Type calls for, or the kind's usual one when it is not known.
 
+    An audio track's MP3 and WAV share their stem, so their suffix is their kind's, whatever
+    the server says: two files of one track never take one name.
+
     Examples:
         >>> suffix_for("image/webp; charset=binary", "image"), suffix_for(None, "video")
         ('.webp', '.mp4')
+        >>> suffix_for("audio/mpeg", "wav")
+        '.wav'
     """
+    if kind in _AUDIO_KINDS:
+        return _DEFAULT_SUFFIXES[kind]
     media_type = (content_type or "").split(";", 1)[0].strip().lower()
     return _SUFFIXES.get(media_type, _DEFAULT_SUFFIXES[kind])

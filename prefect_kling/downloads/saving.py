@@ -1,9 +1,9 @@
 """Saving a finished task's files: each one fetched once, recorded, and skipped on a rerun.
 
-`save_task_results` picks the task's videos and images (and their watermarked variants when
-asked), names each after the endpoint, the task id and the index, fetches what the manifest
-does not show as saved already, and records each file in the manifest as soon as it is
-committed: a crash halfway loses only the file in flight.
+`save_task_results` picks the task's videos, images and audio tracks (and the watermarked
+variants when asked), names each after the endpoint, the task id and the index, fetches
+what the manifest does not show as saved already, and records each file in the manifest
+as soon as it is committed: a crash halfway loses only the file in flight.
 """
 
 from __future__ import annotations
@@ -65,6 +65,7 @@ class _Wanted:
     watermark: bool = False
     video_id: str | None = None
     duration: str | None = None
+    audio_id: str | None = None
 
     @property
     def slot(self) -> Slot:
@@ -82,7 +83,7 @@ def _check_task(task: KlingTask, reference: TaskReference) -> None:
         )
     if task.failed:
         raise KlingTaskFailed(task, reference)
-    if not task.succeeded and not (task.videos or task.images):
+    if not task.succeeded and not (task.videos or task.images or task.audios):
         raise KlingError(
             f"Kling task {task.task_id} ({reference.endpoint}) is {task.status}: "
             "there is nothing to save yet; wait for it to succeed first."
@@ -107,6 +108,12 @@ def _wanted_files(task: KlingTask, *, watermark: bool) -> list[_Wanted]:
     for index, image in zip(_image_indexes(task), task.images, strict=True):
         links = [(image.url, False), (image.watermark_url if watermark else None, True)]
         wanted += [_Wanted("image", index, url, mark) for url, mark in links if url]
+    for index, audio in enumerate(task.audios):
+        durations = {"mp3": audio.duration_mp3 or audio.duration, "wav": audio.duration_wav}
+        wanted += [
+            _Wanted(kind, index, url, audio_id=audio.id, duration=durations[kind])
+            for kind, url in audio.links
+        ]
     return wanted
 
 
@@ -182,11 +189,12 @@ class _Saver:
             watermark=item.watermark,
             video_id=item.video_id,
             duration=item.duration,
+            audio_id=item.audio_id,
         )
 
     def _saved(self, entry: ManifestEntry, item: _Wanted) -> SavedFile:
         facts = entry.model_dump(exclude={"name", "location"})
-        facts.update(video_id=item.video_id, duration=item.duration)
+        facts.update(video_id=item.video_id, duration=item.duration, audio_id=item.audio_id)
         return SavedFile(path=self.destination.location(entry.name), **facts)
 
 
@@ -201,10 +209,11 @@ def save_task_results(
     sleep: Callable[[float], None] = time.sleep,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
 ) -> list[SavedFile]:
-    """Save every video and image of a finished task, durably; reruns download nothing twice.
+    """Save every video, image and audio of a finished task, durably; reruns download nothing twice.
 
     Files are named `<endpoint>-<task_id>-<index>[-watermark].<ext>` (the extension from the
-    response's Content-Type, else `.mp4` for videos and `.png` for images) and streamed to a
+    response's Content-Type, else `.mp4` for videos and `.png` for images; an audio track's
+    two files are `.mp3` and `.wav`, in that order) and streamed to a
     temporary file, checked and hashed, then renamed into place: no half file ever carries a
     final name. A manifest `<endpoint>-<task_id>.json` next to them records name, size,
     SHA-256 and link of each file, and is rewritten atomically after each one; a rerun
@@ -235,7 +244,7 @@ def save_task_results(
 
     Returns:
         One `SavedFile` a file: videos first, then images, each followed by its watermarked
-        variant when asked for.
+        variant when asked for, then each audio track's MP3 and WAV.
 
     Raises:
         KlingTaskFailed: The task failed; it has no files.
@@ -258,7 +267,7 @@ def save_task_results(
     _check_task(task, reference)
     wanted = _wanted_files(task, watermark=watermark)
     if not wanted:
-        logger.warning("Kling task %s has no video or image to save", task.task_id)
+        logger.warning("Kling task %s has no video, image or audio to save", task.task_id)
     store = open_destination(destination, chunk_size=chunk_size)
     client = http or plain_client()
     try:

@@ -38,7 +38,15 @@ Examples:
 
 from __future__ import annotations
 
-from prefect_kling.endpoints import edits, images, library, new_standard, omni_images, videos
+from prefect_kling.endpoints import (
+    audio,
+    edits,
+    images,
+    library,
+    new_standard,
+    omni_images,
+    videos,
+)
 from prefect_kling.endpoints.routes import (
     ACCOUNT_COSTS,
     ACCOUNT_COSTS_PATH,
@@ -85,16 +93,17 @@ ENDPOINTS: dict[str, Endpoint] = {
         omni_images.ROWS,
         edits.ROWS,
         library.ROWS,
+        audio.ROWS,
     )
     for row in rows
 }
 """Every task-creating endpoint, by name."""
 ROUTES: dict[str, Route] = {
     **_ROUTES,
-    **{route.name: route for route in (*library.ROUTES, *omni_images.ROUTES)},
+    **{route.name: route for route in (*library.ROUTES, *omni_images.ROUTES, *audio.ROUTES)},
 }
 """The calls that create no task, by name: identify-face, account costs, image recognition,
-and the lists and deletions of the account's elements and voices."""
+text to speech (`tts`), and the lists and deletions of the account's elements and voices."""
 
 
 def get_endpoint(name: str | Endpoint) -> Endpoint:

@@ -80,14 +80,16 @@ class ApiStandard(StrEnum):
 class ResultKind(StrEnum):
     """What a finished task hands back.
 
-    Videos and images are files to download; an element or a voice is an entry of the
-    account's library, known by its id, with nothing to download.
+    Videos, images and audio tracks (an MP3 and a WAV each) are files to download; an
+    element or a voice is an entry of the account's library, known by its id, with nothing
+    to download.
     """
 
     VIDEO = "video"
     IMAGE = "image"
     ELEMENT = "element"
     VOICE = "voice"
+    AUDIO = "audio"
 
 
 def one_unit(request: Mapping[str, Any]) -> float:
@@ -105,7 +107,7 @@ class Endpoint:
         paths: Create path per provider, relative to the provider's prefix. A provider
             missing from the mapping has no such route.
         request_model: Strict pydantic model of the create request.
-        result_kind: Whether finished tasks carry videos, images, an element or a voice.
+        result_kind: Whether finished tasks carry videos, images, audio, an element or a voice.
         query_by_external_id: Providers whose single query accepts an external task id in
             place of the task id. Elsewhere an external id is found through list queries.
         list_query: Providers that answer list queries (`?pageNum=&pageSize=`) on the path

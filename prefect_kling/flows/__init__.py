@@ -8,6 +8,8 @@
   task).
 - `recognize_image`: the subject, head, face and clothing masks of an image (answered at
   once, no task), saved like the generations' files.
+- `generate_audio`: text to audio or video to audio (each track saved as MP3 and WAV), or
+  text to speech (answered at once, its MP3 saved; cached, so paid for once).
 - `extend_video`: extend a video N times in a chain, each step extending the last result.
 - `resume_task`: wait for and save a task created earlier, without creating anything.
 - `batch_generate`: many requests (a list, a CSV or a JSON-lines file) under a concurrency
@@ -55,6 +57,7 @@ Examples:
 
 from prefect_kling.flows.account_report import account_report
 from prefect_kling.flows.arguments import DEFAULT_OUTPUT
+from prefect_kling.flows.audio import generate_audio
 from prefect_kling.flows.batch import batch_generate
 from prefect_kling.flows.batch_items import BatchItem, BatchOutcome, BatchReport, load_batch
 from prefect_kling.flows.extend import extend_video
@@ -75,6 +78,7 @@ __all__ = [
     "batch_generate",
     "check_request",
     "extend_video",
+    "generate_audio",
     "generate_image",
     "generate_video",
     "load_batch",

@@ -51,6 +51,11 @@ class GenerationResult(BaseModel):
             None,
         )
 
+    @property
+    def audio_id(self) -> str | None:
+        """Kling's id of the (first) audio made, for a next step such as an avatar."""
+        return next((file.audio_id for file in self.files if file.audio_id), None)
+
     def summary(self) -> dict[str, Any]:
         """A flat, JSON-ready summary (what `prefect-kling --json` prints)."""
         return {
@@ -71,6 +76,7 @@ class GenerationResult(BaseModel):
                     "kind": file.kind,
                     "index": file.index,
                     "video_id": file.video_id,
+                    "audio_id": file.audio_id,
                     "duration": file.duration,
                 }
                 for file in self.files

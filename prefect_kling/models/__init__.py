@@ -5,6 +5,12 @@ task models accept whatever Kling adds to its answers.
 """
 
 from prefect_kling.models.account import AccountCosts, AccountCostsQuery, ResourcePack
+from prefect_kling.models.audio import (
+    AvatarRequest,
+    TextToAudioRequest,
+    TextToSpeechRequest,
+    VideoToAudioRequest,
+)
 from prefect_kling.models.common import ImageInput, KlingRequest, StrictModel
 from prefect_kling.models.effects import EffectInput, VideoEffectRequest
 from prefect_kling.models.images import (
@@ -72,6 +78,7 @@ __all__ = [
     "AdvancedLipSyncRequest",
     "AudioInput",
     "AudioResult",
+    "AvatarRequest",
     "CameraConfig",
     "CameraControl",
     "DynamicMask",
@@ -113,11 +120,14 @@ __all__ = [
     "TaskReference",
     "TaskResult",
     "TaskStatus",
+    "TextToAudioRequest",
+    "TextToSpeechRequest",
     "TextToVideoRequest",
     "TrajectoryPoint",
     "VideoEffectRequest",
     "VideoExtendRequest",
     "VideoResult",
+    "VideoToAudioRequest",
     "VirtualTryOnRequest",
     "VoiceRef",
     "WatermarkInfo",

@@ -121,13 +121,34 @@ class ImageResult(_Lenient):
 
 
 class AudioResult(_Lenient):
-    """One generated audio track."""
+    """One generated audio track.
 
-    id: str | None = Field(default=None, description="Audio id.")
+    Text to audio and video to audio give it as MP3 and WAV (`url_mp3`, `url_wav`); text to
+    speech as one file (`url`, `duration`).
+
+    Examples:
+        >>> AudioResult(id="a1", url_mp3="https://x/a.mp3", url_wav="https://x/a.wav").links
+        [('mp3', 'https://x/a.mp3'), ('wav', 'https://x/a.wav')]
+    """
+
+    id: str | None = Field(default=None, description="Audio id (the avatar's `audio_id`).")
     url_mp3: str | None = Field(default=None, description="Link to the MP3 file.")
     url_wav: str | None = Field(default=None, description="Link to the WAV file.")
     duration_mp3: str | None = Field(default=None, description="MP3 length in seconds.")
     duration_wav: str | None = Field(default=None, description="WAV length in seconds.")
+    url: str | None = Field(default=None, description="Link to the file (text to speech).")
+    duration: str | None = Field(default=None, description="Length in seconds (text to speech).")
+
+    @field_validator("id", "duration", "duration_mp3", "duration_wav", mode="before")
+    @classmethod
+    def _stringify(cls, value: Any) -> Any:
+        return None if value is None else str(value)
+
+    @property
+    def links(self) -> list[tuple[str, str]]:
+        """`(format, link)` of each file, MP3 first; text to speech's one file counts as MP3."""
+        found = [("mp3", self.url_mp3 or self.url), ("wav", self.url_wav)]
+        return [(kind, link) for kind, link in found if link]
 
 
 class ParentVideo(_Lenient):
@@ -338,6 +359,11 @@ class KlingTask(_Lenient):
     def images(self) -> list[ImageResult]:
         """Generated images (empty until the task succeeds)."""
         return self.task_result.images
+
+    @property
+    def audios(self) -> list[AudioResult]:
+        """Generated audio tracks (empty until the task succeeds)."""
+        return self.task_result.audios
 
 
 _LEGACY_STATUS = {"succeeded": TaskStatus.SUCCEED.value}

@@ -36,7 +36,7 @@ from prefect_kling.simulator.faults import (
 from prefect_kling.simulator.omni_images import validate_image_recognize
 from prefect_kling.simulator.orders import Context, Invalid
 from prefect_kling.simulator.refusals import CONCURRENCY_MESSAGE, RATE_MESSAGE, Refusal
-from prefect_kling.simulator.routes import DEFAULT_PROMPT_LIMITS, Call, Match, resolve
+from prefect_kling.simulator.routes import DEFAULT_PROMPT_LIMITS, TTS, Call, Match, resolve
 from prefect_kling.simulator.standard_api import standard_routes
 from prefect_kling.simulator.state import SimulatorState
 
@@ -224,7 +224,7 @@ class KlingApi:
         return self.envelope(200, 0, "SUCCEED", result)
 
     async def call(self, request: Request, provider: str, call: Call) -> Response:
-        """A call that creates no task: identify-face, recognition, selection, account."""
+        """A call that creates no task: identify-face, recognition, speech, selection, account."""
         if call.name == "account-costs":
             try:
                 query = validate_costs_query(request.query_params)
@@ -242,6 +242,9 @@ class KlingApi:
             if call.name == "image-recognize":
                 validate_image_recognize(body)
                 return self.answer(self.state.recognize_image())
+            if call.name == "tts":
+                speech = TTS.validate(body, Context(provider, *DEFAULT_PROMPT_LIMITS))
+                return self.answer(self.state.speak(TTS, speech, body))
             order = (
                 validate_identify_face(body, Context(provider, *DEFAULT_PROMPT_LIMITS))
                 if opens

@@ -4,11 +4,12 @@ Face pictures of identify-face sessions are served at
 `/_simulator/faces/<session_id>/<face_id>.png` (a small PNG per face), and the masks of
 image recognition at `/_simulator/masks/<id>/<index>.png`.
 
-Videos are streamed in chunks (padded MP4s can be hundreds of megabytes), with an exact
-Content-Length, single `bytes=` ranges (206) and the `download_break` fault, which stops
-halfway through and closes the connection. A video is rendered in a worker thread on the
-first `GET` or `HEAD` of its file and kept for the next ones (see `videos`). Unknown files
-answer 404, expired links 403.
+Audio tracks are small, quiet files of the task's length: a WAV (`make_wav`) and an
+MP3 of silent frames (`make_mp3`). Videos are streamed in chunks (padded MP4s can be
+hundreds of megabytes), with an exact Content-Length, single `bytes=` ranges (206) and the
+`download_break` fault, which stops halfway through and closes the connection. A video is
+rendered in a worker thread on the first `GET` or `HEAD` of its file and kept for the next
+ones (see `videos`). Unknown files answer 404, expired links 403.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from prefect_kling.audio import make_mp3, make_wav
 from prefect_kling.simulator.assets import iter_video, make_png, video_size
 from prefect_kling.simulator.connection import sever
 from prefect_kling.simulator.faults import DOWNLOAD
@@ -27,6 +29,7 @@ from prefect_kling.simulator.omni_images import MASK_SIDE, mask_index
 from prefect_kling.simulator.state import SimulatorState
 
 FACE_SIDE = 128
+_MEDIA_TYPES = {"image": "image/png", "mp3": "audio/mpeg", "wav": "audio/wav"}
 
 
 def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
@@ -71,11 +74,15 @@ def file_routes(state: SimulatorState) -> list[Route]:
                 return iter_video(size, start, end, video)
 
         else:
-            png = await run_in_threadpool(make_png, *ref.size, ref.index, ref.watermark)
-            media_type, size = "image/png", len(png)
+            if ref.kind == "image":
+                data = await run_in_threadpool(make_png, *ref.size, ref.index, ref.watermark)
+            else:
+                make = make_wav if ref.kind == "wav" else make_mp3
+                data = make(ref.seconds, seed=ref.seed)
+            media_type, size = _MEDIA_TYPES[ref.kind], len(data)
 
             def chunks(start: int, end: int) -> Iterator[bytes]:
-                return iter([png[start:end]])
+                return iter([data[start:end]])
 
         span = parse_range(request.headers.get("range"), size)
         if span is None:

@@ -99,8 +99,9 @@ class Library:
         """Multi-element editing's selection sessions."""
 
     def add(self, task: Task) -> None:
-        """Remember the videos a new task will make."""
-        for index, video_id in enumerate(task.output_ids):
+        """Remember the videos a new task will make (an audio track's id names no video)."""
+        videos = {"video": task.output_ids, "dubbed": task.output_ids[:1]}
+        for index, video_id in enumerate(videos.get(task.endpoint.result, [])):
             self._videos[video_id] = (task, index)
 
     def video(

@@ -9,11 +9,13 @@ gateway serves text-to-image and multi-image-to-image both at `images/generation
 rows' tasks. A provider missing from a row's `paths` has no such route (the gateway
 answers its HTML 404 page, the official API 404/1202).
 
-Calls that create no task (`CALLS`) are rows too: identify-face and image recognition
-(`POST`, answered at once; image recognition official only) and the account's resource packs
-(`GET /account/costs` on the official
-host without `/v1`; `/kling/account/costs` is a gateway equivalent of the simulator's own,
-as CometAPI documents none). Neither counts as a create.
+Calls that create no task (`CALLS`) are rows too: identify-face, image recognition and text
+to speech (`POST`, answered at once; image recognition and text to speech official only;
+text to speech's answer is a task that has already succeeded, whose MP3 is served like any
+result file), multi-element editing's selection calls, the account's ledgers, and the
+account's resource packs (`GET /account/costs` on the official host without `/v1`;
+`/kling/account/costs` is a gateway equivalent of the simulator's own, as CometAPI
+documents none). None counts as a create.
 
 Refusals a client should know: a source video, session or face the account does not have
 (unknown, unfinished, failed, older than 30 days, not extendable, a chain past 3 minutes,
@@ -21,8 +23,8 @@ an expired session) answers 400/1201 naming the field, never 404/1203 (see `line
 `account/costs` answers 429/1302 to a call made less than a second after the last one it
 answered, on the simulator clock (real time plus `advance`), whichever prefix it came in on.
 
-Adding an endpoint is one row in `ENDPOINTS` plus its validator (in `validation` or
-`edits`).
+Adding an endpoint is one row in `ENDPOINTS` plus its validator (in `validation`, `edits`
+or `audio_validation`).
 
 Pricing (`final_unit_deduction`, made-up but plausible units):
     video (text2video, image2video, multi-image2video, effects): 1 unit per 5 seconds in
@@ -32,6 +34,8 @@ Pricing (`final_unit_deduction`, made-up but plausible units):
     rounded to whole seconds: 5.042 s = 0.5, 9.542 s = 1).
     images (text2image, multi-image2image, omni image, image expand, virtual try-on): 1
     unit per image (2 per image at `2k` resolution, 4 at `4k`); AI multi-shot 2 per call.
+    text to audio and video to audio: 0.25 per task; text to speech 0.05 per call; avatar:
+    like a video as long as its speech.
     A failed task is not charged ("0"); identify-face and account costs are free; image
     recognition answers "0.1".
 
@@ -52,6 +56,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from prefect_kling.simulator import audio_validation as a
 from prefect_kling.simulator import edits as e
 from prefect_kling.simulator import omni_images as o
 from prefect_kling.simulator import selections as sel
@@ -100,6 +105,21 @@ def extended_length(order: v.Order) -> float:
     return (order.parent.seconds if order.parent else 0.0) + EXTENSION_SECONDS
 
 
+def audio_units(order: v.Order) -> float:
+    """Units charged for a text-to-audio or video-to-audio task."""
+    return 0.25
+
+
+def speech_units(order: v.Order) -> float:
+    """Units charged for a text-to-speech call."""
+    return 0.05
+
+
+def speech_length(order: v.Order) -> float:
+    """Length of an audio track or an avatar's video: the `duration` its order gives."""
+    return float(order.duration)
+
+
 def source_length(order: v.Order) -> float:
     """Length of a lip-synced video: the same as its source."""
     return order.parent.seconds if order.parent else generated_length(order)
@@ -112,7 +132,10 @@ class Endpoint:
     Attributes:
         name: Short name, e.g. `text2video`.
         family: Concurrency pool: `video`, `image` or `try-on`.
-        result: `video` (`task_result.videos`) or `images` (`task_result.images`).
+        result: `video` (`task_result.videos`), `images` (`task_result.images`), `audios`
+            (`task_result.audios`, an MP3 and a WAV each), `dubbed` (a video and its audio
+            track, as video to audio makes) or `speech` (text to speech's one MP3 in
+            `task_result.audios`).
         paths: Create path per provider, relative to the provider's prefix.
         validate: Checks a create body; returns an `Order` or raises `Invalid`.
         units: Units charged for a finished, successful task.
@@ -135,7 +158,7 @@ class Endpoint:
 
     name: str
     family: str
-    result: Literal["video", "images"]
+    result: Literal["video", "images", "audios", "speech", "dubbed"]
     paths: Mapping[str, str]
     validate: Callable[[dict[str, Any], v.Context], v.Order]
     units: Callable[[v.Order], float]
@@ -298,7 +321,50 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         external_id_lookup=True,
         source="selection",
     ),
+    Endpoint(
+        name="text-to-audio",
+        family="video",
+        result="audios",
+        # CometAPI's path is assumed to be the official one (no seed page gives it).
+        paths={"kling": "audio/text-to-audio", "cometapi": "audio/text-to-audio"},
+        validate=a.validate_text_to_audio,
+        units=audio_units,
+        external_id_lookup=True,
+        length=speech_length,
+    ),
+    Endpoint(
+        name="video-to-audio",
+        family="video",
+        result="dubbed",
+        paths={"kling": "audio/video-to-audio"},
+        validate=a.validate_video_to_audio,
+        units=audio_units,
+        external_id_lookup=True,
+        source="video",
+        length=source_length,
+    ),
+    Endpoint(
+        name="avatar",
+        family="video",
+        result="video",
+        paths={"kling": "videos/avatar/image2video", "cometapi": "videos/avatar/image2video"},
+        validate=a.validate_avatar,
+        units=video_units,
+        external_id_lookup=True,
+        length=speech_length,
+    ),
 )
+
+TTS = Endpoint(
+    name="tts",
+    family="video",
+    result="speech",
+    paths={},  # served as a call (`CALLS`), never as a create path
+    validate=a.validate_tts,
+    units=speech_units,
+    length=speech_length,
+)
+"""Text to speech: a call answered at once with a task that has already succeeded."""
 
 ENDPOINTS_BY_NAME: Mapping[str, Endpoint] = {row.name: row for row in ENDPOINTS}
 EXTENDABLE = tuple(row.name for row in ENDPOINTS if row.extendable)
@@ -329,6 +395,7 @@ CALLS: tuple[Call, ...] = (
         paths={"kling": "videos/identify-face", "cometapi": "videos/identify-face"},
     ),
     Call(name="image-recognize", method="POST", paths={"kling": "videos/image-recognize"}),
+    Call(name="tts", method="POST", paths={"kling": "audio/tts"}),
     *(
         Call(
             name=f"multi-elements-{step}",

@@ -396,8 +396,9 @@ class SimulatorState:
             image_size=image_size(order.aspect_ratio, config.image_long_side),
             failure=failure,
         )
-        if endpoint.result == "video":
-            task.output_ids = [str(self._ids.randrange(10**17, 10**18))]
+        if endpoint.result in ("video", "audios", "dubbed"):
+            count = 2 if endpoint.result == "dubbed" else 1  # a video and its audio track
+            task.output_ids = [str(self._ids.randrange(10**17, 10**18)) for _ in range(count)]
         return task
 
     def _store_locked(self, task: Task) -> None:
@@ -411,6 +412,21 @@ class SimulatorState:
         self._queue_callback(task)
 
     # -- calls that create no task ----------------------------------------------------------
+
+    def speak(
+        self, endpoint: Endpoint, order: Order, body: dict[str, Any]
+    ) -> dict[str, Any] | Refusal:
+        """Text to speech: a task that has ended by the time it is answered (its view)."""
+        with self._lock:
+            self._tick_locked()
+            refusal = self._refusal_locked(endpoint, order)
+            if refusal is not None:
+                return refusal
+            task = self._new_task_locked(endpoint, "kling", order, body)
+            task.queue_seconds = task.processing_seconds = 0.0
+            self._store_locked(task)
+            self._tick_locked()
+            return task.kling_view(self.base_url)
 
     def identify_face(self, order: Order) -> dict[str, Any] | Refusal:
         """Open a face session on a video (free, no task): the `data` of the answer."""

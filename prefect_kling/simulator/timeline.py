@@ -32,6 +32,8 @@ STANDARD_STATUS = {
 }
 """Status words of the newer standard, by the simulator's own."""
 PACKAGE_TYPES = {"video": "video", "image": "image", "try-on": "image"}
+AUDIO = ("mp3", "wav")
+"""The files of an audio track, in the order Kling lists them."""
 RISK_CONTROL_MESSAGE = "Failure to pass the risk control system"
 INTERNAL_FAILURE_MESSAGE = "Task failed due to an internal error, please try again later"
 
@@ -63,7 +65,8 @@ class Task:
         created_ms: Creation time, Unix milliseconds (simulator clock).
         queue_seconds: Time spent `submitted`.
         processing_seconds: Time spent `processing`.
-        output_ids: Ids of the produced videos (empty for images).
+        output_ids: Ids of the produced videos or audio tracks (empty for images); a
+            dubbed video's task has its video's id, then its audio track's.
         image_size: Width and height of produced images.
         failure: `task_status_msg` of a task that will fail, else `None`.
         status: The status reached so far (moved by the simulator's ticks).
@@ -151,6 +154,12 @@ class Task:
 
     def file_names(self) -> list[str]:
         """The names of the result files served for this task."""
+        if self.endpoint.result == "audios":
+            return [f"{index}.{kind}" for index in range(len(self.output_ids)) for kind in AUDIO]
+        if self.endpoint.result == "dubbed":
+            return ["0.mp4", *(f"0.{kind}" for kind in AUDIO)]
+        if self.endpoint.result == "speech":
+            return ["0.mp3"]
         extension = "mp4" if self.endpoint.result == "video" else "png"
         count = len(self.output_ids) if self.endpoint.result == "video" else self.order.n
         names = [f"{index}.{extension}" for index in range(count)]
@@ -160,6 +169,19 @@ class Task:
 
     def _result(self, base_url: str) -> dict[str, Any]:
         files = f"{base_url}/_simulator/files/{self.task_id}"
+        seconds = f"{self.video_seconds:.3f}"
+        if self.endpoint.result == "speech":
+            return {"audios": [{"id": self.task_id, "url": f"{files}/0.mp3", "duration": seconds}]}
+        if self.endpoint.result == "audios":
+            audios = [
+                self._audio(files, index, audio_id)
+                for index, audio_id in enumerate(self.output_ids)
+            ]
+            return {"audios": audios}
+        if self.endpoint.result == "dubbed":
+            video_id, audio_id = self.output_ids
+            video = {"id": video_id, "url": self.video_url(base_url), "duration": seconds}
+            return {"videos": [video], "audios": [self._audio(files, 0, audio_id)]}
         if self.endpoint.result == "video":
             videos = []
             for index, video_id in enumerate(self.output_ids):
@@ -184,6 +206,14 @@ class Task:
         if self.order.series:
             return {"result_type": "series", "series_images": images}
         return {"images": images}
+
+    def _audio(self, files: str, index: int, audio_id: str) -> dict[str, Any]:
+        seconds = f"{self.video_seconds:.3f}"
+        return (
+            {"id": audio_id}
+            | {f"url_{kind}": f"{files}/{index}.{kind}" for kind in AUDIO}
+            | {f"duration_{kind}": seconds for kind in AUDIO}
+        )
 
     def _info(self) -> dict[str, Any]:
         info: dict[str, Any] = {}

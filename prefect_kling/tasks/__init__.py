@@ -1,6 +1,6 @@
 """Prefect tasks: one per Kling endpoint row, plus queries of tasks and of the account.
 
-The tasks live by family (`videos`, `images`, `omni_images`, `edits`, `library`,
+The tasks live by family (`videos`, `images`, `omni_images`, `edits`, `audio`, `library`,
 `queries`); each module lists its tasks in `__all__`, and this package exports all of them
 (as does `prefect_kling`), so a new task is one function in its family's module.
 
@@ -29,7 +29,8 @@ Examples:
     ```
 """
 
-from prefect_kling.tasks import edits, images, library, omni_images, queries, videos
+from prefect_kling.tasks import audio, edits, images, library, omni_images, queries, videos
+from prefect_kling.tasks.audio import *  # noqa: F403
 from prefect_kling.tasks.edits import *  # noqa: F403 - the tasks listed in edits.__all__
 from prefect_kling.tasks.images import *  # noqa: F403
 from prefect_kling.tasks.library import *  # noqa: F403
@@ -45,6 +46,7 @@ __all__ = sorted(
         *edits.__all__,
         *library.__all__,
         *queries.__all__,
+        *audio.__all__,
     ]
 )
 """The Prefect tasks; `prefect_kling` exports each of them."""

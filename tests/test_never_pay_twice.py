@@ -152,6 +152,17 @@ SAMPLES: dict[str, Sample] = {
         "image_list": [{"image": picture(folder)}],
     },
     "multi-shot": lambda sim, folder: {"element_frontal_image": picture(folder)},
+    "text-to-audio": lambda sim, folder: {"prompt": unique("Rain on a tin roof"), "duration": 4},
+    "video-to-audio": lambda sim, folder: {
+        "video_id": source_video(sim),
+        "sound_effect_prompt": unique("Waves breaking"),
+        "bgm_prompt": "calm piano",
+    },
+    "avatar": lambda sim, folder: {
+        "image": picture(folder),
+        "sound_file": f"https://audio.test/{uuid.uuid4().hex}.mp3",
+        "mode": "std",
+    },
     "multi-elements": lambda sim, folder: {
         "video_id": source_video(sim),
         "selections": [{"frame_index": 0, "points": [{"x": 0.5, "y": 0.4}]}],

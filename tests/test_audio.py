@@ -361,3 +361,21 @@ def test_an_audio_id_names_no_video(sim, tmp_path):
             runtime=sim.runtime(),
         )
     assert len(sim.requests()) > before  # Kling (the simulator) refused it, not the client
+
+
+def test_a_batch_mixes_audio_and_avatar_items(sim, tmp_path):
+    from prefect_kling.flows import batch_generate
+
+    report = batch_generate(
+        [
+            {"endpoint": "text-to-audio", "prompt": "birdsong", "duration": 4},
+            {"endpoint": "avatar", "image": IMAGE, "audio_id": "a-3", "name": "presenter"},
+        ],
+        credentials=official(sim),
+        output=tmp_path,
+        poll_interval_seconds=0.05,
+        runtime=sim.runtime(),
+    )
+    assert [outcome.status for outcome in report.outcomes] == ["succeeded", "succeeded"]
+    kinds = [[file.kind for file in outcome.files] for outcome in report.outcomes]
+    assert kinds == [["mp3", "wav"], ["video"]]

@@ -121,7 +121,8 @@ class Order:
         prompt: The prompt (empty when not given).
         negative_prompt: The negative prompt (empty when not given).
         mode: `std` or `pro`.
-        duration: Video length in seconds (5 or 10).
+        duration: Video length in seconds (5 or 10); an audio track's or an avatar's speech
+            length (3.5, 6.0, ...).
         aspect_ratio: Output aspect ratio.
         n: Number of images (1 for videos).
         resolution: Image resolution (`1k` or `2k`), or video resolution on the newer
@@ -147,7 +148,7 @@ class Order:
     prompt: str = ""
     negative_prompt: str = ""
     mode: str = "std"
-    duration: int = 5
+    duration: float = 5
     aspect_ratio: str = "16:9"
     n: int = 1
     resolution: str = "1k"

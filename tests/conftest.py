@@ -130,17 +130,19 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 _REAL_SERVER = PrefectServer(_PREFECT_HOME / "real-server")
+"""The `prefect server start` that the tests with workers share (see `real_prefect_server`)."""
 _POSTGRES = PostgresServer()
 _POSTGRES_SERVER = PrefectServer(_PREFECT_HOME / "postgres-server")
 NEED_POSTGRES = "PREFECT_KLING_TESTS_NEED_POSTGRES"
 """Set (to 1) where the PostgreSQL tests must run, as in CI: a missing PostgreSQL fails them
 instead of skipping them."""
-"""The `prefect server start` that the tests with workers share (see `real_prefect_server`)."""
 
 
 @pytest.hookimpl(trylast=True)  # after -k and -m deselected what they do
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if config.option.collectonly:
+    if config.option.collectonly or os.environ.get("PYTEST_XDIST_WORKER"):
+        # Each of pytest-xdist's processes collects every test but runs only some files:
+        # there the servers start when a test first needs them, in that process alone.
         return
     if any("real_prefect_server" in getattr(item, "fixturenames", ()) for item in items):
         # Its start (some 10 s) overlaps the test server's and the tests before it.
@@ -181,6 +183,8 @@ def postgres_prefect_server() -> PrefectServer:
         if os.environ.get(NEED_POSTGRES):
             pytest.fail(f"{NEED_POSTGRES} is set, but {reason}")
         pytest.skip(reason)
+    if _POSTGRES_SERVER.database_url is None:
+        _POSTGRES_SERVER.database_url = _POSTGRES.start()
     _POSTGRES_SERVER.ready()
     return _POSTGRES_SERVER
 

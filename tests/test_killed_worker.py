@@ -30,8 +30,7 @@ from prefect.states import Crashed
 
 from prefect_kling.concurrency import LEASE_VARIABLE, SHORTEST_LEASE_SECONDS
 from prefect_kling.endpoints import Family
-from prefect_kling.simulator import KlingSimulator, SimulatorConfig
-from tests.conftest import ACCESS_KEY, API_KEY, SECRET_KEY
+from tests.conftest import canary_simulator
 from tests.prefect_server import (
     REPOSSESSOR_SECONDS,
     PrefectServer,
@@ -58,10 +57,7 @@ def flow_run_state(client: Any, run_id: Any) -> str | None:
 def test_a_killed_worker_pays_nothing_twice_and_a_rerun_elsewhere_finishes(
     tmp_path: Path, postgres_prefect_server: PrefectServer
 ):
-    config = SimulatorConfig(
-        access_key=ACCESS_KEY,
-        secret_key=SECRET_KEY,
-        api_key=API_KEY,
+    simulator = canary_simulator(
         concurrency={"video": ACCOUNT_CONCURRENCY},
         queue_seconds=HOLD_SECONDS,
         processing_seconds=0.2,
@@ -72,7 +68,7 @@ def test_a_killed_worker_pays_nothing_twice_and_a_rerun_elsewhere_finishes(
     api_url = postgres_prefect_server.api_url
     lease = {LEASE_VARIABLE: str(LEASE)}
     with (
-        KlingSimulator(config) as sim,
+        simulator as sim,
         temporary_settings(updates={PREFECT_API_URL: api_url}),
         get_client(sync_client=True) as client,
     ):

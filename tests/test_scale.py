@@ -28,8 +28,7 @@ from prefect.exceptions import ObjectNotFound
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from prefect_kling.endpoints import Family
-from prefect_kling.simulator import KlingSimulator, SimulatorConfig
-from tests.conftest import ACCESS_KEY, API_KEY, SECRET_KEY
+from tests.conftest import canary_simulator
 from tests.prefect_server import PrefectServer, wait_until, workers
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -53,10 +52,7 @@ def states(runs: list[Any]) -> list[str | None]:
 def test_workers_on_postgres_share_the_account_concurrency(
     tmp_path: Path, postgres_prefect_server: PrefectServer
 ):
-    config = SimulatorConfig(
-        access_key=ACCESS_KEY,
-        secret_key=SECRET_KEY,
-        api_key=API_KEY,
+    simulator = canary_simulator(
         concurrency={"video": ACCOUNT_CONCURRENCY},
         queue_seconds=HOLD_SECONDS,
         processing_seconds=0.2,
@@ -66,7 +62,7 @@ def test_workers_on_postgres_share_the_account_concurrency(
     output = tmp_path / "videos"
     api_url = postgres_prefect_server.api_url
     with (
-        KlingSimulator(config) as sim,
+        simulator as sim,
         temporary_settings(updates={PREFECT_API_URL: api_url}),
         get_client(sync_client=True) as client,
     ):

@@ -26,8 +26,7 @@ from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRun
 from prefect.deployments import run_deployment
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
-from prefect_kling.simulator import KlingSimulator, SimulatorConfig
-from tests.conftest import ACCESS_KEY, API_KEY, SECRET_KEY
+from tests.conftest import canary_simulator
 from tests.prefect_server import PrefectServer, wait_until, workers
 
 pytest.importorskip("prefect_aws", reason="the s3 extra (prefect-aws) is not installed")
@@ -63,10 +62,7 @@ def test_a_rerun_on_another_machine_sends_nothing_and_the_files_are_in_the_bucke
     tmp_path: Path, postgres_prefect_server: PrefectServer
 ):
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's access log
-    config = SimulatorConfig(
-        access_key=ACCESS_KEY,
-        secret_key=SECRET_KEY,
-        api_key=API_KEY,
+    simulator = canary_simulator(
         queue_seconds=0.05,
         processing_seconds=0.2,
         seed=29,
@@ -75,7 +71,7 @@ def test_a_rerun_on_another_machine_sends_nothing_and_the_files_are_in_the_bucke
     api_url = postgres_prefect_server.api_url
     with (
         local_s3() as bucket,
-        KlingSimulator(config) as sim,
+        simulator as sim,
         temporary_settings(updates={PREFECT_API_URL: api_url}),
         get_client(sync_client=True) as client,
     ):

@@ -233,14 +233,16 @@ def serve_receiver(
         token: Secret part of the path.
         signing_secret: Standard Webhooks secret, as for `create_receiver_app`.
         credentials: Where and how to query Kling (default: `KLING_*`).
-        announce: Called once the checks have passed, before serving (the CLI prints the
-            callback URL there).
+        announce: Called once the checks have passed and the server accepts connections
+            (the CLI prints the callback URL there).
 
     Raises:
         KlingConfigurationError: No Prefect API answers, or no Kling credentials are set;
             the message names the variable.
     """
     import uvicorn
+
+    from prefect_kling._foreground import ForegroundServer
 
     require_prefect_api()
     if signing_secret is None and credentials is None:
@@ -249,6 +251,7 @@ def serve_receiver(
         credentials = KlingCredentials.from_env()
     app = create_receiver_app(token, signing_secret=signing_secret, credentials=credentials)
     hide_callback_tokens()
-    if announce is not None:
-        announce()
-    uvicorn.run(app, host=host, port=port, timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS)
+    config = uvicorn.Config(
+        app, host=host, port=port, timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS
+    )
+    ForegroundServer(config, on_started=announce).run()

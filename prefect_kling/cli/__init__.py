@@ -106,12 +106,17 @@ def main(argv: Sequence[str] | None = None, *, out: Any = None, err: Any = None)
     args = build_parser().parse_args(argv)
     program = argv is None
     session = Session(creates=args.command in generation_commands())
-    said = threading.Lock()
+    saying = threading.Lock()
+    said: list[int] = []
 
-    def announce(signum: int) -> None:  # once: by the command, or by the watcher ending it
-        if said.acquire(blocking=False):
-            err.write(stopped_line(signum, session) + "\n")
-            err.flush()
+    def announce(signum: int) -> None:
+        # Once: by the command, or by the watcher ending the process. The lock makes the
+        # watcher wait for the command's line to be written before it ends the process.
+        with saying:
+            if not said:
+                err.write(stopped_line(signum, session) + "\n")
+                err.flush()
+                said.append(signum)
 
     stops = StopSignals(announce, end_process=program)
     with tracebacks_off_the_terminal(restore=not program), stops, using(session):

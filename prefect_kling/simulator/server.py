@@ -9,7 +9,6 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 
+from prefect_kling._foreground import ForegroundServer
 from prefect_kling.simulator.app import build_app
 from prefect_kling.simulator.banner import banner
 from prefect_kling.simulator.config import SimulatorConfig
@@ -440,15 +440,19 @@ def serve(
     port = sock.getsockname()[1]
     state.base_url = _base_url(host, port)
     keeper = _StateKeeper(state, path)
-    server = _ForegroundServer(
-        _uvicorn_config(build_app(state), log_config=LOGGING_CONFIG, log_level="info"),
-        on_stopped=keeper.save,
-    )
     stream = out or sys.stderr
-    try:
-        # Inside the try: a Ctrl-C right after the banner is read still saves the state.
+
+    def announce() -> None:
         stream.write(banner(state.config, state.base_url, path))
         stream.flush()
+
+    server = ForegroundServer(
+        _uvicorn_config(build_app(state), log_config=LOGGING_CONFIG, log_level="info"),
+        on_started=announce,
+        on_stopped=keeper.save,
+    )
+    try:
+        # Inside the try: a Ctrl-C right after the banner is read still saves the state.
         with contextlib.suppress(KeyboardInterrupt):
             server.run(sockets=[sock])
     finally:
@@ -467,19 +471,3 @@ class _StateKeeper:
         if self._path is not None and not self._saved:
             write_state_file(self._path, self._state.export())
             self._saved = True
-
-
-class _ForegroundServer(uvicorn.Server):
-    """uvicorn's server, calling `on_stopped` once it has shut down.
-
-    That is before uvicorn raises the stop signal again for the program, whose handler may
-    end the process at once (the command line treats it as a second Ctrl-C).
-    """
-
-    def __init__(self, config: uvicorn.Config, on_stopped: Callable[[], None]) -> None:
-        super().__init__(config)
-        self._on_stopped = on_stopped
-
-    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().shutdown(sockets=sockets)
-        self._on_stopped()

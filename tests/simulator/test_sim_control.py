@@ -17,7 +17,7 @@ import prefect_kling.simulator as simulator_package
 from prefect_kling.simulator import KlingSimulator, SimulatorConfig, SimulatorStats
 from tests.cli_processes import sigint_as_in_a_terminal
 
-from .conftest import client_for, wait_until
+from .conftest import client_for
 
 
 def test_public_names() -> None:
@@ -190,10 +190,10 @@ def test_serve_in_the_foreground() -> None:
     )
     try:
         assert process.stderr is not None
-        first = process.stderr.readline()
-        assert first.startswith("Kling simulator on http://127.0.0.1:")
-        url = first.split()[-1]
-        wait_until(lambda: _answers(url), timeout=20)
+        banner = next(line for line in process.stderr if line.startswith("Kling simulator on"))
+        url = banner.split()[-1]
+        assert url.startswith("http://127.0.0.1:")
+        assert _answers(url)  # the banner comes once the server answers
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=20) == 0
     finally:

@@ -39,15 +39,15 @@ class ForegroundServer(uvicorn.Server):
         on_stopped: Callable[[], None] | None = None,
     ) -> None:
         super().__init__(config)
-        self._on_started = on_started
-        self._on_stopped = on_stopped
+        self.on_started = on_started
+        self.on_stopped = on_stopped
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets=sockets)
-        if self.started and self._on_started is not None:  # not started: the port was taken
-            self._on_started()
+        if self.started and self.on_started is not None:  # not started: the port was taken
+            self.on_started()
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         await super().shutdown(sockets=sockets)
-        if self._on_stopped is not None:
-            self._on_stopped()
+        if self.on_stopped is not None:
+            self.on_stopped()

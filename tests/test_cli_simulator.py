@@ -54,7 +54,7 @@ class _FakeSocket:
 def test_the_docs_show_exactly_what_the_command_prints(monkeypatch, capfd):
     argv, shown = documented_command_and_output()
     monkeypatch.setattr(server_module, "_bind", _FakeSocket)
-    monkeypatch.setattr(server_module.uvicorn.Server, "run", lambda self, sockets: None)
+    monkeypatch.setattr(server_module.ForegroundServer, "run", lambda self, sockets: self.on_started())
     code, out, err = run(*argv)
     assert (code, err) == (0, "")
     assert out == shown

@@ -44,9 +44,10 @@ OLDEST_CONSTRAINTS = "constraints/prefect-3.8.txt"
 E2E_MARKER = "e2e"
 """The tests that `test --oldest` runs: end-to-end flow, CLI and server tests."""
 WORKERS = ["-n", "3", "--dist", "loadfile"]
-"""pytest-xdist: three processes, each with its own test Prefect server, take whole files.
-Most tests wait on servers and subprocesses (the killed-worker test waits a minute for a
-slot lease to run out), so three share two cores well."""
+"""pytest-xdist: three processes, each with its own test Prefect server, take whole files,
+longest first (tests/scheduling.py). Many tests wait on servers and subprocesses (the
+killed-worker test waits a minute for a slot lease to run out), so three share two cores
+well."""
 
 
 @dataclass(frozen=True)

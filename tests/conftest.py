@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tests import scheduling
 from tests.postgres import PostgresServer, missing_reason
 from tests.prefect_server import EVENT_FLUSH_SECONDS, PrefectServer
 
@@ -125,12 +126,11 @@ _FAILURE_REPORTS: list[str] = []
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(scheduling, "kling-scheduling")
     logging.getLogger().addHandler(_LOG_RECORDER)
     logging.getLogger().setLevel(logging.DEBUG)
 
 
-_REAL_SERVER = PrefectServer(_PREFECT_HOME / "real-server")
-"""The `prefect server start` that the tests with workers share (see `real_prefect_server`)."""
 _POSTGRES = PostgresServer()
 _POSTGRES_SERVER = PrefectServer(_PREFECT_HOME / "postgres-server")
 NEED_POSTGRES = "PREFECT_KLING_TESTS_NEED_POSTGRES"
@@ -144,9 +144,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         # Each of pytest-xdist's processes collects every test but runs only some files:
         # there the servers start when a test first needs them, in that process alone.
         return
-    if any("real_prefect_server" in getattr(item, "fixturenames", ()) for item in items):
-        # Its start (some 10 s) overlaps the test server's and the tests before it.
-        _REAL_SERVER.start()
     wanted = any("postgres_prefect_server" in getattr(item, "fixturenames", ()) for item in items)
     if wanted and missing_reason() is None:
         # PostgreSQL (under a second) and then Prefect's migrations on it (some 5 s).
@@ -155,20 +152,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    _REAL_SERVER.stop()
     _POSTGRES_SERVER.stop()
     _POSTGRES.stop()
-
-
-@pytest.fixture(scope="session")
-def real_prefect_server() -> PrefectServer:
-    """A real Prefect server (`prefect server start`, all its services) for tests with workers.
-
-    Shared by the session: tests keep apart by their own work pools, deployments, blocks
-    and Kling simulators.
-    """
-    _REAL_SERVER.ready()
-    return _REAL_SERVER
 
 
 @pytest.fixture(scope="session")
@@ -194,15 +179,35 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         _FAILURE_REPORTS.append(str(report.longrepr))
 
 
+UNUSED_SERVER_SERVICES = (
+    "SCHEDULER",
+    "LATE_RUNS",
+    "FOREMAN",
+    "PAUSE_EXPIRATIONS",
+    "CANCELLATION_CLEANUP",
+    "CLEANUP_RECONCILER",
+    "TRIGGERS",
+)
+"""Services of the session's test server that no test on it needs (the tests with workers,
+schedules and automations have a real server of their own: tests/servers/)."""
+
+
 @pytest.fixture(scope="session", autouse=True)
 def prefect_harness() -> Iterator[None]:
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    import prefect.settings
     from prefect.testing.utilities import prefect_test_harness
 
     # The flow-run heartbeat's thread holds every flow run up to a second at its end
     # (it sleeps in one-second steps); the package does not depend on it.
-    no_heartbeat = temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
-    with no_heartbeat, prefect_test_harness(server_startup_timeout=120):
+    settings = {prefect.settings.PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
+    # The test server runs the services that the tests read from (task runs, events,
+    # slot leases), not the ones that no test here uses and that wake up every few seconds.
+    for service in UNUSED_SERVER_SERVICES:
+        settings[getattr(prefect.settings, f"PREFECT_SERVER_SERVICES_{service}_ENABLED")] = False
+    with (
+        prefect.settings.temporary_settings(updates=settings),
+        prefect_test_harness(server_startup_timeout=120),
+    ):
         yield
         _assert_no_secret_in_artifacts()
         _assert_no_secret_in(block_documents_shown(), "a block document")

@@ -1,11 +1,12 @@
 """A real Prefect server and workers on loopback, each with its own temporary home.
 
 Starting `prefect server start` on a fresh database takes some 10 s (most of it migrations),
-so the tests that need one share a single server for the session (the `real_prefect_server`
-fixture of tests/conftest.py), started in the background as soon as collection shows that
-a test will need it. Workers ask for work every `WORKER_QUERY_SECONDS` instead of Prefect's
-10 s, and the server writes the events it received every `EVENT_FLUSH_SECONDS` instead of
-5 s, so that a flow run starts, and an event can be read back, soon after the fact.
+so the tests that need one share a single server for the session, on PostgreSQL (the
+`postgres_prefect_server` fixture of tests/conftest.py), started in the background as soon
+as collection shows that a test will need it. Workers ask for work every
+`WORKER_QUERY_SECONDS` instead of Prefect's 10 s, and the server writes the events it
+received every `EVENT_FLUSH_SECONDS` instead of 5 s, so that a flow run starts, and an
+event can be read back, soon after the fact.
 """
 
 from __future__ import annotations

@@ -54,7 +54,8 @@ class _FakeSocket:
 def test_the_docs_show_exactly_what_the_command_prints(monkeypatch, capfd):
     argv, shown = documented_command_and_output()
     monkeypatch.setattr(server_module, "_bind", _FakeSocket)
-    monkeypatch.setattr(server_module.ForegroundServer, "run", lambda self, sockets: self.on_started())
+    serve_at_once = lambda self, sockets: self.on_started()  # noqa: E731
+    monkeypatch.setattr(server_module.ForegroundServer, "run", serve_at_once)
     code, out, err = run(*argv)
     assert (code, err) == (0, "")
     assert out == shown

@@ -6,7 +6,7 @@ the server; the trigger of the `resume-task` deployment of flows/prefect.yaml, e
 recipe says, starts one `resume_task` run on a process worker, which saves the video.
 
 The task runs on the simulator's clock (a minute queued, five minutes processing), moved on
-by the test; the server is the session's real one (`real_prefect_server`).
+by the test; the server is the session's real one, on PostgreSQL (`postgres_prefect_server`).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ TOKEN = "tok-recipe-5d2e7a"
 RUN_TIMEOUT = 180.0
 QUEUE_SECONDS, PROCESSING_SECONDS = 60.0, 300.0
 
-pytestmark = [pytest.mark.slow, pytest.mark.e2e]
+pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.postgres]
 
 
 def recipe_prefect_file(folder: Path, output: Path) -> Path:
@@ -171,12 +171,12 @@ def tail(path: Path, size: int = 2500) -> str:
 
 
 def test_a_callback_starts_resume_task_and_nothing_waits(
-    tmp_path: Path, real_prefect_server: PrefectServer
+    tmp_path: Path, postgres_prefect_server: PrefectServer
 ):
     home, output = tmp_path / "prefect", tmp_path / "videos"
     home.mkdir()
     emitted = Emitted()
-    api_url = real_prefect_server.api_url
+    api_url = postgres_prefect_server.api_url
     with (
         canary_simulator(
             queue_seconds=QUEUE_SECONDS, processing_seconds=PROCESSING_SECONDS, seed=5
@@ -240,7 +240,7 @@ def test_a_callback_starts_resume_task_and_nothing_waits(
                         f"events on the server: {[(e.event, dict(e.resource)) for e in events]}\n"
                         f"runs: {[(run.name, run.state_name) for run in runs()]}\n"
                         f"worker log: {tail(home / 'worker-0.log')}\n"
-                        f"server log: {tail(real_prefect_server.log)}"
+                        f"server log: {tail(postgres_prefect_server.log)}"
                     )
 
                 # Kling takes the task through its queue, then its processing; each step

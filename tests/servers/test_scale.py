@@ -3,11 +3,12 @@
 The Prefect server runs on a PostgreSQL database of its own, as a deployment that outgrew
 one machine does, and each worker is a machine of its own (its own `PREFECT_HOME` and
 working folder: tests/prefect_server.py `workers`) that shares only the Prefect API with
-the others. Four batch runs of ten requests each are spread over the workers; the Prefect global
-concurrency limit `kling-video-<account>` (4) is the account's concurrency (4 in the simulator), so
-the account is never asked for more than it allows, whatever the number of workers.
+the others. Three batch runs of twelve requests each are spread over the workers; the Prefect
+global concurrency limit `kling-video-<account>` (4) is the account's concurrency (4 in the
+simulator), so the account is never asked for more than it allows, whatever the number of
+workers.
 
-The first tasks stay queued (for an hour of the simulator's clock) until all four runs, each
+The first tasks stay queued (for an hour of the simulator's clock) until all three runs, each
 in a process of its own, are running: the runs always compete for the account's slots.
 Then the clock jumps ahead and every task takes a fraction of a second.
 """
@@ -31,9 +32,9 @@ from prefect_kling.endpoints import Family
 from tests.conftest import canary_simulator
 from tests.prefect_server import PrefectServer, wait_until, workers
 
-PROJECT = Path(__file__).resolve().parents[1]
+PROJECT = Path(__file__).resolve().parents[2]
 POOL = "kling-e2e"
-RUNS, ITEMS, ACCOUNT_CONCURRENCY, WORKERS = 4, 10, 4, 3
+RUNS, ITEMS, ACCOUNT_CONCURRENCY, WORKERS = 3, 12, 4, 3
 HOLD_SECONDS = 3600.0
 """Simulated queue time of the tasks made before every run is running."""
 

@@ -34,7 +34,7 @@ pytest.importorskip("moto", reason="moto (the test extra) is not installed")
 
 from tests.object_storage import local_s3
 
-PROJECT = Path(__file__).resolve().parents[1]
+PROJECT = Path(__file__).resolve().parents[2]
 POOL = "kling-shared-storage"
 ITEMS = 3
 

@@ -39,7 +39,7 @@ from tests.prefect_server import (
     workers,
 )
 
-PROJECT = Path(__file__).resolve().parents[1]
+PROJECT = Path(__file__).resolve().parents[2]
 POOL = "kling-killed-worker"
 ITEMS, ACCOUNT_CONCURRENCY = 6, 4
 HOLD_SECONDS = 3600.0

@@ -1,0 +1,68 @@
+"""Which pytest-xdist process runs which tests, and in what order.
+
+With `--dist loadfile`, each test file is a unit of work that one process runs whole, so
+that module fixtures (simulators, killed runs) start once. The folder `tests/servers/`,
+whose tests start real Prefect servers, is a single unit instead: its tests share one
+PostgreSQL and one Prefect server on it, which then start in one process only.
+
+Units go out longest first, as well as can be told before running them: `tests/servers/`
+(a minute of it waits for a slot lease to run out, which the other processes fill), then
+the files with end-to-end tests (`e2e`: flow runs against Prefect), then the rest, each
+band with its larger files first. pytest-xdist's own order (most tests first) would leave
+the servers' unit, which has few tests, for last.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pytest
+from xdist.scheduler import LoadScopeScheduling
+
+SERVERS = "tests/servers"
+"""The folder that is one unit of work."""
+
+
+def unit_of(nodeid: str) -> str:
+    """The unit of work a test belongs to: its file, or the servers' folder.
+
+    Examples:
+        >>> unit_of("tests/test_flows.py::test_a_batch[2]")
+        'tests/test_flows.py'
+        >>> unit_of("tests/servers/test_scale.py::test_workers")
+        'tests/servers'
+    """
+    path = nodeid.split("::", 1)[0]
+    return SERVERS if path.startswith(f"{SERVERS}/") else path
+
+
+class UnitScheduling(LoadScopeScheduling):
+    """pytest-xdist's scheduling by scope, with `unit_of` as the scope, in collection order."""
+
+    def __init__(self, config: pytest.Config, log: Any = None) -> None:
+        super().__init__(config, log)
+        config.option.loadscopereorder = False  # keep the order of `pytest_collection_modifyitems`
+
+    def _split_scope(self, nodeid: str) -> str:
+        return unit_of(nodeid)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> LoadScopeScheduling | None:
+    if config.getvalue("dist") != "loadfile":
+        return None  # another way of distributing tests was asked for
+    return UnitScheduling(config, log)
+
+
+@pytest.hookimpl(trylast=True)  # after -k and -m deselected what they do
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    units = {item.nodeid: unit_of(item.nodeid) for item in items}
+    sizes = Counter(units.values())
+    end_to_end = {units[item.nodeid] for item in items if item.get_closest_marker("e2e")}
+
+    def order(item: pytest.Item) -> tuple[int, int, str]:
+        unit = units[item.nodeid]
+        band = 0 if unit == SERVERS else 1 if unit in end_to_end else 2
+        return band, -sizes[unit], unit
+
+    items.sort(key=order)  # stable: the tests of a file keep their order

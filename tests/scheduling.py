@@ -47,6 +47,16 @@ class UnitScheduling(LoadScopeScheduling):
     def _split_scope(self, nodeid: str) -> str:
         return unit_of(nodeid)
 
+    def _reschedule(self, node: Any) -> None:
+        # A file queued behind the servers' unit would start only when their tests end, and
+        # often end last: the other processes take the files meanwhile. The last of the
+        # servers' tests does get a file behind it: a pytest-xdist process runs a test only
+        # once it knows the next one (or that there is none).
+        servers = self.assigned_work.get(node, {}).get(SERVERS, {})
+        if list(servers.values()).count(False) > 1:
+            return
+        super()._reschedule(node)
+
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> LoadScopeScheduling | None:
     if config.getvalue("dist") != "loadfile":

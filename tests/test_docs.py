@@ -38,6 +38,8 @@ import pytest
 from prefect_kling.runtime import use_runtime
 from prefect_kling.simulator import KlingSimulator, SimulatorConfig
 
+pytestmark = pytest.mark.e2e  # the examples run flows and commands, on every supported Prefect
+
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [*sorted((ROOT / "docs").rglob("*.md")), ROOT / "README.md"]
 

@@ -43,11 +43,10 @@ OLDEST_CONSTRAINTS = "constraints/prefect-3.8.txt"
 """What the oldest supported Prefect needs beside it (a fastapi range); see the file."""
 E2E_MARKER = "e2e"
 """The tests that `test --oldest` runs: end-to-end flow, CLI and server tests."""
-WORKERS = ["-n", "3", "--dist", "loadfile"]
-"""pytest-xdist: three processes, each with its own test Prefect server, take whole files,
-longest first (tests/scheduling.py). Many tests wait on servers and subprocesses (the
-killed-worker test waits a minute for a slot lease to run out), so three share two cores
-well."""
+WORKERS = ["-n", "4", "--dist", "loadfile"]
+"""pytest-xdist: one process runs the tests with real Prefect servers (tests/servers/, most
+of it waiting for them), three take the other files whole, longest first, each with its own
+test Prefect server (tests/scheduling.py)."""
 
 
 @dataclass(frozen=True)

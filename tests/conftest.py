@@ -193,7 +193,19 @@ schedules and automations have a real server of their own: tests/servers/)."""
 
 
 @pytest.fixture(scope="session", autouse=True)
-def prefect_harness() -> Iterator[None]:
+def no_secret_in_logs_or_reports() -> Iterator[None]:
+    """At the end of the session: no secret in a log record or a failure report.
+
+    Set up before `prefect_harness` and so ended after it: the records of its end count.
+    """
+    yield
+    _assert_no_secret_in(_LOG_RECORDER.lines, "a log record")
+    _assert_no_secret_in(_LOG_RECORDER.simulator_lines, "a log record of the simulator", KEYS)
+    _assert_no_secret_in(_FAILURE_REPORTS, "a failure report")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def prefect_harness(no_secret_in_logs_or_reports: None) -> Iterator[None]:
     import prefect.settings
     from prefect.testing.utilities import prefect_test_harness
 
@@ -214,9 +226,6 @@ def prefect_harness() -> Iterator[None]:
         _assert_no_secret_in(
             [f"{where}: {text}" for where, text in database_texts()], "Prefect's database"
         )
-    _assert_no_secret_in(_LOG_RECORDER.lines, "a log record")
-    _assert_no_secret_in(_LOG_RECORDER.simulator_lines, "a log record of the simulator", KEYS)
-    _assert_no_secret_in(_FAILURE_REPORTS, "a failure report")
 
 
 def _assert_no_secret_in(texts: list[str], where: str, secrets: tuple[str, ...] = SECRETS) -> None:

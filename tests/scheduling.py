@@ -6,7 +6,7 @@ whose tests start real Prefect servers, is a single unit instead: its tests shar
 PostgreSQL and one Prefect server on it, which then start in one process only.
 
 Units go out longest first, as well as can be told before running them: `tests/servers/`
-(a minute of it waits for a slot lease to run out, which the other processes fill), then
+(a minute of it waits for a slot lease to run out) to a process that runs nothing else, then
 the files with end-to-end tests (`e2e`: flow runs against Prefect), then the rest, each
 band with its larger files first. pytest-xdist's own order (most tests first) would leave
 the servers' unit, which has few tests, for last.
@@ -48,14 +48,17 @@ class UnitScheduling(LoadScopeScheduling):
         return unit_of(nodeid)
 
     def _reschedule(self, node: Any) -> None:
-        # A file queued behind the servers' unit would start only when their tests end, and
-        # often end last: the other processes take the files meanwhile. The last of the
-        # servers' tests does get a file behind it: a pytest-xdist process runs a test only
-        # once it knows the next one (or that there is none).
-        servers = self.assigned_work.get(node, {}).get(SERVERS, {})
-        if list(servers.values()).count(False) > 1:
+        servers = self.assigned_work.get(node, {}).get(SERVERS)
+        if servers is None or len(self.nodes) == 1:
+            super()._reschedule(node)
             return
-        super()._reschedule(node)
+        # The process with the servers' unit takes nothing else: it never starts a test
+        # Prefect server of its own (tests/servers/conftest.py), and no file waits behind the
+        # servers' tests, which would then often end last. It is told to stop once it runs
+        # the last of them: a pytest-xdist process runs a test only when it knows the next
+        # one, or that there is none.
+        if list(servers.values()).count(False) <= 1 and not node.shutting_down:
+            node.shutdown()
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> LoadScopeScheduling | None:

@@ -72,7 +72,7 @@ def wait_until(condition: Callable[[], Any], timeout: float = 5.0) -> Any:
 
 
 @pytest.fixture(scope="session")
-def prefect_harness() -> Iterator[None]:
+def prefect_harness(no_secret_in_logs_or_reports: None) -> Iterator[None]:
     """No Prefect API here: the simulator's tests talk plain HTTP to the simulator.
 
     This replaces the package-wide session harness for this folder only (it takes ~20 s to

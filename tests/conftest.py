@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import logging
 import os
 import re
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests import scheduling
+from tests import database_template, scheduling
 from tests.postgres import PostgresServer, missing_reason
 from tests.prefect_server import EVENT_FLUSH_SECONDS, PrefectServer
 
@@ -127,6 +128,11 @@ _FAILURE_REPORTS: list[str] = []
 
 def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(scheduling, "kling-scheduling")
+    xdist_controller = config.getoption("numprocesses", None) and not os.environ.get(
+        "PYTEST_XDIST_WORKER"
+    )
+    if xdist_controller and not config.option.collectonly:
+        database_template.start_building(_PREFECT_HOME)
     logging.getLogger().addHandler(_LOG_RECORDER)
     logging.getLogger().setLevel(logging.DEBUG)
 
@@ -216,10 +222,10 @@ def prefect_harness(no_secret_in_logs_or_reports: None) -> Iterator[None]:
     # slot leases), not the ones that no test here uses and that wake up every few seconds.
     for service in UNUSED_SERVER_SERVICES:
         settings[getattr(prefect.settings, f"PREFECT_SERVER_SERVICES_{service}_ENABLED")] = False
-    with (
-        prefect.settings.temporary_settings(updates=settings),
-        prefect_test_harness(server_startup_timeout=120),
-    ):
+    with contextlib.ExitStack() as harness:
+        harness.enter_context(prefect.settings.temporary_settings(updates=settings))
+        with database_template.harness_starts_on_a_copy():
+            harness.enter_context(prefect_test_harness(server_startup_timeout=120))
         yield
         _assert_no_secret_in_artifacts()
         _assert_no_secret_in(block_documents_shown(), "a block document")

@@ -52,8 +52,7 @@ class UnitScheduling(LoadScopeScheduling):
         if servers is None or len(self.nodes) == 1:
             super()._reschedule(node)
             return
-        # The process with the servers' unit takes nothing else: it never starts a test
-        # Prefect server of its own (tests/servers/conftest.py), and no file waits behind the
+        # The process with the servers' unit takes nothing else: no file waits behind the
         # servers' tests, which would then often end last. It is told to stop once it runs
         # the last of them: a pytest-xdist process runs a test only when it knows the next
         # one, or that there is none.

@@ -128,6 +128,8 @@ _FAILURE_REPORTS: list[str] = []
 
 def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(scheduling, "kling-scheduling")
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(scheduling.XdistHooks(), "kling-xdist-scheduling")
     xdist_controller = config.getoption("numprocesses", None) and not os.environ.get(
         "PYTEST_XDIST_WORKER"
     )

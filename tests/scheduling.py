@@ -60,10 +60,15 @@ class UnitScheduling(LoadScopeScheduling):
             node.shutdown()
 
 
-def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> LoadScopeScheduling | None:
-    if config.getvalue("dist") != "loadfile":
-        return None  # another way of distributing tests was asked for
-    return UnitScheduling(config, log)
+class XdistHooks:
+    """The hook that pytest-xdist asks for its scheduler (registered only where it runs)."""
+
+    def pytest_xdist_make_scheduler(
+        self, config: pytest.Config, log: Any
+    ) -> LoadScopeScheduling | None:
+        if config.getvalue("dist") != "loadfile":
+            return None  # another way of distributing tests was asked for
+        return UnitScheduling(config, log)
 
 
 @pytest.hookimpl(trylast=True)  # after -k and -m deselected what they do

@@ -28,6 +28,7 @@ from typing import Any, Self
 from pydantic import BaseModel, ValidationError
 
 from prefect_kling._checks import problems_from_pydantic
+from prefect_kling._video_source import VIDEO_SOURCE, names_its_video, video_source
 from prefect_kling.client import derive_external_task_id, prepare_create
 from prefect_kling.endpoints import get_endpoint
 from prefect_kling.exceptions import KlingError, KlingValidationError
@@ -35,7 +36,6 @@ from prefect_kling.models.common import explain_errors
 from prefect_kling.models.lipsync import IdentifyFaceRequest, IdentifyFaceResult
 from prefect_kling.providers import Provider
 
-_VIDEO_SOURCE = ("video_id", "video_url")
 _FACE_PENDING = "(identify-face)"
 """Stands in for what identify-face will tell, while a request is checked beforehand."""
 
@@ -83,10 +83,7 @@ class LipSyncPlan:
     rest: dict[str, Any]
     external_task_id: str
 
-    @staticmethod
-    def names_its_video(request: Any) -> bool:
-        """Whether an advanced lip-sync request gives no session (so names its video)."""
-        return isinstance(request, Mapping) and request.get("session_id") is None
+    names_its_video = staticmethod(names_its_video)
 
     @classmethod
     def check(
@@ -104,8 +101,8 @@ class LipSyncPlan:
                 the message names the field (or the provider).
         """
         endpoint = "advanced-lip-sync"
-        source = {key: request[key] for key in _VIDEO_SOURCE if request.get(key) is not None}
-        rest = {key: value for key, value in request.items() if key not in _VIDEO_SOURCE}
+        source = video_source(request)
+        rest = {key: value for key, value in request.items() if key not in VIDEO_SOURCE}
         raw = rest.pop("face_choose", None)
         choices = [_given(choice) for choice in raw] if isinstance(raw, list) else raw
         drafts = [_draft_choice(c) for c in choices] if isinstance(choices, list) else choices

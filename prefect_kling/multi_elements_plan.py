@@ -32,6 +32,7 @@ from pydantic import BaseModel, ValidationError
 
 from prefect_kling._checks import problems_from_pydantic
 from prefect_kling._logging import RunAwareLogger
+from prefect_kling._video_source import VIDEO_SOURCE, names_its_video, video_source
 from prefect_kling.client import derive_external_task_id, prepare_create
 from prefect_kling.endpoints import get_endpoint
 from prefect_kling.endpoints.routes import (
@@ -55,8 +56,7 @@ from prefect_kling.providers import Provider
 logger = RunAwareLogger(__name__)
 
 ENDPOINT = "multi-elements"
-_VIDEO_SOURCE = ("video_id", "video_url")
-_SESSION_FIELDS = (*_VIDEO_SOURCE, "selections", "deletions")
+_SESSION_FIELDS = (*VIDEO_SOURCE, "selections", "deletions")
 _SESSION_PENDING = "(init-selection)"
 """Stands in for the session while a request is checked beforehand."""
 
@@ -125,10 +125,7 @@ class MultiElementsPlan:
     rest: dict[str, Any]
     external_task_id: str
 
-    @staticmethod
-    def names_its_video(request: Any) -> bool:
-        """Whether a multi-elements request gives no session (so names its video)."""
-        return isinstance(request, Mapping) and request.get("session_id") is None
+    names_its_video = staticmethod(names_its_video)
 
     @classmethod
     def check(
@@ -146,7 +143,7 @@ class MultiElementsPlan:
                 the message names the field (or the provider).
         """
         get_endpoint(ENDPOINT).create_path(provider)
-        source = {key: request[key] for key in _VIDEO_SOURCE if request.get(key) is not None}
+        source = video_source(request)
         _checked(MultiElementsVideo, source, "").model_dump(exclude_none=True)
         selections = _selections("selections", request.get("selections"), required=True)
         deletions = _selections("deletions", request.get("deletions"), required=False)

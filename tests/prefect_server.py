@@ -294,3 +294,21 @@ def workers(
                 process.kill()
         for log in logs:
             log.close()
+
+
+def set_video_limit(client: Any, account: str, slots: int) -> str:
+    """Give the account's video limit `slots` slots on the server; return the limit's name.
+
+    The server is shared with other tests, whose flows may have made the limit with its
+    default size: the test sets its own.
+    """
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+    from prefect.exceptions import ObjectNotFound
+
+    from prefect_kling.endpoints import Family
+
+    name = Family.VIDEO.limit_name(account)
+    with contextlib.suppress(ObjectNotFound):
+        client.delete_global_concurrency_limit_by_name(name)
+    client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=slots))
+    return name

@@ -13,7 +13,6 @@ and saves all six files.
 
 from __future__ import annotations
 
-import contextlib
 import time
 from pathlib import Path
 from typing import Any
@@ -21,20 +20,19 @@ from typing import Any
 import pytest
 from prefect import flow
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate, WorkPoolCreate
+from prefect.client.schemas.actions import WorkPoolCreate
 from prefect.deployments import run_deployment
-from prefect.exceptions import ObjectNotFound
 from prefect.filesystems import LocalFileSystem
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.states import Crashed
 
 from prefect_kling.concurrency import LEASE_VARIABLE, SHORTEST_LEASE_SECONDS
-from prefect_kling.endpoints import Family
 from tests.conftest import canary_simulator
 from tests.prefect_server import (
     REPOSSESSOR_SECONDS,
     PrefectServer,
     kill_machine,
+    set_video_limit,
     wait_until,
     workers,
 )
@@ -73,12 +71,7 @@ def test_a_killed_worker_pays_nothing_twice_and_a_rerun_elsewhere_finishes(
         get_client(sync_client=True) as client,
     ):
         client.create_work_pool(WorkPoolCreate(name=POOL, type="process"))
-        limit_name = Family.VIDEO.limit_name(sim.credentials("kling").account)
-        with contextlib.suppress(ObjectNotFound):
-            client.delete_global_concurrency_limit_by_name(limit_name)
-        client.create_global_concurrency_limit(
-            GlobalConcurrencyLimitCreate(name=limit_name, limit=ACCOUNT_CONCURRENCY)
-        )
+        limit_name = set_video_limit(client, sim.credentials("kling").account, ACCOUNT_CONCURRENCY)
         sim.credentials("kling").save("killed-worker-sim", overwrite=True)
         LocalFileSystem(basepath=str(shared)).save("killed-worker-results", overwrite=True)
         flow.from_source(

@@ -15,22 +15,19 @@ Then the clock jumps ahead and every task takes a fraction of a second.
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 from typing import Any
 
 import pytest
 from prefect import flow
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate, WorkPoolCreate
+from prefect.client.schemas.actions import WorkPoolCreate
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from prefect.deployments import run_deployment
-from prefect.exceptions import ObjectNotFound
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
-from prefect_kling.endpoints import Family
 from tests.conftest import canary_simulator
-from tests.prefect_server import PrefectServer, wait_until, workers
+from tests.prefect_server import PrefectServer, set_video_limit, wait_until, workers
 
 PROJECT = Path(__file__).resolve().parents[2]
 POOL = "kling-e2e"
@@ -68,14 +65,7 @@ def test_workers_on_postgres_share_the_account_concurrency(
         get_client(sync_client=True) as client,
     ):
         client.create_work_pool(WorkPoolCreate(name=POOL, type="process"))
-        limit_name = Family.VIDEO.limit_name(sim.credentials("kling").account)
-        # The server is shared with other tests, whose flows may have made the account's
-        # limit with its default size: this test sets its own.
-        with contextlib.suppress(ObjectNotFound):
-            client.delete_global_concurrency_limit_by_name(limit_name)
-        client.create_global_concurrency_limit(
-            GlobalConcurrencyLimitCreate(name=limit_name, limit=ACCOUNT_CONCURRENCY)
-        )
+        set_video_limit(client, sim.credentials("kling").account, ACCOUNT_CONCURRENCY)
         # The workers start (a few seconds) while the flow is deployed.
         with workers(tmp_path, api_url, POOL, count=WORKERS):
             sim.credentials("kling").save("sim", overwrite=True)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tests.conftest import ACCESS_KEY, SECRET_KEY
+from tests.prefect_server import sigint_as_in_a_terminal
 
 CLI = [sys.executable, "-m", "prefect_kling.cli"]
 
@@ -58,11 +59,6 @@ def start_cli(argv: list[str], env: dict[str, str], stderr: Path) -> subprocess.
         start_new_session=True,
         preexec_fn=sigint_as_in_a_terminal,
     )
-
-
-def sigint_as_in_a_terminal() -> None:
-    """For `preexec_fn`: SIGINT raises KeyboardInterrupt, whatever the parent ignores."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def wait_for(condition: Callable[[], object], *, timeout: float, what: str) -> object:

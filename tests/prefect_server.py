@@ -69,6 +69,15 @@ def wait_until(condition: Callable[[], T], timeout: float, message: Callable[[],
         time.sleep(POLL_SECONDS)
 
 
+def sigint_as_in_a_terminal() -> None:
+    """For `preexec_fn`: SIGINT raises KeyboardInterrupt, whatever the parent ignores.
+
+    pytest-xdist's processes ignore SIGINT, and a child inherits that: a Prefect worker,
+    which stops on SIGTERM by sending itself SIGINT, would then not stop at all.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def server_environment(home: Path, api_url: str | None = None) -> dict[str, str]:
     env = {
         key: value
@@ -280,6 +289,7 @@ def workers(
                     cwd=cwd or machine / "work",
                     stdout=log,
                     stderr=subprocess.STDOUT,
+                    preexec_fn=sigint_as_in_a_terminal,
                 )
             )
         yield processes

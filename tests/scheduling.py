@@ -10,10 +10,18 @@ Units go out longest first, as well as can be told before running them: `tests/s
 the files with end-to-end tests (`e2e`: flow runs against Prefect), then the rest, each
 band with its larger files first. pytest-xdist's own order (most tests first) would leave
 the servers' unit, which has few tests, for last.
+
+The servers' unit is also the longest road through the session: alone it takes some two
+minutes, more than half of them waits on its Prefect workers and their flow runs, which
+start new Python processes. With the other processes as busy as two cores allow, those
+starts would wait for the CPU and the unit would end long after the rest. So the processes
+that run other files lower their priority (`OTHERS_NICENESS`), and with them the Prefect
+servers and commands they start: they take what CPU the servers' unit leaves.
 """
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from typing import Any
 
@@ -22,6 +30,12 @@ from xdist.scheduler import LoadScopeScheduling
 
 SERVERS = "tests/servers"
 """The folder that is one unit of work."""
+OTHERS_NICENESS = 10
+"""How much the processes without the servers' unit lower their priority (`os.nice`)."""
+
+_yield_to_servers = False
+"""Whether this process is still to lower its priority: set when the session holds the
+servers' unit, cleared at its first test."""
 
 
 def unit_of(nodeid: str) -> str:
@@ -83,3 +97,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return band, -sizes[unit], unit
 
     items.sort(key=order)  # stable: the tests of a file keep their order
+    global _yield_to_servers
+    _yield_to_servers = bool(os.environ.get("PYTEST_XDIST_WORKER")) and SERVERS in sizes
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item) -> None:
+    """In a pytest-xdist process given another unit, yield the CPU to the servers' unit.
+
+    Runs before the first test's set-up, so the test Prefect server that the session's
+    first fixture starts is as nice as the process that starts it.
+    """
+    global _yield_to_servers
+    if _yield_to_servers:
+        _yield_to_servers = False
+        if unit_of(item.nodeid) != SERVERS:
+            os.nice(OTHERS_NICENESS)

@@ -62,10 +62,14 @@ API_KEY = "ck-canary-APIKEY-0f9e8d7c6b5a4f3e"
 
 
 def canary_simulator(**settings: Any) -> KlingSimulator:
-    """A simulator (not started) that takes the canary keys, with quick tasks by default."""
+    """A simulator (not started) that takes the canary keys, with quick tasks by default.
+
+    Its videos are the shipped sample unless `render_videos=True`: encoding one costs a
+    tenth of a second of CPU, which hundreds of downloads in the suite would add up.
+    """
     from prefect_kling.simulator import KlingSimulator, SimulatorConfig
 
-    quick = {"queue_seconds": 0.05, "processing_seconds": 0.2}
+    quick = {"queue_seconds": 0.05, "processing_seconds": 0.2, "render_videos": False}
     keys = {"access_key": ACCESS_KEY, "secret_key": SECRET_KEY, "api_key": API_KEY}
     return KlingSimulator(SimulatorConfig(**{**quick, **keys, **settings}))
 

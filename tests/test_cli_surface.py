@@ -39,6 +39,7 @@ def sim():
         queue_seconds=0.05,
         processing_seconds=0.2,
         image_long_side=64,
+        render_videos=False,
         resource_pack_units=PACK_UNITS,
     )
     with KlingSimulator(config) as simulator:

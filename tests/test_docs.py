@@ -126,7 +126,9 @@ CASES = [
 @pytest.fixture
 def kling_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[KlingSimulator]:
     """A simulator, the `KLING_*` variables pointing at it, and a temporary working directory."""
-    config = SimulatorConfig(queue_seconds=0.05, processing_seconds=0.2)
+    # Its videos are the shipped sample: what the examples do with a file does not depend
+    # on what it shows, and encoding each costs CPU.
+    config = SimulatorConfig(queue_seconds=0.05, processing_seconds=0.2, render_videos=False)
     with KlingSimulator(config) as sim:
         for name in ("KLING_PROVIDER", "KLING_REGION"):
             monkeypatch.delenv(name, raising=False)

@@ -80,6 +80,7 @@ SIMULATED = {
     "processing_seconds": PROCESSING,
     "seed": None,  # task ids differ between tests
     "image_long_side": 64,
+    "render_videos": False,  # the shipped sample: encoding costs CPU, and no test here watches
     "slow_seconds": 0.05,  # real time: the `slow` fault delays the answer itself
     "access_key": ACCESS_KEY,
     "secret_key": SECRET_KEY,
@@ -872,7 +873,7 @@ def test_a_batch_of_50_with_faults_under_a_limit_of_5(
     make_sim: Callable[..., KlingSimulator], tmp_path: Path
 ):
     # The shipped sample, not rendered videos: this test is about faults and slots.
-    sim = make_sim(concurrency={"video": 5}, fault_rate=0.1, render_videos=False)
+    sim = make_sim(concurrency={"video": 5}, fault_rate=0.1)
     tag = uuid.uuid4().hex[:8]
     items = [
         {"prompt": f"Batch clip {index} {tag}", "name": f"clip-{index}"} for index in range(50)

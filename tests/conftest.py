@@ -26,6 +26,7 @@ import pytest
 
 from tests import database_template, scheduling
 from tests.postgres import PostgresServer, missing_reason
+from tests.prefect_api_ca import write_certificate_file
 from tests.prefect_server import EVENT_FLUSH_SECONDS, PrefectServer
 
 if TYPE_CHECKING:
@@ -50,6 +51,8 @@ os.environ.update(
         # The test server writes the events it received every 5 s by default: a test that
         # reads them back would wait for that.
         "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_FLUSH_INTERVAL": str(EVENT_FLUSH_SECONDS),
+        # Plain http on loopback: see tests/prefect_api_ca.py.
+        "PREFECT_API_SSL_CERT_FILE": str(write_certificate_file(_PREFECT_HOME / "api-ca.pem")),
     }
 )
 for _name in list(os.environ):

@@ -93,6 +93,8 @@ def server_environment(home: Path, api_url: str | None = None) -> dict[str, str]
             "PYTHONUNBUFFERED": "1",
         }
     )
+    if "PREFECT_API_SSL_CERT_FILE" in os.environ:  # see tests/prefect_api_ca.py
+        env["PREFECT_API_SSL_CERT_FILE"] = os.environ["PREFECT_API_SSL_CERT_FILE"]
     if api_url:
         env["PREFECT_API_URL"] = api_url
     return env

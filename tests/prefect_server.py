@@ -72,8 +72,9 @@ def wait_until(condition: Callable[[], T], timeout: float, message: Callable[[],
 def sigint_as_in_a_terminal() -> None:
     """For `preexec_fn`: SIGINT raises KeyboardInterrupt, whatever the parent ignores.
 
-    pytest-xdist's processes ignore SIGINT, and a child inherits that: a Prefect worker,
-    which stops on SIGTERM by sending itself SIGINT, would then not stop at all.
+    A suite started in the background (`... &`, as CI may) ignores SIGINT, and a child
+    inherits that: a Prefect worker, which stops on SIGTERM by sending itself SIGINT, would
+    then not stop at all.
     """
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 

@@ -198,10 +198,30 @@ def task_runs(run_id: UUID) -> list[Any]:
         )
 
 
+def finished_task_runs(run_id: UUID, prefix: str, count: int) -> list[Any]:
+    """The flow run's `count` task runs named `prefix...`, once each has its final state.
+
+    Prefect records task runs from their events, a moment after the flow run returns.
+    """
+
+    def named() -> list[Any]:
+        return [run for run in task_runs(run_id) if run.name.startswith(prefix)]
+
+    def finished() -> list[Any]:
+        runs = named()
+        final = [run for run in runs if run.state is not None and run.state.is_final()]
+        return runs if len(final) == len(runs) == count else []
+
+    return wait_until(
+        finished,
+        timeout=30,
+        message=lambda: f"{prefix} task runs recorded: {[(r.name, r.state) for r in named()]}",
+    )
+
+
 def create_state(state: Any) -> str:
     """The name of the final state of the flow run's create step."""
-    runs = task_runs(flow_run_id(state))
-    [create] = [run for run in runs if run.name.startswith("kling-create")]
+    [create] = finished_task_runs(flow_run_id(state), "kling-create", 1)
     return create.state.name
 
 
@@ -578,7 +598,7 @@ def test_a_content_refusal_fails_at_once_without_retry(sim: KlingSimulator, tmp_
     assert error.code == 1301
     assert "content security" in str(error)
     assert sim.stats().create_calls == 1
-    [create] = [run for run in task_runs(flow_run_id(state)) if run.name.startswith("kling-create")]
+    [create] = finished_task_runs(flow_run_id(state), "kling-create", 1)
     assert create.state.is_failed()
     assert create.run_count == 1
 
@@ -945,16 +965,7 @@ def test_a_waiting_item_has_its_create_step_under_way_and_sends_when_a_place_fre
     assert second["created_at"] >= first["updated_at"]  # sent once the place was free
     assert first["updated_at"] - first["created_at"] >= (QUEUE + PROCESSING) * 1000
 
-    # Prefect records task runs from their events, a moment after the flow run returns.
-    def creates() -> list[Any]:
-        runs = task_runs(flow_run_id(state))
-        return [run for run in runs if run.name.startswith("kling-create")]
-
-    wait_until(
-        lambda: len(creates()) == 2,
-        timeout=30,
-        message=lambda: f"create steps recorded: {len(creates())}, not 2",
-    )
+    finished_task_runs(flow_run_id(state), "kling-create", 2)
     # Both steps were under way (they run the mark) before the first task ended.
     assert len(marked) == 2 and all(mark < first_ended for mark in marked)
     assert sim.stats().peak_in_flight["video"] == 1
@@ -1000,7 +1011,7 @@ def test_a_batch_with_a_failed_item_shows_it_in_prefect(
     assert state.is_completed() is not fail_on_failed_items
     report = state.result(raise_on_failure=False)
     assert report.counts == Counter({"succeeded": 2, "failed": 1})
-    runs = [run for run in task_runs(flow_run_id(state)) if run.name.startswith("kling-batch-item")]
+    runs = finished_task_runs(flow_run_id(state), "kling-batch-item", 3)
     assert sorted(run.state.type.value for run in runs) == ["COMPLETED", "COMPLETED", "FAILED"]
     (failed_run,) = [run for run in runs if run.state.is_failed()]
     assert "risk control" in failed_run.state.message

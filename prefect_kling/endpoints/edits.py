@@ -18,7 +18,8 @@ import argparse
 from collections.abc import Mapping
 from typing import Any
 
-from prefect_kling.capabilities import EndpointLimits, FeatureRule
+from prefect_kling.capabilities import EndpointLimits
+from prefect_kling.capability_rules import FeatureRule
 from prefect_kling.endpoints.command import Command, OneOf, Request, given, option
 from prefect_kling.endpoints.row import (
     Endpoint,

@@ -12,7 +12,8 @@ Examples:
 
 from __future__ import annotations
 
-from prefect_kling.capabilities import EndpointLimits, FeatureRule
+from prefect_kling.capabilities import EndpointLimits
+from prefect_kling.capability_rules import FeatureRule
 from prefect_kling.endpoints.command import Command, item_option, option
 from prefect_kling.endpoints.row import Endpoint, Family, ResultKind, cometapi_differs, everywhere
 from prefect_kling.endpoints.shared import (

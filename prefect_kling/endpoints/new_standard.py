@@ -21,13 +21,8 @@ import argparse
 from collections.abc import Mapping
 from typing import Any
 
-from prefect_kling.capabilities import (
-    EndpointLimits,
-    FeatureRule,
-    LengthRule,
-    PairRule,
-    ValueRule,
-)
+from prefect_kling.capabilities import EndpointLimits
+from prefect_kling.capability_rules import FeatureRule, LengthRule, PairRule, ValueRule
 from prefect_kling.endpoints.command import Command, OneOf, option
 from prefect_kling.endpoints.row import (
     ApiStandard,

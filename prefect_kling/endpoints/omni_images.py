@@ -21,7 +21,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from prefect_kling.capabilities import EndpointLimits, FeatureRule, ValueRule
+from prefect_kling.capabilities import EndpointLimits
+from prefect_kling.capability_rules import FeatureRule, ValueRule
 from prefect_kling.endpoints.command import Command, item_option, option
 from prefect_kling.endpoints.row import Endpoint, Family, ResultKind, Route, official_only
 from prefect_kling.endpoints.shared import IMAGE_RATIOS, N_IMAGES, OFFICIAL_TEXT, PATH_OR_URL

@@ -14,7 +14,8 @@ Examples:
 
 from __future__ import annotations
 
-from prefect_kling.capabilities import EndpointLimits, FeatureRule, ValueRule
+from prefect_kling.capabilities import EndpointLimits
+from prefect_kling.capability_rules import FeatureRule, ValueRule
 from prefect_kling.endpoints.command import Command, item_option, option
 from prefect_kling.endpoints.new_standard import AUDIO, ELEMENT, MULTI_SHOT, VOICE
 from prefect_kling.endpoints.row import Endpoint, Family, ResultKind, cometapi_differs, everywhere

@@ -49,7 +49,8 @@ def record_storage(storage: Any) -> dict[str, Any]:
         Counts and bytes of the marks and records, the disk they take (local folders:
         allocated blocks; None elsewhere), and the other files of the storage.
     """
-    from prefect_kling.flows.retention import MARK, record_kind, storage_of
+    from prefect_kling.flows.record_storage import storage_of
+    from prefect_kling.flows.retention import MARK, record_kind
 
     place = storage_of(storage)
     folder = Path(place.name) if Path(place.name).is_dir() else None

@@ -77,6 +77,25 @@ def canary_simulator(**settings: Any) -> KlingSimulator:
     return KlingSimulator(SimulatorConfig(**{**quick, **keys, **settings}))
 
 
+def canary_environment(monkeypatch: pytest.MonkeyPatch, sim: KlingSimulator, provider: str) -> str:
+    """Point the `KLING_*` variables at `sim` with the canary keys of `provider`; return it.
+
+    Every other `KLING_*` variable is removed, so that `KlingCredentials.from_env()` and the
+    command line see exactly one provider: `kling` (access and secret key) or `cometapi`.
+    """
+    for name in list(os.environ):
+        if name.startswith("KLING_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("KLING_BASE_URL", sim.base_url)
+    if provider == "kling":
+        monkeypatch.setenv("KLING_ACCESS_KEY", ACCESS_KEY)
+        monkeypatch.setenv("KLING_SECRET_KEY", SECRET_KEY)
+    else:
+        monkeypatch.setenv("KLING_PROVIDER", "cometapi")
+        monkeypatch.setenv("KLING_API_KEY", API_KEY)
+    return provider
+
+
 CALLBACK_TOKEN = "tok-canary-CALLBACK-7c2e5a91d4b3"
 """The secret part of a receiver's callback URL (`prefect_kling.callbacks.callback_url`)."""
 

@@ -10,7 +10,6 @@ video to audio and text to speech on CometAPI, naming the provider.
 from __future__ import annotations
 
 import io
-import os
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ from prefect_kling.flows.audio import check_speech
 from prefect_kling.media import make_png
 from prefect_kling.providers import Provider
 from tests.bad_inputs import watching
-from tests.conftest import ACCESS_KEY, API_KEY, SECRET_KEY, canary_simulator
+from tests.conftest import ACCESS_KEY, API_KEY, SECRET_KEY, canary_environment, canary_simulator
 
 IMAGE = "https://img.example.com/face.png"
 VIDEO = "https://cdn.example.com/clip.mp4"
@@ -371,24 +370,11 @@ COMMAND_LINES = [
 ]
 
 
-def _environment(monkeypatch: pytest.MonkeyPatch, sim: Any, provider: str) -> None:
-    for name in list(os.environ):
-        if name.startswith("KLING_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("KLING_BASE_URL", sim.base_url)
-    if provider == "kling":
-        monkeypatch.setenv("KLING_ACCESS_KEY", ACCESS_KEY)
-        monkeypatch.setenv("KLING_SECRET_KEY", SECRET_KEY)
-    else:
-        monkeypatch.setenv("KLING_PROVIDER", "cometapi")
-        monkeypatch.setenv("KLING_API_KEY", API_KEY)
-
-
 @pytest.mark.parametrize(("argv", "field", "provider"), COMMAND_LINES)
 def test_the_command_line_refuses_with_exit_2_and_sends_nothing(
     argv, field, provider, sim, media, monkeypatch, tmp_path: Path
 ):
-    _environment(monkeypatch, sim, provider)
+    canary_environment(monkeypatch, sim, provider)
     filled = [media[part[1:]] if part.startswith("@") else part for part in argv]
     out, err = io.StringIO(), io.StringIO()
     with watching(sim) as watch:

@@ -13,7 +13,6 @@ embedded simulator with the canary keys. Every case must:
 from __future__ import annotations
 
 import io
-import os
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ import pytest
 
 from prefect_kling.cli import main
 from tests.bad_inputs import make_media, watching
-from tests.conftest import ACCESS_KEY, API_KEY, SECRET_KEY, canary_simulator
+from tests.conftest import canary_environment, canary_simulator
 
 URL = "https://img.example.com/a.png"
 URL2 = "https://img.example.com/b.png"
@@ -1069,19 +1068,6 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return make_media(tmp_path_factory.mktemp("bad-media"))
 
 
-def _environment(monkeypatch: pytest.MonkeyPatch, sim: Any, provider: str) -> None:
-    for name in list(os.environ):
-        if name.startswith("KLING_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("KLING_BASE_URL", sim.base_url)
-    if provider == "kling":
-        monkeypatch.setenv("KLING_ACCESS_KEY", ACCESS_KEY)
-        monkeypatch.setenv("KLING_SECRET_KEY", SECRET_KEY)
-    else:
-        monkeypatch.setenv("KLING_PROVIDER", "cometapi")
-        monkeypatch.setenv("KLING_API_KEY", API_KEY)
-
-
 def _filled(argv: tuple[str, ...], media: dict[str, Path], out: Path) -> list[str]:
     """The command line with `@name` replaced by the file's path, and an output folder."""
     filled = []
@@ -1103,7 +1089,7 @@ def test_the_table_is_large_and_its_names_unique():
 def test_bad_input_exits_2_naming_the_field_with_nothing_sent(
     argv, field, says, provider, sim, media, monkeypatch, tmp_path, capsys
 ):
-    _environment(monkeypatch, sim, provider)
+    canary_environment(monkeypatch, sim, provider)
     out, err = io.StringIO(), io.StringIO()
     with watching(sim) as watch:
         code = main(_filled(argv, media, tmp_path / "out"), out=out, err=err)
@@ -1123,7 +1109,7 @@ def test_bad_input_exits_2_naming_the_field_with_nothing_sent(
 
 
 def test_allow_unknown_model_sends_a_brand_new_model_on_purpose(sim, monkeypatch, tmp_path):
-    _environment(monkeypatch, sim, "kling")
+    canary_environment(monkeypatch, sim, "kling")
     before = sim.stats().create_calls
     out, err = io.StringIO(), io.StringIO()
     argv = ["text2video", "--prompt", "a fox in 2030", "--model", "kling-v9"]

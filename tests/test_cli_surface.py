@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import uuid
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from prefect_kling.media import make_png
 from prefect_kling.models.account import AccountCosts
 from prefect_kling.simulator import KlingSimulator, SimulatorConfig
 from prefect_kling.simulator.packs import PACK_NAMES
-from tests.conftest import ACCESS_KEY, API_KEY, SECRET_KEY
+from tests.conftest import ACCESS_KEY, API_KEY, SECRET_KEY, canary_environment
 from tests.test_cli import FAST, assert_files_match, run
 
 pytestmark = pytest.mark.e2e
@@ -46,34 +45,20 @@ def sim():
         yield simulator
 
 
-def _use(provider: str, sim: KlingSimulator, monkeypatch: pytest.MonkeyPatch) -> str:
-    for name in list(os.environ):
-        if name.startswith("KLING_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("KLING_BASE_URL", sim.base_url)
-    if provider == "kling":
-        monkeypatch.setenv("KLING_ACCESS_KEY", ACCESS_KEY)
-        monkeypatch.setenv("KLING_SECRET_KEY", SECRET_KEY)
-    else:
-        monkeypatch.setenv("KLING_PROVIDER", "cometapi")
-        monkeypatch.setenv("KLING_API_KEY", API_KEY)
-    return provider
-
-
 @pytest.fixture(params=["kling", "cometapi"])
 def provider_env(request, sim, monkeypatch):
     """Each provider in turn (for commands that both providers serve)."""
-    return _use(request.param, sim, monkeypatch)
+    return canary_environment(monkeypatch, sim, request.param)
 
 
 @pytest.fixture
 def kling_env(sim, monkeypatch):
-    return _use("kling", sim, monkeypatch)
+    return canary_environment(monkeypatch, sim, "kling")
 
 
 @pytest.fixture
 def cometapi_env(sim, monkeypatch):
-    return _use("cometapi", sim, monkeypatch)
+    return canary_environment(monkeypatch, sim, "cometapi")
 
 
 def tag() -> str:

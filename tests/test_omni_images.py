@@ -11,7 +11,6 @@ creates persist for the whole session.
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -32,7 +31,7 @@ from prefect_kling.models.omni_images import images_made
 from prefect_kling.pricing import estimate_units
 from prefect_kling.simulator import KlingSimulator, SimulatorConfig
 from tests import test_flows
-from tests.conftest import ACCESS_KEY, API_KEY, SECRET_KEY
+from tests.conftest import ACCESS_KEY, API_KEY, SECRET_KEY, canary_environment
 from tests.test_cli import FAST, assert_files_match, run
 from tests.test_flows import artifacts, flow_run_id, on_sim, sha256, unique
 
@@ -204,19 +203,6 @@ def cli_sim():
         yield simulator
 
 
-def _use(provider: str, sim: KlingSimulator, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.startswith("KLING_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("KLING_BASE_URL", sim.base_url)
-    if provider == "kling":
-        monkeypatch.setenv("KLING_ACCESS_KEY", ACCESS_KEY)
-        monkeypatch.setenv("KLING_SECRET_KEY", SECRET_KEY)
-    else:
-        monkeypatch.setenv("KLING_PROVIDER", "cometapi")
-        monkeypatch.setenv("KLING_API_KEY", API_KEY)
-
-
 def run_json(*argv: str) -> dict[str, Any]:
     code, out, err = run(*argv, "--json")
     assert code == 0, err
@@ -224,7 +210,7 @@ def run_json(*argv: str) -> dict[str, Any]:
 
 
 def test_the_omni_image_command_saves_a_series(cli_sim, monkeypatch, tmp_path):
-    _use("kling", cli_sim, monkeypatch)
+    canary_environment(monkeypatch, cli_sim, "kling")
     summary = run_json(
         "omni-image",
         *("--prompt", unique("<<<image_1>>> through the year")),
@@ -240,7 +226,7 @@ def test_the_omni_image_command_saves_a_series(cli_sim, monkeypatch, tmp_path):
 
 
 def test_the_multi_shot_command_saves_three_views(cli_sim, monkeypatch, tmp_path):
-    _use("kling", cli_sim, monkeypatch)
+    canary_environment(monkeypatch, cli_sim, "kling")
     summary = run_json(
         "multi-shot",
         *("--image", picture(tmp_path, "hero.png")),
@@ -252,7 +238,7 @@ def test_the_multi_shot_command_saves_three_views(cli_sim, monkeypatch, tmp_path
 
 
 def test_the_image_recognize_command_saves_the_masks(cli_sim, monkeypatch, tmp_path):
-    _use("kling", cli_sim, monkeypatch)
+    canary_environment(monkeypatch, cli_sim, "kling")
     creates = cli_sim.stats().create_calls
     summary = run_json(
         "image-recognize",
@@ -279,7 +265,7 @@ def test_the_image_recognize_command_saves_the_masks(cli_sim, monkeypatch, tmp_p
     ids=["omni-image", "multi-shot", "image-recognize"],
 )
 def test_the_commands_through_cometapi_exit_2_sending_nothing(cli_sim, monkeypatch, argv):
-    _use("cometapi", cli_sim, monkeypatch)
+    canary_environment(monkeypatch, cli_sim, "cometapi")
     before = cli_sim.stats().requests
     code, out, err = run(*argv)
     assert code == 2 and out == ""
@@ -289,7 +275,7 @@ def test_the_commands_through_cometapi_exit_2_sending_nothing(cli_sim, monkeypat
 
 
 def test_a_bad_image_on_the_command_line_exits_2(cli_sim, monkeypatch, tmp_path):
-    _use("kling", cli_sim, monkeypatch)
+    canary_environment(monkeypatch, cli_sim, "kling")
     small = tmp_path / "small.png"
     small.write_bytes(make_png(200, 200))
     before = cli_sim.stats().requests
